@@ -1,0 +1,282 @@
+"""The ``rag`` command line. Heavy libraries are imported inside commands, so ``rag --help`` is instant.
+
+Library errors become one-line messages here, at the edge; ``--json`` gives
+machine-readable output for scripts on every command that produces data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+    from rag.types import Answer, IngestReport
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UserError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # anything else still gets a readable line; RAG_DEBUG=1 shows the traceback
+        import os
+
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"rag: error: {_describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Citation-checked question answering over your documents.",
+        epilog="Settings come from rag.toml and RAG_* variables; see 'rag config'.",
+    )
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a setting")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    ingest = sub.add_parser("ingest", help="add documents (default: the bundled corpus/) to the index")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    ingest.add_argument("--prune", action="store_true", help="remove chunks of files that no longer exist")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    ask = sub.add_parser("ask", help="answer one question with verified citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full answer object as JSON")
+    ask.add_argument("--strict", action="store_true", help="drop sentences the sources do not support")
+    ask.add_argument("--generator", choices=["auto", "extractive", "local", "openai"], help="override the generator")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = sub.add_parser("chat", help="interactive questions with follow-ups, in the terminal")
+    chat.add_argument("--strict", action="store_true")
+    chat.add_argument("--generator", choices=["auto", "extractive", "local", "openai"])
+    chat.set_defaults(handler=cmd_chat)
+
+    check = sub.add_parser("check", help="verify the citations of any answer: JSON {answer, sources} from FILE or -")
+    check.add_argument("file", help="JSON file, or - for standard input")
+    check.add_argument("--strict", action="store_true")
+    check.set_defaults(handler=cmd_check)
+
+    config = sub.add_parser("config", help="print the effective settings")
+    config.add_argument("--json", action="store_true")
+    config.set_defaults(handler=cmd_config)
+
+    docs = sub.add_parser("docs", help="list ingested documents")
+    docs.add_argument("--json", action="store_true")
+    docs.set_defaults(handler=cmd_docs)
+    return parser
+
+
+# -- helpers -------------------------------------------------------------------
+def load(args: argparse.Namespace) -> Settings:
+    from rag.config import SettingsError, load_settings, parse_assignments
+
+    try:
+        return load_settings(parse_assignments(args.set))
+    except SettingsError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def open_pipeline(settings: Settings) -> Pipeline:
+    from rag.pipeline import Pipeline
+    from rag.store import StoreError
+
+    try:
+        return Pipeline.from_settings(settings)
+    except StoreError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{exc}" if str(exc) else exc.__class__.__name__
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- commands ------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.ingest import IngestLocked
+
+    settings = load(args)
+    paths = args.paths or [settings.ingest.corpus_dir]
+    pipeline = open_pipeline(settings)
+    try:
+        report = pipeline.ingest(paths, prune=args.prune, progress=_progress_bar(not args.json))
+    except IngestLocked as exc:
+        raise UserError(str(exc)) from exc
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(format_ingest_report(report))
+    return 0
+
+
+def _progress_bar(enabled: bool) -> Callable[[int, int, str], None] | None:
+    """A tqdm bar on stderr that advances as chunks are embedded."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int, source: str) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+        bar["bar"].n = done
+        bar["bar"].set_postfix_str(source[:40], refresh=True)
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+def format_ingest_report(report: IngestReport) -> str:
+    lines = [
+        f"{report.files} files: {report.added} chunks added, {report.skipped} files unchanged, "
+        f"{report.removed} chunks removed, {report.chunks} chunks in these files ({report.seconds:.1f} s)"
+    ]
+    if report.failed:
+        lines.append(f"{len(report.failed)} files skipped:")
+        lines += [f"  {failure.path}: {failure.error}" for failure in report.failed]
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = load(args)
+    pipeline = open_pipeline(settings)
+    _require_documents(pipeline)
+    answer = pipeline.answer(args.question, strict=args.strict or None, generator=args.generator)
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _require_documents(pipeline: Pipeline) -> None:
+    if pipeline.store.count() == 0:
+        raise UserError("the index is empty: run 'rag ingest' first (it ingests corpus/ by default)")
+
+
+def format_answer(answer: Answer) -> str:
+    """Answer, verdicts and numbered sources as terminal text."""
+    badge = {"supported": "✓", "unsupported": "✗", "uncited": "?", "miscited": "↻", "not_factual": "·"}
+    lines = [answer.answer, ""]
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        lines.insert(0, f"(understood as: {answer.standalone_question})\n")
+    if answer.claims:
+        lines.append(f"Verification: grounding {answer.grounding:.0%}")
+        for claim in answer.claims:
+            lines.append(f"  {badge.get(claim.verdict, ' ')} {claim.verdict:<11} {claim.text}")
+        lines.append("")
+    lines += [f"Note: {note}" for note in answer.notes]
+    if answer.citations:
+        lines.append("Sources:")
+        for citation in answer.citations:
+            page = f", page {citation.page}" if citation.page else ""
+            snippet = " ".join(citation.text.split())
+            lines.append(f"  [{citation.n}] {citation.title} ({citation.source}{page})")
+            lines.append(f"      {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
+    lines.append(f"({answer.generator}; {timings})")
+    return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    settings = load(args)
+    pipeline = open_pipeline(settings)
+    _require_documents(pipeline)
+    history: list[str] = []
+    print("Ask about the documents; follow-up questions use the conversation. Empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        answer = pipeline.answer(question, history=history, strict=args.strict or None, generator=args.generator)
+        history.append(answer.standalone_question)
+        print(format_answer(answer))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rag.embed import Embedder
+    from rag.rerank import CrossEncoder
+    from rag.verify import Verifier, check_payload
+
+    raw = sys.stdin.read() if args.file == "-" else _read_file(args.file)
+    try:
+        payload = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"input is not JSON: {exc}") from exc
+    settings = load(args)
+    verifier = Verifier(settings.verify, embed=Embedder(settings.embedding).embed, cross_encoder=CrossEncoder())
+    if args.strict:
+        payload = {**payload, "strict": True}
+    try:
+        _print_json(check_payload(payload, verifier))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    return 0
+
+
+def _read_file(name: str) -> str:
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {name}: {exc.strerror}") from exc
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = load(args)
+    data = settings.to_dict()
+    if args.json:
+        _print_json(data)
+    else:
+        for section, values in data.items():
+            print(f"[{section}]")
+            for key, value in values.items():
+                print(f"{key} = {json.dumps(value)}")
+            print()
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    pipeline = open_pipeline(load(args))
+    records = pipeline.documents()
+    if args.json:
+        _print_json([record.__dict__ for record in records])
+    else:
+        for record in records:
+            print(f"{record.n_chunks:5d}  {record.source}  {record.title}")
+        print(f"{len(records)} documents, {sum(r.n_chunks for r in records)} chunks")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

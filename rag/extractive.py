@@ -1,0 +1,169 @@
+"""Extractive answerer: answers by quoting the retrieved sentences that answer the question.
+
+No language model, so it cannot invent a fact: every sentence it writes is a
+source sentence (lists tidied), cited to the passage it came from. It is
+deterministic and fast, and the default when no hosted LLM is configured.
+
+Each candidate sentence is scored by embedding similarity to the question plus
+how many of the question's key terms it (or its document's title) contains.
+A sentence must also have the *kind* of content the question asks for: a
+"how much"/valuation question needs a money figure, a "when" question a date.
+If no sentence passes, the answerer abstains rather than quote something
+merely related: that is how "the documents do not say" is detected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from rag.bm25 import tokenize
+from rag.generate import NOT_IN_DOCUMENTS, Draft
+from rag.sentences import split_units
+from rag.types import Hit
+
+_MONEY = re.compile(r"(?:[$€£]\s?\d|\d[\d.,]*\s?(?:billion|million|trillion|bn|mn|b\b|m\b)|\bUSD\b|\bdollars?\b)", re.I)
+_DATE = re.compile(
+    r"\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bQ[1-4]\b", re.I
+)
+_NUMBER = re.compile(r"\d")
+_ENTITY = re.compile(r"\b(?:[A-Z][a-zA-Z0-9&.\-]*[a-zA-Z0-9]|[a-z]+[A-Z][a-zA-Z]*|[A-Z])\b")
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how did does do is are was were according corpus documents "
+    "tell give list name".split()
+)
+
+
+class PairScorer(Protocol):
+    def score(self, query: str, passages: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ExtractiveSettings:
+    """Thresholds tuned on ``eval/questions.jsonl`` (``rag eval --set generator.name=extractive``).
+
+    ``min_logit`` is on the cross-encoder's scale (relevant pairs score about
+    +5..+10, unrelated ones below -5).
+    """
+
+    min_logit: float = 0.0
+    keep_margin: float = 2.0
+    max_sentences: int = 3
+    shortlist: int = 12
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage: int
+    text: str
+    lead_in: str
+    score: float
+
+
+_DEPENDENT_START = re.compile(r"^(?:it|its|this|these|they|their|that|those|the round|the deal|he|she)\b", re.I)
+
+
+class ExtractiveGenerator:
+    """Selects, orders and cites source sentences; see the module docstring."""
+
+    name = "extractive"
+
+    def __init__(self, scorer: PairScorer, settings: ExtractiveSettings | None = None) -> None:
+        self.scorer = scorer
+        self.settings = settings or ExtractiveSettings()
+
+    def generate(self, question: str, hits: list[Hit]) -> Draft:
+        candidates = self._candidates(question, hits)
+        if not candidates or candidates[0].score < self.settings.min_logit:
+            return Draft(NOT_IN_DOCUMENTS, abstained=True)
+        best = candidates[0].score
+        chosen: list[_Candidate] = []
+        for candidate in candidates:
+            if len(chosen) >= self.settings.max_sentences or candidate.score < best - self.settings.keep_margin:
+                break
+            if candidate.score < self.settings.min_logit or any(_overlaps(candidate, c) for c in chosen):
+                continue
+            chosen.append(candidate)
+        sentences: list[str] = []
+        for candidate in chosen:
+            if candidate.lead_in:
+                sentences.append(_cited_sentence(candidate.lead_in, candidate.passage))
+            sentences.append(_cited_sentence(candidate.text, candidate.passage))
+        return Draft(" ".join(dict.fromkeys(sentences)), abstained=False)
+
+    def _candidates(self, question: str, hits: list[Hit]) -> list[_Candidate]:
+        """Shortlist units lexically, then let the cross-encoder judge each unit in its local context."""
+        needs = question_needs(question)
+        key_terms = set(tokenize(" ".join(question_entities(question))))
+        content_terms = set(tokenize(question))
+        shortlist: list[tuple[float, int, str, str]] = []
+        for n, hit in enumerate(hits, start=1):
+            title_terms = set(tokenize(hit.chunk.title))
+            units = split_units(hit.chunk.text)
+            for index, unit in enumerate(units):
+                if len(unit.text) < 20 or not has_needed_content(unit.text, needs):
+                    continue
+                previous = units[index - 1].text if index else ""
+                needs_lead_in = unit.text.rstrip(".").count(":") > 0 and unit.text.split(":")[0].count(" ") < 4
+                lead_in = previous if previous and (needs_lead_in or _DEPENDENT_START.match(unit.text)) else ""
+                terms = set(tokenize(unit.text + " " + lead_in))
+                if not key_terms <= terms | title_terms:
+                    continue  # a sentence about another company or year cannot answer the question
+                term_cover = len(content_terms & terms) / len(content_terms) if content_terms else 0.0
+                shortlist.append((term_cover, n, unit.text, lead_in))
+        if not shortlist:
+            return []
+        shortlist.sort(key=lambda item: -item[0])
+        shortlist = shortlist[: self.settings.shortlist]
+        logits = self.scorer.score(question, [f"{lead_in} {text}".strip() for _, _, text, lead_in in shortlist])
+        scored = [
+            _Candidate(n, text, lead_in, float(logit))
+            for (_, n, text, lead_in), logit in zip(shortlist, logits, strict=True)
+        ]
+        return sorted(scored, key=lambda c: -c.score)
+
+
+def _overlaps(a: _Candidate, b: _Candidate) -> bool:
+    """Near-duplicate sentences (the same fact in two briefs) are quoted once."""
+    terms_a, terms_b = set(tokenize(a.text)), set(tokenize(b.text))
+    return len(terms_a & terms_b) >= 0.8 * min(len(terms_a), len(terms_b))
+
+
+def question_needs(question: str) -> set[str]:
+    """What an answer must contain (money, number, date) or should name ("names": who/which companies)."""
+    q = question.lower()
+    needs: set[str] = set()
+    if re.search(r"\bhow much\b|\bvaluation\b|\bvalued\b|\bworth\b|\bamount\b|\bsize of\b|\bprice\b", q):
+        needs.add("money")
+    elif re.search(r"\bhow many\b|\bpercent|\bshare of\b|\bstake\b", q):
+        needs.add("number")
+    if re.search(r"^\s*(?:who|whom)\b|\bwhich (?:compan|investor|firm|backer|bank|fund)|\bled by\b|\bparticipat", q):
+        needs.add("names")
+    if re.search(r"^\s*when\b|\bwhat year\b|\bwhich year\b|\bwhat date\b", q):
+        needs.add("date")
+    return needs
+
+
+def has_needed_content(text: str, needs: set[str]) -> bool:
+    if "money" in needs and not _MONEY.search(text):
+        return False
+    if "number" in needs and not _NUMBER.search(text):
+        return False
+    return not ("date" in needs and not _DATE.search(text))
+
+
+def question_entities(question: str) -> list[str]:
+    """Names and years in the question (capitalised or camel-case words, four-digit years)."""
+    words = _ENTITY.findall(question)
+    entities = [w for w in words if w.lower() not in _QUESTION_WORDS]
+    entities += re.findall(r"\b(?:19|20)\d{2}\b", question)
+    return entities
+
+
+def _cited_sentence(text: str, passage: int) -> str:
+    """Source sentence with whitespace tidied and the marker before its final stop: "... [2]."."""
+    body = " ".join(text.split()).rstrip(".!?;:")
+    return f"{body} [{passage}]."

@@ -1,0 +1,412 @@
+"""Checkable facts in a sentence: money, numbers, percentages, dates, round labels and names.
+
+The citation checker has no entailment model (none installs here), so its
+hard evidence is whether every concrete fact a claim states also appears in the
+cited text. That only works if equivalent spellings compare equal: "$40B",
+"$40 billion", "40 billion dollars" and "$40bn" are one amount; "1,250 million"
+is "1.25 billion"; "March 2025" is satisfied by "2025-03-31". Everything here
+is pure regex and arithmetic so it runs in microseconds and can be unit-tested.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A vocabulary written as one whitespace-separated string, so long lists stay readable."""
+    return frozenset(words.split())
+
+
+# --- vocabulary -----------------------------------------------------------------
+
+SCALES: dict[str, float] = {
+    "thousand": 1e3, "k": 1e3,
+    "million": 1e6, "mn": 1e6, "mln": 1e6, "m": 1e6,
+    "billion": 1e9, "bn": 1e9, "bln": 1e9, "b": 1e9, "mrd": 1e9,
+    "trillion": 1e12, "tn": 1e12, "t": 1e12,
+}  # fmt: skip
+CURRENCY_SYMBOLS = {"us$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "usd": "USD", "eur": "EUR"}
+CURRENCY_WORDS = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pounds": "GBP", "yen": "JPY"}
+NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "hundred": 100,
+}  # fmt: skip
+FRACTION_WORDS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
+    "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+SCALE_WORD = r"(?:thousand|million|billion|trillion|mln|bln|mrd|mn|bn|tn)\b"
+SCALE_SUFFIX = r"(?:bn|mn|tn|[kKmMbBtT])\b"  # only when glued to the digits: "$40B", "$1.5bn"
+SCALE = rf"(?:\s*-?\s*{SCALE_WORD}|{SCALE_SUFFIX})"
+CUR_PREFIX = r"(?:US\$|\$|€|£|¥|USD\s?|EUR\s?)"
+CUR_SUFFIX = r"(?:\s*-?\s*(?:dollars?|euros?|pounds|yen|USD|EUR)\b)"
+MONTH_NAME = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
+RANGE_SEP = r"\s*(?:-|–|—|to)\s*"
+
+MONEY_RE = re.compile(
+    rf"(?P<pre>{CUR_PREFIX})(?P<a>{NUM})(?:(?P<sa>{SCALE})?{RANGE_SEP}(?:{CUR_PREFIX})?(?P<b>{NUM}))?"
+    rf"(?P<scale>{SCALE})?(?P<post>{CUR_SUFFIX})?"
+    rf"|(?P<a2>{NUM})(?:{RANGE_SEP}(?P<b2>{NUM}))?(?P<scale2>{SCALE})?(?P<post2>{CUR_SUFFIX})",
+    re.IGNORECASE,
+)
+PERCENT_RE = re.compile(
+    rf"(?P<a>{NUM})(?:\s*%?{RANGE_SEP}(?P<b>{NUM}))?\s*(?:%|\bper\s?cent\b|\bp\.\s?c\b\.?)", re.IGNORECASE
+)
+MULTIPLE_RE = re.compile(rf"(?P<a>{NUM})\s*(?:x|×|times)(?![\w])", re.IGNORECASE)
+ISO_DATE_RE = re.compile(r"\b(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])(?:-(?P<d>0[1-9]|[12]\d|3[01]))?\b")
+DMY_RE = re.compile(
+    rf"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{MONTH_NAME})(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
+)
+MDY_RE = re.compile(rf"\b(?P<mon>{MONTH_NAME})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?")
+MY_RE = re.compile(rf"\b(?P<mon>{MONTH_NAME})(?:,?\s+(?:of\s+)?(?P<y>(?:19|20)\d{{2}}))\b")
+MONTH_ALONE_RE = re.compile(
+    r"\b(?:in|since|by|from|until|through|of|early|late|mid-?|end of)\s+"
+    r"(?P<mon>January|February|March|April|June|July|August|September|October|November|December)\b"
+)
+PERIOD_RE = re.compile(
+    r"\b(?:(?P<qh>[QH])(?P<n>[1-4])\s*(?P<y>(?:19|20)\d{2})"
+    r"|(?P<ord>first|second|third|fourth)\s+(?P<unit>quarter|half)\s+(?:of\s+)?(?P<y2>(?:19|20)\d{2}))\b",
+    re.IGNORECASE,
+)
+YEAR_RE = re.compile(r"(?<![\d.,$€£])\b(?P<y>(?:19|20)\d{2})s?\b(?![.,]\d)")
+SCALED_NUMBER_RE = re.compile(rf"(?P<a>{NUM}|one)(?:{RANGE_SEP}(?P<b>{NUM}))?\s+(?P<scale>{SCALE_WORD})", re.IGNORECASE)
+PLAIN_NUMBER_RE = re.compile(rf"(?<![\w.])(?P<a>{NUM})(?![.,]\d)")
+WORD_NUMBER_RE = re.compile(r"\b(?P<w>" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+FRACTION_RE = re.compile(r"\b(?P<n>one|two|three|four)[- ](?P<d>" + "|".join(FRACTION_WORDS) + r")\b", re.IGNORECASE)
+SERIES_RE = re.compile(r"\bSeries\s+(?P<s>[A-Z])\b")
+
+NEGATION_RE = re.compile(
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|no longer)\b|n't\b|\bn’t\b", re.IGNORECASE
+)
+
+# Capitalised words that start sentences or name no one; not organisations or people.
+NOT_NAMES = word_set(
+    """
+    a an the this that these those it its it's they their there here he she his her we our you your i in
+    on at by for from to of with as and or but if so yet also after before when while since during
+    although though however meanwhile moreover instead then thus still both each every all some most
+    many several few such other another one according under over about around between among including
+    earlier later early late first second third last next new total combined overall key summary
+    sources source note notes yes no not neither nor none only just even why what which who how
+    investors investor backers founders employees staff reports report analysts filings shares ai agi
+    api apis ipo ceo cfo cto coo gpu gpus tpu tpus gw mw arr llm llms usd eur pbc lp llc inc corp q1 q2
+    q3 q4 h1 h2 series round rounds tranche
+    """
+)
+# Suffixes that do not identify a company on their own ("Thrive Capital" is named by "Thrive").
+GENERIC_NAME_PARTS = word_set(
+    """
+    inc corp corporation co ltd llc lp plc pbc group holdings capital ventures partners management
+    platforms technologies technology labs lab ai the of and & company
+    """
+)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "aws": ("amazon web services", "amazon"),
+    "amazon web services": ("aws",),
+    "a16z": ("andreessen horowitz",),
+    "andreessen horowitz": ("a16z",),
+    "us": ("united states", "u s", "america"),
+    "united states": ("us",),
+    "uk": ("united kingdom", "britain"),
+    "x": ("twitter",),
+    "twitter": ("x",),
+}
+
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+DOTTED_RE = re.compile(r"\b(?:[A-Z]\.){2,}")
+CAP_WORD_RE = re.compile(
+    r"(?:[A-Z]\.){2,}|[A-Z](?:[\w&'’\-]*[\w])?(?:\.(?=\s[A-Z]))?|[a-z]+[A-Z][\w]*|a16z",
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One checkable fact. ``kind`` is money/percent/multiple/number/date/period/series/name.
+
+    ``key`` is the normalised value compared across texts (currency and amount,
+    a date's fields, a name's tokens); ``text`` is how it was written, for
+    messages; ``start``/``end`` locate it in the text it came from.
+    """
+
+    kind: str
+    key: tuple[object, ...]
+    text: str
+    start: int
+    end: int
+
+
+def _num(raw: str) -> float:
+    if raw.lower() == "one":
+        return 1.0
+    return float(raw.replace(",", ""))
+
+
+def _scale(raw: str | None) -> float:
+    if not raw:
+        return 1.0
+    word = raw.strip(" -").lower()
+    return SCALES.get(word, 1.0)
+
+
+def _round(value: float) -> float:
+    """Round to 9 significant digits so 1.25e9 and 1250e6 compare equal despite float error."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, 8 - math.floor(math.log10(abs(value))))
+
+
+def _currency(prefix: str | None, suffix: str | None) -> str:
+    for raw in (prefix, suffix):
+        if raw:
+            token = raw.strip(" -").lower()
+            if token in CURRENCY_SYMBOLS:
+                return CURRENCY_SYMBOLS[token]
+            if token in CURRENCY_WORDS:
+                return CURRENCY_WORDS[token]
+    return "USD"
+
+
+def normalise_text(text: str) -> str:
+    """Same-length rewrite that folds typographic variants, so offsets stay valid.
+
+    Curly quotes become straight ones and non-breaking/thin spaces become
+    spaces; the regexes above then only need one spelling.
+    """
+    return text.translate(_FOLD)
+
+
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+
+def extract_facts(text: str) -> list[Fact]:
+    """All facts in ``text`` in order of appearance; each character belongs to at most one fact."""
+    text = normalise_text(text)
+    taken = bytearray(len(text))
+    facts: list[Fact] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(taken[start:end])
+
+    def add(kind: str, key: tuple[object, ...], start: int, end: int) -> None:
+        facts.append(Fact(kind, key, text[start:end], start, end))
+        taken[start:end] = b"\x01" * (end - start)
+
+    for m in MONEY_RE.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        if m.group("a") is not None:
+            scale = _scale(m.group("scale"))
+            currency = _currency(m.group("pre"), m.group("post"))
+            first_scale = _scale(m.group("sa")) if m.group("sa") else scale
+            values = [_num(m.group("a")) * first_scale]
+            if m.group("b"):
+                values.append(_num(m.group("b")) * scale)
+        else:
+            scale = _scale(m.group("scale2"))
+            currency = _currency(None, m.group("post2"))
+            values = [_num(raw) * scale for raw in (m.group("a2"), m.group("b2")) if raw]
+        for value in values:
+            add("money", (currency, _round(value)), m.start(), m.end())
+    for m in PERCENT_RE.finditer(text):
+        if free(m.start(), m.end()):
+            for raw in (m.group("a"), m.group("b")):
+                if raw:
+                    add("percent", (_round(_num(raw)),), m.start(), m.end())
+    for m in MULTIPLE_RE.finditer(text):
+        if free(m.start(), m.end()):
+            add("multiple", (_round(_num(m.group("a"))),), m.start(), m.end())
+    for m in PERIOD_RE.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        if m.group("qh"):
+            label = f"{m.group('qh').upper()}{m.group('n')}"
+            year = int(m.group("y"))
+        else:
+            n = ORDINALS[m.group("ord").lower()]
+            label = f"{'Q' if m.group('unit').lower() == 'quarter' else 'H'}{n}"
+            year = int(m.group("y2"))
+        add("period", (label, year), m.start(), m.end())
+    for regex in (ISO_DATE_RE, DMY_RE, MDY_RE, MY_RE, MONTH_ALONE_RE):
+        for m in regex.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            groups = m.groupdict()
+            month = int(groups["m"]) if groups.get("m") else MONTHS[groups["mon"].rstrip(".").lower()]
+            day: int | None = int(groups["d"]) if groups.get("d") else None
+            dated: int | None = int(groups["y"]) if groups.get("y") else None
+            if day is not None and not 1 <= day <= 31:
+                continue
+            if groups.get("mon", "") == "May" and dated is None and day is None:
+                continue  # "may" the verb
+            start = m.start("mon") if regex is MONTH_ALONE_RE else m.start()
+            add("date", (dated, month, day), start, m.end())
+    for m in SERIES_RE.finditer(text):
+        if free(m.start(), m.end()):
+            add("series", (m.group("s"),), m.start(), m.end())
+    for m in SCALED_NUMBER_RE.finditer(text):
+        if free(m.start(), m.end()):
+            scale = _scale(m.group("scale"))
+            for raw in (m.group("a"), m.group("b")):
+                if raw:
+                    add("number", (_round(_num(raw) * scale),), m.start(), m.end())
+    for m in YEAR_RE.finditer(text):
+        if free(m.start(), m.end()):
+            add("date", (int(m.group("y")), None, None), m.start(), m.end())
+    for m in FRACTION_RE.finditer(text):
+        if free(m.start(), m.end()):
+            numerator = ({"one": 1, "two": 2, "three": 3, "four": 4})[m.group("n").lower()]
+            add("fraction", (_round(numerator / FRACTION_WORDS[m.group("d").lower()]),), m.start(), m.end())
+    for m in PLAIN_NUMBER_RE.finditer(text):
+        if free(m.start(), m.end()):
+            add("number", (_round(_num(m.group("a"))),), m.start(), m.end())
+    for m in WORD_NUMBER_RE.finditer(text):
+        if free(m.start(), m.end()):
+            add("number", (float(NUMBER_WORDS[m.group("w").lower()]),), m.start(), m.end())
+    for start, end, tokens in _names(text, taken):
+        add("name", tokens, start, end)
+    facts.sort(key=lambda fact: fact.start)
+    return facts
+
+
+def _names(text: str, taken: bytearray) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Capitalised spans that name an organisation or a person.
+
+    Without a tagger, a name is a run of capitalised words ("Thrive Capital",
+    "T. Rowe Price"). A sentence's first word is capitalised anyway, so there it
+    counts as a name only when it is not a common sentence opener
+    (:data:`NOT_NAMES`); that keeps "Alphabet led the round" checkable.
+    """
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    run: list[re.Match[str]] = []
+    for m in CAP_WORD_RE.finditer(text):
+        glued = m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "$€£")
+        skip = glued or any(taken[m.start() : m.end()]) or m.group().rstrip(".").lower() in MONTHS
+        joined = bool(run) and re.fullmatch(r" | ?& ?| (?:of|de) ", text[run[-1].end() : m.start()]) is not None
+        # "Microsoft-backed Mistral": a lower-case hyphen suffix ends the name it is attached to.
+        ends_name = bool(run) and re.search(r"-[a-z]", run[-1].group()) is not None
+        if run and (skip or not joined or ends_name):
+            spans.extend(_name_span(text, run))
+            run = []
+        if not skip:
+            run.append(m)
+    spans.extend(_name_span(text, run))
+    return spans
+
+
+def _name_span(text: str, run: list[re.Match[str]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    words: list[str] = []
+    for m in run:
+        word = m.group().removesuffix("'s").removesuffix("'")
+        word = word.replace(".", "") if re.fullmatch(r"(?:[A-Z]\.){2,}", word) else word.rstrip(".")
+        parts = word.split("-")
+        kept = [parts[0]] + [p for p in parts[1:] if p[:1].isupper() or p[:1].isdigit()]
+        words.extend(kept if len(kept) == len(parts) else kept[:1])
+    tokens = [t for w in words for t in WORD_RE.findall(w.lower())]
+    while tokens and tokens[0] in NOT_NAMES:
+        tokens.pop(0)
+    if not tokens or all(t in NOT_NAMES for t in tokens):
+        return []
+    return [(run[0].start(), run[-1].end(), tuple(tokens))]
+
+
+# --- matching -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    """What a passage (or one of its sentences) contains, precomputed once and cached."""
+
+    facts: tuple[Fact, ...]
+    words: frozenset[str]
+    phrase: str  # lower-cased words joined by single spaces, padded, for multi-word lookups
+
+
+@lru_cache(maxsize=4096)
+def index_text(text: str) -> TextIndex:
+    """Facts and words of a text; cached because the same passages are checked for every claim."""
+    facts = tuple(extract_facts(text))
+    words = content_words(text)
+    return TextIndex(facts, frozenset(words), " " + " ".join(words) + " ")
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased word tokens; dotted acronyms collapse ("U.S." -> "us") as they do in names."""
+    folded = DOTTED_RE.sub(lambda m: m.group().replace(".", ""), normalise_text(text))
+    return [w.lower() for w in WORD_RE.findall(folded)]
+
+
+def fact_in(fact: Fact, index: TextIndex) -> bool:
+    """Whether ``index`` states ``fact`` (same value, same or more specific date, same name)."""
+    if fact.kind == "name":
+        return name_in(fact.key, index)
+    return any(_same(fact, other) for other in index.facts)
+
+
+def amount(fact: Fact) -> float:
+    """The numeric value of a money/number/percent/multiple/fraction fact (NaN for others)."""
+    value = fact.key[-1]
+    return float(value) if isinstance(value, int | float) and fact.kind not in ("date", "period") else math.nan
+
+
+def _same(claim: Fact, other: Fact) -> bool:
+    """Equal values; a bare large number ("40 billion") also matches an amount of money, either way round."""
+    if claim.kind == "money":
+        if other.kind == "money":
+            return other.key == claim.key
+        return other.kind == "number" and amount(other) == amount(claim) and amount(claim) >= 1e3
+    if claim.kind == "number":
+        if other.kind in ("number", "percent", "multiple", "fraction"):
+            return amount(other) == amount(claim)
+        return other.kind == "money" and amount(other) == amount(claim) and amount(claim) >= 1e3
+    if claim.kind == "multiple":
+        return other.kind in ("multiple", "number") and amount(other) == amount(claim)
+    if claim.kind == "date":
+        if other.kind == "period":
+            year, month, day = claim.key
+            return month is None and day is None and other.key[1] == year
+        return other.kind == "date" and all(
+            want is None or want == have for want, have in zip(claim.key, other.key, strict=True)
+        )
+    return other.kind == claim.kind and other.key == claim.key
+
+
+def name_in(tokens: tuple[object, ...], index: TextIndex) -> bool:
+    """A name matches when its distinctive words all occur ("Thrive Capital" ~ "Thrive").
+
+    Generic company suffixes are ignored unless they are the whole name, and a
+    few well-known aliases (AWS / Amazon Web Services, a16z / Andreessen
+    Horowitz) are accepted; Google and Alphabet are deliberately not aliases,
+    because the sources distinguish them.
+    """
+    words = [str(t) for t in tokens]
+    phrase = " ".join(words)
+    if f" {phrase} " in index.phrase:
+        return True
+    distinctive = [w for w in words if w not in GENERIC_NAME_PARTS] or words
+    if all(w in index.words for w in distinctive):
+        return True
+    return any(f" {alias} " in index.phrase for alias in ALIASES.get(phrase, ()))
+
+
+def has_negation(text: str) -> bool:
+    """Whether a sentence is negated (not / no / never / without / n't ...)."""
+    return NEGATION_RE.search(normalise_text(text)) is not None
+
+
+def describe(fact: Fact) -> str:
+    """How a fact reads in a user-facing reason."""
+    return fact.text.strip()

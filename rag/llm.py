@@ -1,0 +1,326 @@
+"""LLM generators: one prompt, three interchangeable chat backends.
+
+A backend implements a single method, :meth:`ChatBackend.chat` (messages in,
+reply text out); :class:`LLMGenerator` does everything else (prompt, parsing,
+abstention) on top of it, so the ``local`` and ``openai`` generators give the
+same kind of :class:`~rag.generate.Draft` and differ only in where tokens come
+from:
+
+- :class:`LlamaCppBackend`: llama-cpp-python on a GGUF file; loads in about a
+  second and runs the 0.5B model at interactive speed on 2 cores.
+- :class:`TransformersBackend`: the fallback when llama_cpp is not installed;
+  transformers dequantises GGUF to fp32, so it loads slowly and uses more memory,
+  but it needs no compiler.
+- :class:`OpenAIBackend`: any OpenAI-compatible ``/chat/completions`` endpoint
+  (OpenAI, vLLM, llama.cpp's server, Ollama ...), over plain httpx so there is
+  no SDK to install and every failure becomes one readable sentence.
+
+Local models are cached per file in this process (:data:`_MODEL_CACHE`), so the
+UI and the evaluator build generators freely without reloading weights.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from rag.config import GeneratorSettings
+from rag.generate import Draft, GeneratorUnavailable
+from rag.prompts import build_messages, parse_completion
+from rag.types import Hit
+
+Messages = list[dict[str, str]]
+LLAMA_N_CTX = 4096
+
+
+class ChatBackend(Protocol):
+    """Anything that can answer a chat: the one method a new backend must implement."""
+
+    def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str: ...
+
+
+@dataclass
+class CallStats:
+    """What the last :meth:`chat` call cost; read by the eval report and the tests."""
+
+    seconds: float = 0.0
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+# ---------------------------------------------------------------------------
+# In-process model cache
+
+
+@dataclass
+class _Loaded:
+    """A loaded model plus the lock that serialises calls into it (neither runtime is re-entrant)."""
+
+    model: Any
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    load_seconds: float = 0.0
+    extra: Any = None
+
+
+_MODEL_CACHE: dict[tuple[str, str], _Loaded] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(kind: str, path: Path, load: Callable[[], tuple[Any, Any]]) -> _Loaded:
+    """Load a model once per (runtime, resolved path) for the life of the process.
+
+    The global lock is held while loading so two threads asking for the same
+    model at start-up (Gradio serves requests concurrently) load it once.
+    """
+    key = (kind, str(path.resolve()))
+    with _CACHE_LOCK:
+        loaded = _MODEL_CACHE.get(key)
+        if loaded is None:
+            started = time.perf_counter()
+            model, extra = load()
+            loaded = _Loaded(model=model, load_seconds=time.perf_counter() - started, extra=extra)
+            _MODEL_CACHE[key] = loaded
+        return loaded
+
+
+def clear_model_cache() -> None:
+    """Forget loaded models (frees memory once nothing else references them)."""
+    with _CACHE_LOCK:
+        _MODEL_CACHE.clear()
+
+
+# ---------------------------------------------------------------------------
+# Backends
+
+
+class LlamaCppBackend:
+    """llama-cpp-python on a GGUF file, using the chat template stored in the file."""
+
+    def __init__(self, model_path: Path, threads: int, n_ctx: int = LLAMA_N_CTX) -> None:
+        self.model_path = model_path
+        self.stats = CallStats()
+
+        def load() -> tuple[Any, Any]:
+            from llama_cpp import Llama
+
+            try:
+                return Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=threads, verbose=False), None
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise GeneratorUnavailable(f"llama.cpp could not load {model_path}: {exc}") from exc
+
+        self._loaded = _cached("llama_cpp", model_path, load)
+        self.load_seconds = self._loaded.load_seconds
+
+    def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str:
+        started = time.perf_counter()
+        with self._loaded.lock:
+            try:
+                result = self._loaded.model.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature
+                )
+            except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
+                raise GeneratorUnavailable(
+                    f"the local model could not read the prompt: {exc}; lower generator.max_context_chars"
+                ) from exc
+        usage = result.get("usage") or {}
+        self.stats = CallStats(
+            seconds=time.perf_counter() - started,
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+        )
+        return str(result["choices"][0]["message"].get("content") or "")
+
+
+class TransformersBackend:
+    """transformers on a GGUF file (dequantised to fp32); greedy when temperature is 0."""
+
+    def __init__(self, model_path: Path, threads: int) -> None:
+        self.model_path = model_path
+        self.stats = CallStats()
+        self._threads = threads
+
+        def load() -> tuple[Any, Any]:
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(str(model_path.parent), gguf_file=model_path.name)
+                model = AutoModelForCausalLM.from_pretrained(str(model_path.parent), gguf_file=model_path.name)
+            except (ImportError, ValueError, OSError, RuntimeError) as exc:
+                raise GeneratorUnavailable(
+                    f"transformers could not load {model_path}: {exc}. "
+                    "Install llama-cpp-python (see .ci/install_llm.sh), or gguf and accelerate."
+                ) from exc
+            model.eval()
+            return model, tokenizer
+
+        self._loaded = _cached("transformers", model_path, load)
+        self.load_seconds = self._loaded.load_seconds
+
+    def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str:
+        import torch
+
+        model, tokenizer = self._loaded.model, self._loaded.extra
+        started = time.perf_counter()
+        with self._loaded.lock, torch.inference_mode():
+            encoded = tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_dict=True, return_tensors="pt"
+            )
+            input_ids = encoded["input_ids"]
+            sampling: dict[str, Any] = (
+                {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+            )
+            output = model.generate(
+                input_ids,
+                attention_mask=encoded.get("attention_mask"),
+                max_new_tokens=max_tokens,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                **sampling,
+            )
+        new_tokens = output[0, input_ids.shape[1] :]
+        self.stats = CallStats(
+            seconds=time.perf_counter() - started,
+            completion_tokens=int(new_tokens.shape[0]),
+            prompt_tokens=int(input_ids.shape[1]),
+        )
+        return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
+
+
+class OpenAIBackend:
+    """An OpenAI-compatible ``/chat/completions`` endpoint over plain HTTP.
+
+    Every failure (refused connection, timeout, HTTP error, malformed reply) is
+    raised as :class:`GeneratorUnavailable` with one sentence naming the server
+    and what to check, because the CLI and UI show that message to the user.
+    """
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout_s: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.timeout_s = timeout_s
+        self.stats = CallStats()
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s), headers=headers)
+
+    def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str:
+        url = f"{self.base_url}/chat/completions"
+        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature}
+        where = f"OpenAI-compatible server at {self.base_url}"
+        started = time.perf_counter()
+        try:
+            response = self._client.post(url, json=payload)
+        except httpx.TimeoutException as exc:
+            raise GeneratorUnavailable(f"{where} did not answer within {self.timeout_s:g} s") from exc
+        except httpx.ConnectError as exc:
+            raise GeneratorUnavailable(
+                f"cannot connect to the {where} ({_reason(exc)}); is it running? Check RAG_OPENAI_BASE_URL"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise GeneratorUnavailable(f"request to the {where} failed: {_reason(exc)}") from exc
+        if response.status_code != 200:
+            hint = " Check RAG_OPENAI_API_KEY." if response.status_code in (401, 403) else ""
+            if response.status_code == 404:
+                hint = " Does RAG_OPENAI_BASE_URL end in /v1?"
+            raise GeneratorUnavailable(f"{where} answered HTTP {response.status_code}: {_short(response.text)}.{hint}")
+        try:
+            data = response.json()
+            content = data["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise GeneratorUnavailable(
+                f"{where} sent a reply that is not a chat completion: {_short(response.text)}"
+            ) from exc
+        usage = data.get("usage") or {}
+        self.stats = CallStats(
+            seconds=time.perf_counter() - started,
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        )
+        return str(content or "")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ---------------------------------------------------------------------------
+# Factory and generator
+
+
+def llama_cpp_available() -> bool:
+    """Whether llama-cpp-python is installed, checked without importing it (import loads a shared library)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def local_model_path(settings: GeneratorSettings) -> Path:
+    """The configured GGUF (``RAG_LOCAL_MODEL``), else the packaged Qwen2.5-Coder-0.5B."""
+    if settings.local_model_path:
+        path = Path(settings.local_model_path).expanduser()
+        if not path.is_file():
+            raise GeneratorUnavailable(
+                f"RAG_LOCAL_MODEL / generator.local_model_path points to {path}, which is not a file"
+            )
+        return path
+    from rag.models import default_local_model
+
+    return default_local_model()
+
+
+def make_chat_backend(name: str, settings: GeneratorSettings) -> ChatBackend:
+    """The backend for generator ``name`` ("local" or "openai"), configured from ``settings``."""
+    if name == "openai":
+        if not settings.openai_base_url:
+            raise GeneratorUnavailable(
+                "the openai generator needs an endpoint: set RAG_OPENAI_BASE_URL (e.g. https://api.openai.com/v1 "
+                "or http://127.0.0.1:8080/v1) and, if the server wants one, RAG_OPENAI_API_KEY"
+            )
+        return OpenAIBackend(
+            settings.openai_base_url, settings.openai_model, settings.openai_api_key, settings.timeout_s
+        )
+    if name == "local":
+        path = local_model_path(settings)
+        if llama_cpp_available():
+            return LlamaCppBackend(path, threads=settings.local_threads)
+        return TransformersBackend(path, threads=settings.local_threads)
+    raise GeneratorUnavailable(f"no chat backend called {name!r}: use local or openai")
+
+
+class LLMGenerator:
+    """Prompt a chat backend with numbered passages and parse its reply into a :class:`Draft`."""
+
+    def __init__(self, backend: ChatBackend, settings: GeneratorSettings, name: str = "llm") -> None:
+        self.backend = backend
+        self.settings = settings
+        self.name = name
+        self.last_raw = ""
+
+    def generate(self, question: str, hits: list[Hit]) -> Draft:
+        """A cited draft, or the abstaining draft when there is nothing to answer from.
+
+        With no passages the model is not called at all: anything it wrote could
+        only come from its own memory, which is exactly what must not be shown.
+        """
+        if not hits:
+            return parse_completion("NOT_IN_DOCUMENTS", 0)
+        messages = build_messages(question, hits, self.settings.max_context_chars)
+        self.last_raw = self.backend.chat(messages, self.settings.local_max_tokens, self.settings.temperature)
+        return parse_completion(self.last_raw, len(hits))

@@ -1,0 +1,188 @@
+"""The pipeline object: the one entry point for the CLI, the UI and the evaluator.
+
+``Pipeline.answer`` runs retrieve -> generate -> verify and returns an
+:class:`~rag.types.Answer` listing the sources its ``[n]`` markers cite. Parts are passed in (``Pipeline.from_settings`` builds the
+default ones), so tests and benchmarks can swap any stage.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.followup import standalone_question
+from rag.generate import NOT_IN_DOCUMENTS, Generator, choose_generator
+from rag.ingest import Ingestor, ProgressCallback
+from rag.retrieve import HybridRetriever
+from rag.store import ChromaStore, FileRecord
+from rag.types import Answer, Citation, Claim, Hit, IngestReport
+
+if TYPE_CHECKING:
+    from rag.rerank import CrossEncoder
+    from rag.verify import Verifier
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+class Pipeline:
+    """Retrieval, generation and verification over one store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: Embedder,
+        retriever: HybridRetriever,
+        verifier: Verifier,
+        cross_encoder: CrossEncoder,
+        generator: Generator | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.retriever = retriever
+        self.verifier = verifier
+        self.cross_encoder = cross_encoder
+        self._generator = generator
+        self._generators: dict[str, Generator] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pipeline:
+        from rag.rerank import CrossEncoder
+        from rag.verify import Verifier
+
+        store = ChromaStore(settings.store)
+        embedder = Embedder(settings.embedding)
+        cross_encoder = CrossEncoder()
+        retriever = HybridRetriever(
+            store,
+            embedder,
+            settings.retrieval,
+            bm25_cache=settings.store.data_dir / f"bm25-{settings.store.collection}.pkl",
+            reranker=cross_encoder,
+        )
+        verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
+        return cls(settings, store, embedder, retriever, verifier, cross_encoder)
+
+    # -- documents -------------------------------------------------------------
+    def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+        report = Ingestor(self.settings, self.store, self.embedder).ingest(paths, prune=prune, progress=progress)
+        self.retriever.invalidate()
+        return report
+
+    def documents(self) -> list[FileRecord]:
+        return sorted(self.store.file_records().values(), key=lambda r: r.source.lower())
+
+    def delete_document(self, path: str) -> int:
+        removed = self.store.delete_document(path)
+        self.retriever.invalidate()
+        return removed
+
+    # -- questions -------------------------------------------------------------
+    def generator(self, name: str | None = None) -> Generator:
+        """The configured generator (or ``name``), built once and reused."""
+        key = (name or self.settings.generator.name).lower()
+        with self._lock:
+            if self._generator is not None and name is None:
+                return self._generator
+            if key not in self._generators:
+                self._generators[key] = choose_generator(
+                    replace(self.settings.generator, name=key), scorer=self.cross_encoder
+                )
+            return self._generators[key]
+
+    def answer(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        strict: bool | None = None,
+        generator: str | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
+        """Answer ``question``; ``history`` holds earlier questions of the conversation."""
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        started = time.perf_counter()
+        standalone = standalone_question(question, history or [])
+        hits = self.retriever.retrieve(standalone, top_k=top_k)
+        retrieved = time.perf_counter()
+        chosen = self.generator(generator)
+        draft = chosen.generate(standalone, hits) if hits else None
+        generated = time.perf_counter()
+        timings = {"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated)}
+        if draft is None or draft.abstained:
+            timings.update(verify=0.0, total=_ms(started, time.perf_counter()))
+            return Answer(
+                question=question,
+                answer=NOT_IN_DOCUMENTS,
+                abstained=True,
+                citations=[],
+                claims=[],
+                grounding=1.0,
+                timings_ms=timings,
+                generator=chosen.name,
+                standalone_question=standalone,
+                retrieved_ids=[h.chunk.id for h in hits],
+            )
+        passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
+        verification = self.verifier.check(
+            draft.text, passages, strict=self.settings.verify.strict if strict is None else strict
+        )
+        verified = time.perf_counter()
+        timings.update(verify=_ms(generated, verified), total=_ms(started, verified))
+        text, claims = verification.answer, verification.claims
+        citations = cited_sources(text, claims, hits)
+        abstained = not claims or all(c.verdict == "not_factual" for c in claims)
+        return Answer(
+            question=question,
+            answer=text if text.strip() else NOT_IN_DOCUMENTS,
+            abstained=abstained,
+            citations=citations,
+            claims=claims,
+            grounding=verification.grounding,
+            timings_ms=timings,
+            generator=chosen.name,
+            standalone_question=standalone,
+            notes=verification.notes,
+            retrieved_ids=[h.chunk.id for h in hits],
+        )
+
+
+def cited_sources(text: str, claims: list[Claim], hits: list[Hit]) -> list[Citation]:
+    """Citations for the passages the answer cites, keeping retrieval numbering.
+
+    Numbers are not compacted: the verifier's notes ("[2] corrected to [3]")
+    and repaired claims refer to retrieval numbers, and must stay true.
+    """
+    cited = {int(m.group(1)) for m in _MARKER.finditer(text)}
+    cited.update(n for claim in claims for n in claim.citations)
+    citations = []
+    for n in sorted(k for k in cited if 1 <= k <= len(hits)):
+        chunk = hits[n - 1].chunk
+        citations.append(
+            Citation(
+                n=n,
+                doc_id=chunk.doc_id,
+                chunk_id=chunk.id,
+                source=chunk.source,
+                title=chunk.title,
+                page=chunk.page,
+                start=chunk.start,
+                end=chunk.end,
+                text=chunk.text,
+                sources=chunk.extra.get("sources", "").split(),
+            )
+        )
+    return citations
+
+
+def _ms(start: float, end: float) -> float:
+    return round((end - start) * 1000.0, 2)

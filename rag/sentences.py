@@ -1,0 +1,118 @@
+"""Sentence segmentation of source passages, with character spans.
+
+Source text is split into units an answer can quote: sentences, and also
+"lead-in + list" blocks ("Participants include: ·Amazon ·Nvidia ·SoftBank")
+kept whole, because the list items alone mean nothing. Spans index into the
+original text so the UI can highlight exactly what was quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof inc ltd co corp jr sr st vs etc e.g i.e u.s u.k u.n no fig approx est jan feb mar apr
+    jun jul aug sep sept oct nov dec dept gov sen rep gen col lt mt ft bn mn""".split()
+)
+_BULLET = re.compile(r"^\s*(?:[·•\-*–]|\d+[.)])\s*")
+_SENTENCE_END = re.compile(r"[.!?。](?:[\"'”’)\]*]*)(?=\s+|$)")
+_HEADING = re.compile(r"^\s*#{1,6}\s")
+_SOURCES = re.compile(r"^\s*(?:#+\s*)?(?:\*\*)?Sources(?:\*\*)?\s*:?\s*$", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+")
+_MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable piece of a passage: ``text`` is cleaned for display, the span is the original."""
+
+    text: str
+    start: int
+    end: int
+
+
+def split_units(text: str) -> list[Unit]:
+    """Sentences and list blocks of ``text``, in order, with spans into ``text``.
+
+    Headings, the lines of a "Sources" section and bare links are not quotable
+    statements and are left out; Markdown emphasis is removed from ``Unit.text``.
+    """
+    units: list[Unit] = []
+    lines = []
+    for offset, line in _lines_with_offsets(text):
+        if _SOURCES.match(line):
+            break
+        if not _HEADING.match(line):
+            lines.append((offset, line))
+    index = 0
+    while index < len(lines):
+        start, line = lines[index]
+        stripped = line.strip()
+        if stripped.endswith(":") and index + 1 < len(lines) and _BULLET.match(lines[index + 1][1]):
+            items = []
+            end = start + len(line)
+            index += 1
+            while index < len(lines) and _BULLET.match(lines[index][1]):
+                item_start, item = lines[index]
+                items.append(_BULLET.sub("", item).strip().rstrip(";,."))
+                end = item_start + len(item.rstrip())
+                index += 1
+            units.append(Unit(f"{stripped} {', '.join(items)}.", start, end))
+            continue
+        if _BULLET.match(line):
+            item = _BULLET.sub("", line).strip()
+            offset = start + line.index(item[0]) if item else start
+            units.extend(_sentences(item, offset))
+        else:
+            units.extend(_sentences(line, start))
+        index += 1
+    cleaned = [Unit(" ".join(_MARKUP.sub("", u.text).split()), u.start, u.end) for u in units]
+    return [u for u in cleaned if _is_statement(u.text)]
+
+
+def _is_statement(text: str) -> bool:
+    """Has words, and is not mostly a link."""
+    without_links = _URL.sub("", text)
+    return sum(ch.isalpha() for ch in without_links) >= 3 and len(without_links) >= len(text) / 2
+
+
+def _lines_with_offsets(text: str) -> list[tuple[int, str]]:
+    result = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        if line.strip():
+            result.append((offset, line.rstrip("\r\n")))
+        offset += len(line)
+    return result
+
+
+def _sentences(line: str, offset: int) -> list[Unit]:
+    units = []
+    begin = len(line) - len(line.lstrip())
+    for match in _SENTENCE_END.finditer(line):
+        end = match.end()
+        if _is_abbreviation(line, match.start()) or _is_decimal(line, match.start()):
+            continue
+        piece = line[begin:end].strip()
+        if piece:
+            units.append(Unit(piece, offset + begin, offset + begin + len(piece)))
+        begin = end + (len(line[end:]) - len(line[end:].lstrip()))
+    tail = line[begin:].strip()
+    if tail:
+        units.append(Unit(tail, offset + begin, offset + begin + len(tail)))
+    return units
+
+
+def _is_abbreviation(line: str, dot: int) -> bool:
+    if line[dot] != ".":
+        return False
+    word = re.search(r"([A-Za-z.]+)$", line[:dot])
+    if not word:
+        return False
+    token = word.group(1).lower().strip(".")
+    return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def _is_decimal(line: str, dot: int) -> bool:
+    return line[dot] == "." and dot + 1 < len(line) and line[dot + 1].isdigit()

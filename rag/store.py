@@ -1,0 +1,237 @@
+"""Chroma storage: chunk vectors plus a manifest of ingested files.
+
+Two collections live side by side:
+
+* ``<name>`` holds one record per chunk (embedding, text, citation metadata);
+* ``<name>_files`` holds one record per ingested file (its content hash and
+  chunk count), written only *after* all of the file's chunks are stored.
+
+That order is what makes a crash mid-ingest harmless: a file whose manifest
+record is missing or stale is simply ingested again, chunk ids are derived from
+content so rewriting them is idempotent, and chunks left from an older version
+of the file are deleted by hash. A ``revision`` token changes after every write
+so derived indexes (BM25) know when to rebuild.
+
+``store.chroma_url`` switches from the embedded ``PersistentClient`` to a
+Chroma server (``HttpClient``) with no other change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.config import StoreSettings
+from rag.types import Chunk
+
+_STATE_ID = "__state__"
+_PLACEHOLDER_VECTOR = [1.0]
+_PAGE = 2000
+
+
+class StoreError(RuntimeError):
+    """Chroma is unreachable or refused an operation; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Manifest entry of one ingested file."""
+
+    path: str
+    doc_id: str
+    n_chunks: int
+    title: str
+    source: str
+
+
+def make_client(settings: StoreSettings) -> Any:
+    """Embedded Chroma in ``data_dir/chroma`` or, with ``chroma_url``, a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise StoreError(f"RAG_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}")
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several transport-specific types
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+        return client
+    path = settings.data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+class ChromaStore:
+    """Chunks and file manifest in Chroma; all calls go through here."""
+
+    def __init__(self, settings: StoreSettings, client: Any | None = None) -> None:
+        self.settings = settings
+        self.client = client if client is not None else make_client(settings)
+        self.chunks = self.client.get_or_create_collection(
+            settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
+        )
+        self.files = self.client.get_or_create_collection(
+            f"{settings.collection}_files", embedding_function=None
+        )
+
+    # -- reads -----------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.chunks.count())
+
+    def revision(self) -> str:
+        got = self.files.get(ids=[_STATE_ID], include=["metadatas"])
+        if not got["ids"]:
+            return ""
+        return str(got["metadatas"][0].get("revision", ""))
+
+    def file_records(self) -> dict[str, FileRecord]:
+        """Manifest by path."""
+        records: dict[str, FileRecord] = {}
+        for ids, metadatas, _ in self._paged(self.files, include=["metadatas"]):
+            for record_id, meta in zip(ids, metadatas, strict=True):
+                if record_id == _STATE_ID:
+                    continue
+                records[record_id] = FileRecord(
+                    path=record_id,
+                    doc_id=str(meta["doc_id"]),
+                    n_chunks=int(meta["n_chunks"]),
+                    title=str(meta.get("title", "")),
+                    source=str(meta.get("source", "")),
+                )
+        return records
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every stored chunk, page by page, so memory stays bounded on large indexes."""
+        for ids, metadatas, documents in self._paged(self.chunks, include=["metadatas", "documents"]):
+            for chunk_id, meta, text in zip(ids, metadatas, documents, strict=True):
+                yield chunk_from_record(chunk_id, text, meta)
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        got = self.chunks.get(ids=list(ids), include=["metadatas", "documents"])
+        by_id = {
+            chunk_id: chunk_from_record(chunk_id, text, meta)
+            for chunk_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def count_for_document(self, path: str, doc_id: str) -> int:
+        got = self.chunks.get(where={"$and": [{"path": path}, {"doc_id": doc_id}]}, include=[])
+        return len(got["ids"])
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance)."""
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self.chunks.query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "documents", "distances"]
+        )
+        return [
+            (chunk_from_record(chunk_id, text, meta), 1.0 - float(distance))
+            for chunk_id, meta, text, distance in zip(
+                result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True
+            )
+        ]
+
+    # -- writes ----------------------------------------------------------------
+    def write_document(self, chunks: list[Chunk], vectors: np.ndarray, record: FileRecord) -> None:
+        """Store a file's chunks, drop its older chunks, then (last) its manifest entry."""
+        for start in range(0, len(chunks), _PAGE):
+            batch = chunks[start : start + _PAGE]
+            self.chunks.upsert(
+                ids=[c.id for c in batch],
+                embeddings=vectors[start : start + _PAGE],
+                documents=[c.text for c in batch],
+                metadatas=[chunk_metadata(c) for c in batch],
+            )
+        self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
+        self.files.upsert(
+            ids=[record.path],
+            embeddings=[_PLACEHOLDER_VECTOR],
+            documents=[record.path],
+            metadatas=[
+                {
+                    "doc_id": record.doc_id,
+                    "n_chunks": record.n_chunks,
+                    "title": record.title,
+                    "source": record.source,
+                }
+            ],
+        )
+        self.bump_revision()
+
+    def delete_document(self, path: str) -> int:
+        """Remove a file's chunks and manifest entry; returns how many chunks went."""
+        existing = self.chunks.get(where={"path": path}, include=[])["ids"]
+        if existing:
+            self.chunks.delete(ids=existing)
+        self.files.delete(ids=[path])
+        self.bump_revision()
+        return len(existing)
+
+    def bump_revision(self) -> None:
+        self.files.upsert(
+            ids=[_STATE_ID],
+            embeddings=[_PLACEHOLDER_VECTOR],
+            documents=[_STATE_ID],
+            metadatas=[{"revision": uuid.uuid4().hex}],
+        )
+
+    @staticmethod
+    def _paged(collection: Any, include: list[str]) -> Iterator[tuple[list[str], list[Any], list[Any]]]:
+        offset = 0
+        while True:
+            got = collection.get(limit=_PAGE, offset=offset, include=include)
+            ids = got["ids"]
+            if not ids:
+                return
+            metadatas = got.get("metadatas") or [None] * len(ids)
+            documents = got.get("documents") or [None] * len(ids)
+            yield ids, metadatas, documents
+            offset += len(ids)
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, str | int]:
+    """Chroma metadata: flat scalars only (``page`` 0 means no page)."""
+    return {
+        "doc_id": chunk.doc_id,
+        "path": chunk.path,
+        "source": chunk.source,
+        "title": chunk.title,
+        "page": chunk.page or 0,
+        "start": chunk.start,
+        "end": chunk.end,
+        **chunk.extra,
+    }
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    known = {"doc_id", "path", "source", "title", "page", "start", "end"}
+    return Chunk(
+        id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        text=text,
+        path=str(meta["path"]),
+        source=str(meta["source"]),
+        title=str(meta.get("title", "")),
+        page=int(meta["page"]) or None,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        extra={k: str(v) for k, v in meta.items() if k not in known},
+    )

@@ -1,0 +1,127 @@
+"""Plain data types that cross module boundaries.
+
+They are frozen dataclasses rather than llama-index or Chroma classes so the UI,
+the evaluator and the tests depend on this package alone, and so an ``Answer``
+serialises to exactly the JSON that ``rag ask --json`` prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Verdict = Literal["supported", "unsupported", "uncited", "miscited", "not_factual"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable piece of one document.
+
+    ``start``/``end`` are character offsets into the document's full text
+    (all pages joined), so a citation can highlight the exact span later.
+    """
+
+    id: str
+    doc_id: str
+    text: str
+    path: str
+    source: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by retrieval, with the score of the stage that ranked it last."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source shown under an answer; ``n`` is the ``[n]`` marker."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    source: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a claim is supported: citation number and offsets inside that citation's text."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One answer sentence with its citations and the checker's verdict."""
+
+    text: str
+    citations: list[int]
+    verdict: Verdict
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+    reason: str = ""
+    repaired_from: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything the pipeline returns for one question."""
+
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    claims: list[Claim]
+    grounding: float
+    timings_ms: dict[str, float]
+    generator: str = ""
+    standalone_question: str = ""
+    notes: list[str] = field(default_factory=list)
+    retrieved_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the schema printed by ``rag ask --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file that could not be ingested and why, in words a user can act on."""
+
+    path: str
+    error: str
+
+
+@dataclass
+class IngestReport:
+    """Outcome of one ``rag ingest`` run (the ``--json`` schema)."""
+
+    files: int = 0
+    chunks: int = 0
+    added: int = 0
+    skipped: int = 0
+    removed: int = 0
+    failed: list[FileFailure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

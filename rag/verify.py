@@ -1,0 +1,627 @@
+"""Claim-level citation checking: is each answer sentence stated by the passage it cites?
+
+No entailment model installs here (see /work/shared/MODELS.md), so support is
+decided in two layers:
+
+1. Hard checks, which cannot be argued with: every money amount, number,
+   percentage, date, round label and organisation/person name in the claim
+   must appear in the cited text (after normalisation, :mod:`rag.facts`), and
+   the claim must not be negated where the source is not (or the reverse).
+2. A soft score for what survives: lexical coverage of the claim's content
+   words near the matching sentences, the embedding similarity of the claim to
+   the best source sentence, and the cross-encoder's relevance logit, combined
+   by a logistic model whose weights and threshold are fitted on the dev half
+   of ``tests/data/claims.jsonl`` by :mod:`rag.calibrate` (values in
+   :class:`rag.config.VerifySettings`).
+
+Answer-level policy (documented in eval/verify_report.md):
+- a claim unsupported by its citations but supported by another retrieved
+  passage is ``miscited``; its markers are rewritten and a note says so;
+- ``grounding`` = (supported + miscited) / factual claims of the original
+  answer; ``not_factual`` sentences (abstentions, headings, questions, the
+  checker's own notes) are left out; an answer with no factual claim has
+  grounding 1.0 because it asserts nothing unsupported;
+- strict mode removes ``unsupported`` and ``uncited`` sentences and says how
+  many and why; grounding is still computed on the original answer so that
+  strict mode cannot hide a bad draft.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from rag.claims import MARKERS_RE, ClaimText, is_factual, sentence_spans, split_claims
+from rag.config import VerifySettings
+from rag.facts import Fact, TextIndex, content_words, extract_facts, fact_in, has_negation, index_text, word_set
+from rag.rerank import CrossEncoder
+from rag.types import Claim, Evidence
+
+Embed = Callable[[list[str]], np.ndarray]
+
+STOPWORDS = word_set(
+    """
+    a an the and or but of to in on at by for from with as is are was were be been being has have had it
+    its this that these those which who whom whose what when where while than then there their they them
+    he she his her we our you your i me my not no also into onto over under about after before during
+    since until per via so such both each any all some more most other another up out off do does did
+    done can could would should may might will shall just only very s
+    """
+)
+ANSWER_WITHHELD = "No sentence of the answer is supported by the retrieved sources, so it was withheld."
+MEASURES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("valuation", ("valuation", "valued", "valuing", "value", "worth", "pre-money", "post-money", "price tag")),
+    ("revenue", ("revenue", "sales", "run rate", "run-rate", "annualized", "annualised")),
+    ("capex", ("capex", "capital expenditure", "spend", "spending")),
+    ("stake", ("stake", "owns", "holds", "percent", "%")),
+    ("tranche", ("tranche", "initial", "first instalment", "first payment")),
+)
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    """Whether one passage states one claim.
+
+    ``score`` is the calibrated probability-like soft score (0.0 when a hard
+    check fails); ``span`` are character offsets of the supporting sentences in
+    the passage; ``features`` are the raw signals, kept for calibration.
+    """
+
+    score: float
+    supported: bool
+    span: tuple[int, int] | None
+    reason: str
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CitationAudit:
+    """Per-claim citation facts behind the ALCE-style metrics (original, unrepaired citations)."""
+
+    citations: list[int]
+    joint_support: bool
+    precise: list[bool]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The checked answer: per-sentence verdicts, grounding, the repaired text and user notes."""
+
+    claims: list[Claim]
+    grounding: float
+    answer: str
+    notes: list[str]
+    audits: list[CitationAudit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """A passage cut into sentence units, with per-unit fact indexes (cached by text)."""
+
+    text: str
+    units: tuple[tuple[int, int], ...]
+    unit_texts: tuple[str, ...]
+    unit_index: tuple[TextIndex, ...]
+    index: TextIndex
+
+
+@lru_cache(maxsize=1024)
+def _passage(text: str) -> _Passage:
+    units = tuple(sentence_spans(text)) or ((0, len(text)),)
+    unit_texts = tuple(" ".join(text[s:e].split()) for s, e in units)
+    return _Passage(text, units, unit_texts, tuple(index_text(t) for t in unit_texts), index_text(text))
+
+
+def stem(word: str) -> str:
+    """A deliberately small suffix stripper: enough to match "participated" with "participants"."""
+    for suffix in ("ational", "ations", "ation", "ments", "ment", "ating", "ated", "ates", "ants", "ents", "ings",
+                   "ing", "ors", "ers", "ies", "ied", "ed", "es", "ly", "s", "e"):  # fmt: skip
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(w) for w in content_words(text) if w not in STOPWORDS and not w.isdigit()]
+
+
+@dataclass
+class _Pair:
+    """Work state for scoring one (claim, passage) pair."""
+
+    claim: str
+    passage: _Passage
+    facts: list[Fact]
+    missing: list[Fact] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    window: tuple[int, int] = (0, 0)
+    negation_mismatch: bool = False
+    coverage: float = 0.0
+    similarity: float = float("nan")
+    cross: float = float("nan")
+
+
+class Verifier:
+    """Checks answers against their retrieved passages; thread-safe, models injected.
+
+    ``embed`` (e.g. ``Embedder.embed``) and ``cross_encoder`` are optional: when
+    either is missing, the soft score falls back to lexical coverage alone with
+    its own calibrated threshold (``settings.lexical_threshold``).
+    """
+
+    def __init__(
+        self,
+        settings: VerifySettings,
+        embed: Embed | None = None,
+        cross_encoder: CrossEncoder | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embed = embed
+        self.cross_encoder = cross_encoder
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def uses_models(self) -> bool:
+        return self.embed is not None and self.cross_encoder is not None
+
+    # --- single pair ------------------------------------------------------
+
+    def support(self, claim: str, passage: str) -> SupportResult:
+        """Whether ``passage`` states ``claim`` (markers in the claim are ignored)."""
+        return self.support_many([(claim, passage)])[0]
+
+    def support_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
+        """Score many pairs with one embedding batch and one cross-encoder batch (the latency budget)."""
+        work = [self._hard(" ".join(MARKERS_RE.sub("", c).split()), p) for c, p in pairs]
+        soft = [w for w in work if not w.missing and not w.negation_mismatch]
+        if soft and self.embed is not None and self.cross_encoder is not None:
+            self._model_features(soft, self.embed, self.cross_encoder)
+        return [self._result(w) for w in work]
+
+    def _hard(self, claim: str, text: str) -> _Pair:
+        passage = _passage(text)
+        pair = _Pair(claim, passage, extract_facts(claim))
+        units_for: list[list[int]] = []
+        for fact in pair.facts:
+            hits = [i for i, index in enumerate(passage.unit_index) if fact_in(fact, index)]
+            if not hits and not fact_in(fact, passage.index):
+                pair.missing.append(fact)
+            units_for.append(hits)
+        if pair.missing:
+            return pair
+        claim_stems = set(_stems(claim))
+        overlap = [len(claim_stems & set(_stems(t))) for t in passage.unit_texts]
+        anchor = max(range(len(overlap)), key=lambda i: (overlap[i] + sum(i in h for h in units_for), -i))
+        chosen = {anchor}
+        for hits in units_for:
+            if hits and anchor not in hits:
+                chosen.add(min(hits, key=lambda i: abs(i - anchor)))
+        pair.units = sorted(chosen)
+        pair.window = (pair.units[0], pair.units[-1])
+        claim_negated = has_negation(claim)
+        pair.negation_mismatch = claim_negated != any(has_negation(passage.unit_texts[i]) for i in pair.units)
+        near = set()
+        for i in range(max(0, pair.window[0] - 1), min(len(passage.units), pair.window[1] + 2)):
+            near.update(_stems(passage.unit_texts[i]))
+        pair.coverage = len(claim_stems & near) / len(claim_stems) if claim_stems else 1.0
+        return pair
+
+    def _model_features(self, pairs: list[_Pair], embed: Embed, cross_encoder: CrossEncoder) -> None:
+        texts = {p.claim for p in pairs}
+        for p in pairs:
+            texts.update(p.passage.unit_texts)
+        vectors = self._vectors_for(sorted(texts), embed)
+        for p in pairs:
+            unit_vectors = np.stack([vectors[t] for t in p.passage.unit_texts])
+            p.similarity = float(np.max(unit_vectors @ vectors[p.claim]))
+        windows = [(p.claim, " ".join(p.passage.unit_texts[i] for i in p.units)) for p in pairs]
+        logits = cross_encoder.score_pairs(windows)
+        for p, logit in zip(pairs, logits, strict=True):
+            p.cross = float(logit)
+
+    def _vectors_for(self, texts: list[str], embed: Embed) -> dict[str, np.ndarray]:
+        """Embeddings with an LRU cache: the same passages come back for every claim and question."""
+        with self._lock:
+            missing = [t for t in texts if t not in self._vectors]
+        if missing:
+            fresh = embed(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[text] = np.asarray(vector, dtype=np.float32)
+                while len(self._vectors) > self.settings.cache_size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            out = {}
+            for text in texts:
+                vector = self._vectors.get(text)
+                out[text] = vector if vector is not None else np.asarray(embed([text])[0], dtype=np.float32)
+            return out
+
+    def soft_score(self, coverage: float, similarity: float, cross: float) -> float:
+        """The calibrated logistic combination (or lexical coverage alone without models)."""
+        s = self.settings
+        if math.isnan(similarity) or math.isnan(cross):
+            return coverage
+        z = s.bias + s.weight_coverage * coverage + s.weight_similarity * similarity + s.weight_cross * cross
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def _threshold(self, pair: _Pair) -> float:
+        modelled = not (math.isnan(pair.similarity) or math.isnan(pair.cross))
+        return self.settings.threshold if modelled else self.settings.lexical_threshold
+
+    def _result(self, pair: _Pair) -> SupportResult:
+        features = {
+            "facts": float(len(pair.facts)),
+            "missing": float(len(pair.missing)),
+            "negation_mismatch": float(pair.negation_mismatch),
+            "coverage": pair.coverage,
+            "similarity": pair.similarity,
+            "cross": pair.cross,
+            "spread": float(pair.window[1] - pair.window[0] + 1) if pair.units else 0.0,
+        }
+        if pair.missing:
+            listed = ", ".join(dict.fromkeys(f.text.strip() for f in pair.missing))
+            return SupportResult(0.0, False, None, f"the source does not state {listed}", features)
+        passage = pair.passage
+        span = (passage.units[pair.window[0]][0], passage.units[pair.window[1]][1])
+        if pair.negation_mismatch:
+            side = "the claim is negated but the source is not" if has_negation(pair.claim) else "the source negates it"
+            return SupportResult(0.0, False, span, f"negation differs: {side}", features)
+        score = self.soft_score(pair.coverage, pair.similarity, pair.cross)
+        threshold = self._threshold(pair)
+        if score >= threshold:
+            return SupportResult(score, True, span, f"stated in the source (score {score:.2f})", features)
+        reason = f"the source does not say this (score {score:.2f} below {threshold:.2f})"
+        return SupportResult(score, False, span, reason, features)
+
+    # --- whole answers ----------------------------------------------------
+
+    def check(self, answer: str, passages: dict[int, str], strict: bool | None = None) -> Verification:
+        """Verdict per sentence, repaired citations, strict-mode removal and disagreement notes.
+
+        ``passages`` maps every retrieved passage's citation number to its text,
+        cited or not, so that a wrong citation can be repaired.
+        """
+        strict = self.settings.strict if strict is None else strict
+        pieces = split_claims(answer)
+        factual = [is_factual(c) for c in pieces]
+        cited: list[tuple[int, int]] = [
+            (k, n) for k, c in enumerate(pieces) if factual[k] for n in c.citations if n in passages
+        ]
+        results = dict(zip(cited, self.support_many([(pieces[k].text, passages[n]) for k, n in cited]), strict=True))
+        joint: dict[int, SupportResult] = {}
+        for k, c in enumerate(pieces):
+            own = [n for n in c.citations if n in passages]
+            if factual[k] and len(own) > 1 and not any(results[(k, n)].supported for n in own):
+                joint[k] = self.support(c.text, "\n\n".join(passages[n] for n in own))
+        # Second round, only for claims their citations do not support: search the other passages.
+        retry = [
+            (k, n)
+            for k, c in enumerate(pieces)
+            if factual[k] and not _supported(k, c, results, joint)
+            for n in sorted(passages)
+            if n not in c.citations
+        ]
+        results.update(zip(retry, self.support_many([(pieces[k].text, passages[n]) for k, n in retry]), strict=True))
+
+        claims: list[Claim] = []
+        audits: list[CitationAudit] = []
+        for k, c in enumerate(pieces):
+            if not factual[k]:
+                claims.append(Claim(c.text, list(c.citations), "not_factual", 0.0, reason="not a factual claim"))
+                continue
+            claims.append(self._verdict(c, k, passages, results, joint))
+            audits.append(self._audit(c, k, passages, results, joint))
+        notes = _conflict_notes(pieces, claims, passages)
+        text, removal_notes = _rebuild(answer, pieces, claims, strict)
+        if notes:
+            text = (text.rstrip() + "\n\n" if text.strip() else "") + " ".join(notes)
+        counted = [c for c in claims if c.verdict != "not_factual"]
+        good = sum(c.verdict in ("supported", "miscited") for c in counted)
+        grounding = good / len(counted) if counted else 1.0
+        repair_notes = [_repair_note(c) for c in claims if c.verdict == "miscited"]
+        unsupported_notes = [] if strict else _unsupported_notes(claims)
+        return Verification(claims, grounding, text, repair_notes + removal_notes + unsupported_notes + notes, audits)
+
+    def _verdict(
+        self,
+        c: ClaimText,
+        k: int,
+        passages: dict[int, str],
+        results: dict[tuple[int, int], SupportResult],
+        joint: dict[int, SupportResult],
+    ) -> Claim:
+        own = [n for n in c.citations if n in passages]
+        backing = [n for n in own if results[(k, n)].supported]
+        if backing:
+            best = max(results[(k, n)].score for n in backing)
+            evidence = [_evidence(n, passages[n], results[(k, n)].span) for n in backing]
+            return Claim(c.text, list(c.citations), "supported", best, evidence, results[(k, backing[0])].reason)
+        if k in joint and joint[k].supported:
+            evidence = _split_evidence(own, passages, joint[k].span)
+            return Claim(c.text, list(c.citations), "supported", joint[k].score, evidence, "stated across its sources")
+        others = [n for n in sorted(passages) if n not in c.citations and results[(k, n)].supported]
+        if others:
+            best_n = max(others, key=lambda n: results[(k, n)].score)
+            evidence = [_evidence(best_n, passages[best_n], results[(k, best_n)].span)]
+            score = results[(k, best_n)].score
+            if not c.citations:
+                reason = f"no citation, although [{best_n}] states it"
+                return Claim(c.text, [], "uncited", score, evidence, reason)
+            reason = f"stated in [{best_n}], not in {_markers(c.citations)}"
+            return Claim(c.text, [best_n], "miscited", score, evidence, reason, list(c.citations))
+        if not c.citations:
+            return Claim(c.text, [], "uncited", 0.0, [], "no citation and no retrieved source states it")
+        if not own:
+            return Claim(c.text, list(c.citations), "unsupported", 0.0, [], "cites a source that was not retrieved")
+        first = results[(k, own[0])]
+        return Claim(c.text, list(c.citations), "unsupported", first.score, [], f"{_markers(own[:1])}: {first.reason}")
+
+    def _audit(
+        self,
+        c: ClaimText,
+        k: int,
+        passages: dict[int, str],
+        results: dict[tuple[int, int], SupportResult],
+        joint: dict[int, SupportResult],
+    ) -> CitationAudit:
+        """ALCE's definitions: recall needs the citations jointly to support the claim; a
+        citation is precise if it supports the claim alone or the others fail without it."""
+        own = [n for n in c.citations if n in passages]
+        alone = {n: results[(k, n)].supported for n in own}
+        together = any(alone.values()) or (k in joint and joint[k].supported)
+        precise: list[bool] = []
+        for n in c.citations:
+            if n not in alone or not together:
+                precise.append(False)
+            elif alone[n]:
+                precise.append(True)
+            else:
+                rest = [m for m in own if m != n]
+                rest_ok = any(alone[m] for m in rest) or (
+                    len(rest) > 1 and self.support(c.text, "\n\n".join(passages[m] for m in rest)).supported
+                )
+                precise.append(not rest_ok)
+        return CitationAudit(list(c.citations), together, precise)
+
+
+def _supported(
+    k: int, c: ClaimText, results: dict[tuple[int, int], SupportResult], joint: dict[int, SupportResult]
+) -> bool:
+    if k in joint:
+        return joint[k].supported
+    return any(results[(k, n)].supported for n in c.citations if (k, n) in results)
+
+
+def _evidence(n: int, passage: str, span: tuple[int, int] | None) -> Evidence:
+    start, end = span or (0, 0)
+    return Evidence(n, start, end, passage[start:end])
+
+
+def _split_evidence(own: list[int], passages: dict[int, str], span: tuple[int, int] | None) -> list[Evidence]:
+    """Map a span over the joined cited passages back onto each passage it touches."""
+    if span is None:
+        return []
+    evidence: list[Evidence] = []
+    offset = 0
+    for n in own:
+        text = passages[n]
+        start, end = max(span[0], offset), min(span[1], offset + len(text))
+        if start < end:
+            evidence.append(Evidence(n, start - offset, end - offset, text[start - offset : end - offset]))
+        offset += len(text) + 2
+    return evidence
+
+
+def _markers(numbers: Iterable[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def _quote(text: str, limit: int = 90) -> str:
+    return "“" + (text if len(text) <= limit else text[: limit - 1].rstrip() + "…") + "”"
+
+
+def _repair_note(claim: Claim) -> str:
+    return (
+        f"Citation {_markers(claim.repaired_from)} corrected to {_markers(claim.citations)}: "
+        f"{_quote(claim.text)} is stated in {_markers(claim.citations)}, not in {_markers(claim.repaired_from)}."
+    )
+
+
+def _unsupported_notes(claims: list[Claim]) -> list[str]:
+    bad = [c for c in claims if c.verdict in ("unsupported", "uncited")]
+    if not bad:
+        return []
+    listed = "; ".join(f"{_quote(c.text)} ({c.reason})" for c in bad)
+    count = f"{len(bad)} sentence{'s' if len(bad) != 1 else ''}"
+    return [f"{count} not supported by the cited sources: {listed}"]
+
+
+def _rebuild(answer: str, pieces: list[ClaimText], claims: list[Claim], strict: bool) -> tuple[str, list[str]]:
+    """The answer with repaired markers and, in strict mode, unsupported/uncited sentences cut out."""
+    out: list[str] = []
+    removed: list[Claim] = []
+    cursor = 0
+    for piece, claim in zip(pieces, claims, strict=True):
+        out.append(answer[cursor : piece.start])
+        segment = answer[piece.start : piece.end]
+        cursor = piece.end
+        if strict and claim.verdict in ("unsupported", "uncited"):
+            removed.append(claim)
+            while cursor < len(answer) and answer[cursor] in " \t":
+                cursor += 1
+            continue
+        if claim.verdict == "miscited":
+            segment = _rewrite_markers(segment, claim.citations)
+        out.append(segment)
+    out.append(answer[cursor:])
+    text = "".join(out)
+    if not removed:
+        return text, []
+    text = re.sub(r"(?m)^[ \t]*(?:[-*+•·▪●‣◦]|\d{1,2}[.)])[ \t]*$\n?", "", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if not any(c.verdict in ("supported", "miscited") for c in claims):
+        text = ANSWER_WITHHELD
+    unsupported = [c for c in removed if c.verdict == "unsupported"]
+    uncited = [c for c in removed if c.verdict == "uncited"]
+    notes = []
+    if unsupported:
+        plural = len(unsupported) != 1
+        listed = "; ".join(f"{_quote(c.text)} ({c.reason})" for c in unsupported)
+        notes.append(
+            f"{len(unsupported)} sentence{'s' if plural else ''} removed because {'their' if plural else 'its'} "
+            f"sources do not state {'them' if plural else 'it'}: {listed}"
+        )
+    if uncited:
+        plural = len(uncited) != 1
+        listed = "; ".join(_quote(c.text) for c in uncited)
+        verb = "they cite" if plural else "it cites"
+        notes.append(f"{len(uncited)} sentence{'s' if plural else ''} removed because {verb} no source: {listed}")
+    return text, notes
+
+
+def _rewrite_markers(segment: str, citations: list[int]) -> str:
+    bare = MARKERS_RE.sub("", segment).rstrip()
+    m = re.search(r"[.!?…]+[\"')\]”’*_]*$", bare)
+    cut = m.start() if m else len(bare)
+    return f"{bare[:cut].rstrip()} {_markers(citations)}{bare[cut:]}"
+
+
+# --- disagreement between sources ---------------------------------------------
+
+
+def _measure(text: str, fact: Fact) -> str:
+    """What a figure measures, from the nearest keyword around it ("valuation", "revenue", ...)."""
+    lowered = text.lower()
+    best, distance = "amount", 60
+    for name, keywords in MEASURES:
+        for keyword in keywords:
+            for m in re.finditer(re.escape(keyword), lowered):
+                gap = m.start() - fact.end if m.start() >= fact.end else fact.start - m.end()
+                if 0 <= gap < distance:
+                    best, distance = name, gap
+    return best
+
+
+def _conflict_notes(pieces: list[ClaimText], claims: list[Claim], passages: dict[int, str]) -> list[str]:
+    """Notes for figures a claim takes from one source that another retrieved source gives differently.
+
+    A passage disagrees when it talks about the same thing (it names the
+    claim's subject and shares another figure or a dated anchor with it, in the
+    same or a neighbouring sentence), gives a figure of the same measure with a
+    different value, and never mentions the claim's value.
+    """
+    notes: list[str] = []
+    seen: set[tuple[int, int, str]] = set()
+    for piece, claim in zip(pieces, claims, strict=True):
+        if claim.verdict not in ("supported", "miscited") or not claim.evidence:
+            continue
+        source = claim.evidence[0].n
+        facts = extract_facts(piece.text)
+        names = [f for f in facts if f.kind == "name"]
+        for fact in facts:
+            if fact.kind not in ("money", "percent"):
+                continue
+            measure = _measure(piece.text, fact)
+            anchors = [f for f in facts if f is not fact and f.kind in ("money", "percent", "date", "series", "period")]
+            anchors = [f for f in anchors if not (f.kind == "date" and f.key[1] is None)] or []
+            for n in sorted(passages):
+                if n == source or not anchors:
+                    continue
+                other = _passage(passages[n])
+                if fact_in(fact, other.index) or (names and not fact_in(names[0], other.index)):
+                    continue
+                for i, unit in enumerate(other.unit_index):
+                    near = [other.unit_index[j] for j in range(max(0, i - 1), min(len(other.units), i + 2))]
+                    if not any(fact_in(a, idx) for a in anchors for idx in near):
+                        continue
+                    rivals = [
+                        f
+                        for f in unit.facts
+                        if f.kind == fact.kind
+                        and f.key != fact.key
+                        and not any(f.key == a.key for a in anchors)
+                        and _measure(other.unit_texts[i], f) == measure
+                    ]
+                    if rivals and (source, n, measure) not in seen:
+                        seen.add((source, n, measure))
+                        what = "" if measure == "amount" else f" on the {measure}"
+                        notes.append(
+                            f"Sources disagree{what}: [{source}] says {fact.text.strip()}, "
+                            f"[{n}] says {rivals[0].text.strip()}."
+                        )
+                        break
+    return notes
+
+
+# --- payloads and metrics -------------------------------------------------------
+
+
+def support(claim: str, passage: str, verifier: Verifier | None = None) -> SupportResult:
+    """Standalone check of one claim against one passage (lexical fallback without a verifier)."""
+    return (verifier or Verifier(VerifySettings())).support(claim, passage)
+
+
+def check_payload(payload: dict[str, Any], verifier: Verifier) -> dict[str, Any]:
+    """``rag check``: ``{"answer": str, "sources": [{"n": int, "text": str}], "strict"?: bool}`` -> result dict."""
+    if not isinstance(payload, dict):
+        raise ValueError("payload must be a JSON object with 'answer' and 'sources'")
+    answer = payload.get("answer")
+    if not isinstance(answer, str):
+        raise ValueError("'answer' must be a string")
+    sources = payload.get("sources")
+    if not isinstance(sources, list):
+        raise ValueError('\'sources\' must be a list of {"n": int, "text": str} objects')
+    passages: dict[int, str] = {}
+    for i, source in enumerate(sources):
+        if not isinstance(source, dict):
+            raise ValueError(f"sources[{i}] must be an object with 'n' and 'text'")
+        n, text = source.get("n"), source.get("text")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"sources[{i}].n must be a positive integer (the [n] marker), got {n!r}")
+        if not isinstance(text, str):
+            raise ValueError(f"sources[{i}].text must be a string")
+        if n in passages:
+            raise ValueError(f"sources[{i}].n: citation number {n} appears twice")
+        passages[n] = text
+    strict = payload.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise ValueError("'strict' must be true or false when given")
+    result = verifier.check(answer, passages, strict=strict)
+    return {
+        "claims": [asdict(c) for c in result.claims],
+        "grounding": result.grounding,
+        "answer": result.answer,
+        "notes": list(result.notes),
+    }
+
+
+def citation_recall_precision(verifications: Iterable[Verification]) -> dict[str, float]:
+    """ALCE-style citation recall and precision over many checked answers.
+
+    Recall: share of factual claims whose own citations (jointly) support them;
+    uncited claims count as failures. Precision: share of citations that
+    support their claim alone or are needed for the joint support.
+    """
+    claims = citations = recalled = precise = 0
+    for verification in verifications:
+        for audit in verification.audits:
+            claims += 1
+            recalled += audit.joint_support
+            citations += len(audit.citations)
+            precise += sum(audit.precise)
+    return {
+        "claims": float(claims),
+        "citations": float(citations),
+        "citation_recall": recalled / claims if claims else 0.0,
+        "citation_precision": precise / citations if citations else 0.0,
+    }

@@ -1,0 +1,110 @@
+"""Ingestion with the real embedding model and a real embedded Chroma in a temp dir."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, SEED
+from rag.ingest import IngestLocked, ingest_lock
+from rag.loaders import LoadError, load_file
+
+
+def _write_docx(path: Path, paragraphs: list[str], title: str) -> None:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    shutil.copy(next(CORPUS.glob("*.pdf")), folder / "brief.pdf")
+    shutil.copy(next(CORPUS.glob("*.html")), folder / "brief.html")
+    _write_docx(folder / "memo.docx", ["Zephyr Capital invested $12 million in Acme Robotics in May 2024."], "Memo")
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%% truncated")
+    (folder / "notes.md").write_text("---\ntitle: Notes\ndate: 2024-01-02\nsources:\n  - https://example.org/a\n---\n"
+                                     "# Notes\n\nThe ferry to Oslo leaves at nine.\n")
+    return folder
+
+
+def test_ingest_reports_bad_file_and_keeps_the_rest(docs: Path, pipeline_factory, settings) -> None:
+    pipeline = pipeline_factory(settings)
+    report = pipeline.ingest([docs])
+    assert report.files == 6
+    assert [Path(f.path).name for f in report.failed] == ["corrupt.pdf"]
+    assert "PDF" in report.failed[0].error
+    sources = {record.source for record in pipeline.documents()}
+    assert sources == {SEED.name, "brief.pdf", "brief.html", "memo.docx", "notes.md"}
+    assert report.added == pipeline.store.count() > 5
+
+
+def test_reingest_is_idempotent_and_changes_replace_old_chunks(docs: Path, pipeline_factory, settings) -> None:
+    pipeline = pipeline_factory(settings)
+    first = pipeline.ingest([docs])
+    count = pipeline.store.count()
+    again = pipeline.ingest([docs])
+    assert again.added == 0
+    assert again.skipped == first.files - len(first.failed)
+    assert pipeline.store.count() == count
+
+    notes = docs / "notes.md"
+    notes.write_text(notes.read_text().replace("nine", "ten"))
+    changed = pipeline.ingest([docs])
+    assert changed.added >= 1
+    assert pipeline.store.count() == count
+    texts = [c.text for c in pipeline.store.iter_chunks() if c.source == "notes.md"]
+    assert any("ten" in t for t in texts)
+    assert not any("nine" in t for t in texts)
+
+    notes.unlink()
+    pruned = pipeline.ingest([docs], prune=True)
+    assert pruned.removed >= 1
+    assert "notes.md" not in {c.source for c in pipeline.store.iter_chunks()}
+
+
+def test_chunks_keep_offsets_titles_pages_and_sources(docs: Path, pipeline_factory, settings) -> None:
+    pipeline = pipeline_factory(settings)
+    pipeline.ingest([docs])
+    chunks = list(pipeline.store.iter_chunks())
+    for chunk in chunks:
+        document = load_file(Path(chunk.path))
+        assert document.text[chunk.start : chunk.end] == chunk.text
+    pdf_chunks = [c for c in chunks if c.source == "brief.pdf"]
+    assert pdf_chunks
+    assert all(c.page is not None and c.page >= 1 for c in pdf_chunks)
+    assert all(c.page is None for c in chunks if c.source != "brief.pdf")
+    notes = next(c for c in chunks if c.source == "notes.md")
+    assert notes.title == "Notes"
+    assert notes.extra["sources"] == "https://example.org/a"
+    assert next(c for c in chunks if c.source == "memo.docx").title == "Memo"
+
+
+def test_loader_errors_are_readable(tmp_path: Path) -> None:
+    cases = {
+        "empty.txt": b"",
+        "fake.pdf": b"this is not a pdf at all",
+        "zero.docx": b"PK\x03\x04garbage",
+        "binary.txt": b"\x00\x01\x02\x03" * 100,
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(LoadError):
+            load_file(path)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Café Zürich raised 5 million francs.".encode("latin-1"))
+    assert "Zürich" in load_file(latin).text
+
+
+def test_second_ingest_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
+    with ingest_lock(tmp_path), pytest.raises(IngestLocked, match="another 'rag ingest'"), ingest_lock(tmp_path):
+        pass
