@@ -26,9 +26,74 @@ from scipy import sparse
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _STEMMER = PorterStemmer()
 STOPWORDS = frozenset(
-    """a an and are as at be by did do does for from had has have how in is it its of on or that the this
-    to was were what when where which who whom why will with about into than then there their they them
-    these those been being also not no but if so such can could would should may might much many""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "their",
+        "they",
+        "them",
+        "these",
+        "those",
+        "been",
+        "being",
+        "also",
+        "not",
+        "no",
+        "but",
+        "if",
+        "so",
+        "such",
+        "can",
+        "could",
+        "would",
+        "should",
+        "may",
+        "might",
+        "much",
+        "many",
+    ]
 )
 
 
@@ -121,4 +186,3 @@ class BM25Index:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             return None
         return index if isinstance(index, cls) else None
-

@@ -26,14 +26,35 @@ from rag.sentences import split_units
 from rag.types import Hit
 
 _MONEY = re.compile(r"(?:[$€£]\s?\d|\d[\d.,]*\s?(?:billion|million|trillion|bn|mn|b\b|m\b)|\bUSD\b|\bdollars?\b)", re.I)
-_DATE = re.compile(
-    r"\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bQ[1-4]\b", re.I
-)
+_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bQ[1-4]\b", re.I)
 _NUMBER = re.compile(r"\d")
 _ENTITY = re.compile(r"\b(?:[A-Z][a-zA-Z0-9&.\-]*[a-zA-Z0-9]|[a-z]+[A-Z][a-zA-Z]*|[A-Z])\b")
 _QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how did does do is are was were according corpus documents "
-    "tell give list name".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "did",
+        "does",
+        "do",
+        "is",
+        "are",
+        "was",
+        "were",
+        "according",
+        "corpus",
+        "documents",
+        "tell",
+        "give",
+        "list",
+        "name",
+    ]
 )
 
 

@@ -61,7 +61,9 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[FileFailure]]:
                     _add_file(candidate, found, failures)
         elif path.exists() or path.is_symlink():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                failures.append(FileFailure(str(path), f"unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}"))
+                failures.append(
+                    FileFailure(str(path), f"unsupported file type; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+                )
             else:
                 _add_file(path, found, failures)
         else:
@@ -113,9 +115,7 @@ class Ingestor:
             settings.chunking.chunk_size, settings.chunking.chunk_overlap, tokenizer=embedder.count_tokens
         )
 
-    def ingest(
-        self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None
-    ) -> IngestReport:
+    def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         with ingest_lock(self.settings.store.data_dir):
             report = self._ingest(paths, prune, progress)

@@ -102,11 +102,10 @@ def _title_from_text(text: str, fallback: str) -> str:
 
 def _sources_from_text(text: str) -> list[str]:
     """URLs listed after a ``Sources`` heading (any format), else none."""
-    match = None
-    for match in _SOURCES_HEADING.finditer(text):
-        pass
-    if match is None:
+    headings = list(_SOURCES_HEADING.finditer(text))
+    if not headings:
         return []
+    match = headings[-1]
     return _unique(url.rstrip(".,;") for url in _URL.findall(text[match.end() :]))
 
 

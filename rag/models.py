@@ -114,6 +114,7 @@ def _assemble(parts: list[Path], target: Path) -> None:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # mkstemp creates 0600; the cache is shared with other users' runs
             for part in parts:
                 with part.open("rb") as src:
                     while block := src.read(1 << 20):

@@ -1,8 +1,9 @@
 """The pipeline object: the one entry point for the CLI, the UI and the evaluator.
 
 ``Pipeline.answer`` runs retrieve -> generate -> verify and returns an
-:class:`~rag.types.Answer` listing the sources its ``[n]`` markers cite. Parts are passed in (``Pipeline.from_settings`` builds the
-default ones), so tests and benchmarks can swap any stage.
+:class:`~rag.types.Answer` listing the sources its ``[n]`` markers cite.
+Parts are passed in (``Pipeline.from_settings`` builds the default ones), so
+tests and benchmarks can swap any stage.
 """
 
 from __future__ import annotations

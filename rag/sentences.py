@@ -12,8 +12,54 @@ import re
 from dataclasses import dataclass
 
 ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof inc ltd co corp jr sr st vs etc e.g i.e u.s u.k u.n no fig approx est jan feb mar apr
-    jun jul aug sep sept oct nov dec dept gov sen rep gen col lt mt ft bn mn""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jr",
+        "sr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "u.n",
+        "no",
+        "fig",
+        "approx",
+        "est",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "dept",
+        "gov",
+        "sen",
+        "rep",
+        "gen",
+        "col",
+        "lt",
+        "mt",
+        "ft",
+        "bn",
+        "mn",
+    ]
 )
 _BULLET = re.compile(r"^\s*(?:[·•\-*–]|\d+[.)])\s*")
 _SENTENCE_END = re.compile(r"[.!?。](?:[\"'”’)\]*]*)(?=\s+|$)")

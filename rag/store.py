@@ -84,9 +84,7 @@ class ChromaStore:
         self.chunks = self.client.get_or_create_collection(
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        self.files = self.client.get_or_create_collection(
-            f"{settings.collection}_files", embedding_function=None
-        )
+        self.files = self.client.get_or_create_collection(f"{settings.collection}_files", embedding_function=None)
 
     # -- reads -----------------------------------------------------------------
     def count(self) -> int:

@@ -149,6 +149,32 @@ class _Pair:
     cross: float = float("nan")
 
 
+def soft_score(settings: VerifySettings, coverage: float, similarity: float, cross: float) -> float:
+    """The calibrated logistic combination of the soft signals, or lexical coverage alone without models."""
+    if math.isnan(similarity) or math.isnan(cross):
+        return coverage
+    z = (
+        settings.bias
+        + settings.weight_coverage * coverage
+        + settings.weight_similarity * similarity
+        + settings.weight_cross * cross
+    )
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def threshold_for(settings: VerifySettings, similarity: float, cross: float) -> float:
+    """The model threshold, or the lexical one when the model signals are missing."""
+    return settings.lexical_threshold if math.isnan(similarity) or math.isnan(cross) else settings.threshold
+
+
+def decide(features: dict[str, float], settings: VerifySettings) -> bool:
+    """Support decision from stored :attr:`SupportResult.features`; calibration re-decides with it."""
+    if features["missing"] or features["negation_mismatch"]:
+        return False
+    score = soft_score(settings, features["coverage"], features["similarity"], features["cross"])
+    return score >= threshold_for(settings, features["similarity"], features["cross"])
+
+
 class Verifier:
     """Checks answers against their retrieved passages; thread-safe, models injected.
 
@@ -169,9 +195,10 @@ class Verifier:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def uses_models(self) -> bool:
-        return self.embed is not None and self.cross_encoder is not None
+    def clear_cache(self) -> None:
+        """Forget cached passage embeddings (benchmarks measure a cold start with it)."""
+        with self._lock:
+            self._vectors.clear()
 
     # --- single pair ------------------------------------------------------
 
@@ -246,18 +273,6 @@ class Verifier:
                 out[text] = vector if vector is not None else np.asarray(embed([text])[0], dtype=np.float32)
             return out
 
-    def soft_score(self, coverage: float, similarity: float, cross: float) -> float:
-        """The calibrated logistic combination (or lexical coverage alone without models)."""
-        s = self.settings
-        if math.isnan(similarity) or math.isnan(cross):
-            return coverage
-        z = s.bias + s.weight_coverage * coverage + s.weight_similarity * similarity + s.weight_cross * cross
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-    def _threshold(self, pair: _Pair) -> float:
-        modelled = not (math.isnan(pair.similarity) or math.isnan(pair.cross))
-        return self.settings.threshold if modelled else self.settings.lexical_threshold
-
     def _result(self, pair: _Pair) -> SupportResult:
         features = {
             "facts": float(len(pair.facts)),
@@ -276,8 +291,8 @@ class Verifier:
         if pair.negation_mismatch:
             side = "the claim is negated but the source is not" if has_negation(pair.claim) else "the source negates it"
             return SupportResult(0.0, False, span, f"negation differs: {side}", features)
-        score = self.soft_score(pair.coverage, pair.similarity, pair.cross)
-        threshold = self._threshold(pair)
+        score = soft_score(self.settings, pair.coverage, pair.similarity, pair.cross)
+        threshold = threshold_for(self.settings, pair.similarity, pair.cross)
         if score >= threshold:
             return SupportResult(score, True, span, f"stated in the source (score {score:.2f})", features)
         reason = f"the source does not say this (score {score:.2f} below {threshold:.2f})"

@@ -89,7 +89,9 @@ def seed_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no
     shutil.copy(SEED, docs / SEED.name)
     settings = make_settings(root / "data")
     store = ChromaStore(settings.store)
-    retriever = HybridRetriever(store, embedder, settings.retrieval, bm25_cache=root / "bm25.pkl", reranker=cross_encoder)
+    retriever = HybridRetriever(
+        store, embedder, settings.retrieval, bm25_cache=root / "bm25.pkl", reranker=cross_encoder
+    )
     verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
     pipeline = Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
     pipeline.ingest([docs])

@@ -22,11 +22,11 @@ def test_defaults_then_file_then_env_then_overrides(tmp_path: Path) -> None:
 
 
 def test_unknown_and_mistyped_settings_are_reported() -> None:
-    with pytest.raises(SettingsError, match="unknown setting retrieval.topk"):
+    with pytest.raises(SettingsError, match=r"unknown setting retrieval\.topk"):
         load_settings({"retrieval.topk": "3"}, environ={})
-    with pytest.raises(SettingsError, match="cannot use 'many' as int"):
+    with pytest.raises(SettingsError, match=r"cannot use 'many' as int"):
         load_settings({"retrieval.top_k": "many"}, environ={})
-    with pytest.raises(SettingsError, match="section.key=value"):
+    with pytest.raises(SettingsError, match=r"section\.key=value"):
         parse_assignments(["rerank"])
 
 

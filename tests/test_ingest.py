@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, SEED
 from rag.ingest import IngestLocked, ingest_lock
 from rag.loaders import LoadError, load_file
+
+from conftest import CORPUS, SEED
 
 
 def _write_docx(path: Path, paragraphs: list[str], title: str) -> None:
@@ -31,8 +32,10 @@ def docs(tmp_path: Path) -> Path:
     shutil.copy(next(CORPUS.glob("*.html")), folder / "brief.html")
     _write_docx(folder / "memo.docx", ["Zephyr Capital invested $12 million in Acme Robotics in May 2024."], "Memo")
     (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%% truncated")
-    (folder / "notes.md").write_text("---\ntitle: Notes\ndate: 2024-01-02\nsources:\n  - https://example.org/a\n---\n"
-                                     "# Notes\n\nThe ferry to Oslo leaves at nine.\n")
+    (folder / "notes.md").write_text(
+        "---\ntitle: Notes\ndate: 2024-01-02\nsources:\n  - https://example.org/a\n---\n"
+        "# Notes\n\nThe ferry to Oslo leaves at nine.\n"
+    )
     return folder
 
 

@@ -46,7 +46,9 @@ def test_follow_up_question_uses_the_previous_turn(seed_pipeline) -> None:
     assert follow.standalone_question != follow.question
 
 
-def _run_cli(args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     rag = Path(sys.executable).with_name("rag")
     return subprocess.run(
         [str(rag), *args], env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=600, check=False
@@ -126,7 +128,9 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: str, tmp_path: Pa
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(SEED, docs / SEED.name)
-    settings = make_settings(tmp_path / "data", **{"store.chroma_url": chroma_server, "store.collection": "server_test"})
+    settings = make_settings(
+        tmp_path / "data", **{"store.chroma_url": chroma_server, "store.collection": "server_test"}
+    )
     pipeline = pipeline_factory(settings)
     assert pipeline.store.client.__class__.__name__ != "PersistentClient"
     report = pipeline.ingest([docs])
@@ -138,8 +142,9 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: str, tmp_path: Pa
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
-    from conftest import free_port
     from rag.store import ChromaStore, StoreError
+
+    from conftest import free_port
 
     settings = make_settings(tmp_path, **{"store.chroma_url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(StoreError, match="cannot reach the Chroma server"):

@@ -37,5 +37,6 @@ def test_hybrid_retrieval_finds_the_participants_passage(seed_pipeline) -> None:
     assert any("SoftBank" in hit.chunk.text for hit in hits[:3])
     dense = seed_pipeline.retriever.retrieve("Anthropic safety first", mode="dense")
     bm25 = seed_pipeline.retriever.retrieve("Anthropic safety first", mode="bm25")
-    assert dense and bm25
+    assert dense
+    assert bm25
     assert "Anthropic" in bm25[0].chunk.text
