@@ -25,8 +25,17 @@ from scipy import sparse
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _STEMMER = PorterStemmer()
+TOKENIZER_VERSION = "porter-1"
 STOPWORDS = frozenset(
     [
+        "s",
+        "t",
+        "i",
+        "m",
+        "d",
+        "ll",
+        "re",
+        "ve",
         "a",
         "an",
         "and",
@@ -101,11 +110,12 @@ def tokenize(text: str) -> list[str]:
     """Lower-case, Porter-stemmed word and number tokens without stopwords.
 
     Stemming lets "participated" match "participants" and "invests" match "investment".
+    Single letters stay: "Series F" and "Series G" are different rounds.
     """
     return [
         _stem(token)
         for token in _TOKEN.findall(text.lower())
-        if token not in STOPWORDS and not (len(token) == 1 and token.isalpha())
+        if token not in STOPWORDS
     ]
 
 

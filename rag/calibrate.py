@@ -154,7 +154,7 @@ def choose_threshold(examples: list[Example], hard_ok: list[bool], scores: list[
 def calibrate(examples: list[Example], results: list[SupportResult], base: VerifySettings) -> VerifySettings:
     """Fit the soft-score weights and both thresholds on the dev split."""
     dev = [i for i, e in enumerate(examples) if e.split == "dev"]
-    hard_ok = [not (results[i].features["missing"] or results[i].features["negation_mismatch"]) for i in dev]
+    hard_ok = [not (results[i].features["missing"] or results[i].features["conflict"]) for i in dev]
     dev_examples = [examples[i] for i in dev]
     settings = base
     rows = [i for i, ok in zip(dev, hard_ok, strict=True) if ok]

@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="list ingested documents")
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(handler=cmd_docs)
+
+    evaluate = sub.add_parser("eval", help="score the pipeline on a question set, or compare two runs")
+    evaluate.add_argument("questions", nargs="?", type=Path, help="question set (JSONL), e.g. eval/questions.jsonl")
+    evaluate.add_argument("--out", type=Path, help="run directory (default: eval/runs/<time>); with --compare: B")
+    evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two run dirs")
+    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--generator", choices=["auto", "extractive", "local", "openai"])
+    evaluate.add_argument("--json", action="store_true", help="print the metrics (or the comparison) as JSON")
+    evaluate.add_argument(
+        "--set", dest="eval_set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a setting"
+    )
+    evaluate.set_defaults(handler=cmd_eval)
     return parser
 
 
@@ -275,6 +287,75 @@ def cmd_docs(args: argparse.Namespace) -> int:
         for record in records:
             print(f"{record.n_chunks:5d}  {record.source}  {record.title}")
         print(f"{len(records)} documents, {sum(r.n_chunks for r in records)} chunks")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run a question set through the pipeline into a run directory, or compare two run directories."""
+    from rag import evaluate as ev
+    from rag.config import SettingsError, load_settings, parse_assignments
+
+    try:
+        if args.compare:
+            comparison = ev.compare_runs(args.compare[0], args.compare[1])
+            ev.write_comparison(comparison, args.out or args.compare[1])
+            _print_json(comparison) if args.json else print(ev.format_comparison(comparison))
+            return 0
+        if args.questions is None:
+            raise UserError("give a question set (e.g. eval/questions.jsonl) or --compare RUN_A RUN_B")
+        if args.limit is not None and args.limit < 1:
+            raise UserError("--limit must be at least 1")
+        questions = ev.load_questions(args.questions)[: args.limit]
+        overrides = parse_assignments([*args.set, *args.eval_set])
+        if args.generator:
+            overrides["generator.name"] = args.generator
+        settings = load_settings(overrides)
+    except (ev.QuestionSetError, ev.EvalError, SettingsError) as exc:
+        raise UserError(str(exc)) from exc
+    import time
+    from datetime import datetime
+
+    out = args.out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    pipeline = open_pipeline(settings)
+    corpus = settings.ingest.corpus_dir
+    if pipeline.store.count() == 0:
+        print(f"the index in {settings.store.data_dir} is empty: ingesting {corpus}/ first", file=sys.stderr)
+        report = pipeline.ingest([corpus], progress=_progress_bar(not args.json))
+        print(format_ingest_report(report), file=sys.stderr)
+    info = ev.run_info(
+        settings.to_dict(), args.questions, questions, corpus, args.limit, pipeline.generator().name, sys.argv
+    )
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(questions), unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True)
+    correct = 0
+
+    def advance(result: ev.QuestionResult) -> None:
+        nonlocal correct
+        correct += result.correct
+        bar.update(1)
+        bar.set_postfix_str(f"correct {correct}/{bar.n}" + (f", error in {result.id}" if result.error else ""))
+
+    started = time.perf_counter()
+    try:
+        results = ev.run_questions(pipeline, questions, corpus, progress=advance)
+    finally:
+        bar.close()
+    wall = time.perf_counter() - started
+    metrics = ev.summarise(results, wall_s=round(wall, 2))
+    info["seconds"] = round(wall, 2)
+    try:
+        ev.write_run(out, results, metrics, info, pipeline)
+    except ev.EvalError as exc:
+        raise UserError(str(exc)) from exc
+    for result in results:
+        for line in ([f"{result.id}: {result.error}"] if result.error else []) + result.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(ev.format_summary(metrics))
+        print(f"\n{len(results)} questions in {wall:.0f} s; wrote {out}/ (report.html, report.md, metrics.json)")
     return 0
 
 

@@ -116,17 +116,24 @@ class ExtractiveGenerator:
         return Draft(" ".join(dict.fromkeys(sentences)), abstained=False)
 
     def _candidates(self, question: str, hits: list[Hit]) -> list[_Candidate]:
-        """Shortlist units lexically, then let the cross-encoder judge each unit in its local context."""
+        """Shortlist units lexically, then let the cross-encoder judge each unit in context.
+
+        The context is the document title and, for a list or a sentence opening with
+        "it"/"the round", the sentence before: "ICONIQ led the round" only answers
+        "who led Anthropic's Series F?" when the scorer can see which round it was.
+        """
         needs = question_needs(question)
         key_terms = set(tokenize(" ".join(question_entities(question))))
         content_terms = set(tokenize(question))
-        shortlist: list[tuple[float, int, str, str]] = []
+        shortlist: list[tuple[float, int, str, str, str]] = []
         for n, hit in enumerate(hits, start=1):
             title_terms = set(tokenize(hit.chunk.title))
             units = split_units(hit.chunk.text)
             for index, unit in enumerate(units):
-                if len(unit.text) < 20 or not has_needed_content(unit.text, needs):
-                    continue
+                if len(unit.text) < 20 or unit.text.count("|") >= 2:
+                    continue  # fragments and table rows read badly out of context
+                if not has_needed_content(unit.text, needs) and "names" not in needs:
+                    continue  # for "who led X and at what valuation?" each half may come from its own sentence
                 previous = units[index - 1].text if index else ""
                 needs_lead_in = unit.text.rstrip(".").count(":") > 0 and unit.text.split(":")[0].count(" ") < 4
                 lead_in = previous if previous and (needs_lead_in or _DEPENDENT_START.match(unit.text)) else ""
@@ -134,15 +141,17 @@ class ExtractiveGenerator:
                 if not key_terms <= terms | title_terms:
                     continue  # a sentence about another company or year cannot answer the question
                 term_cover = len(content_terms & terms) / len(content_terms) if content_terms else 0.0
-                shortlist.append((term_cover, n, unit.text, lead_in))
+                shortlist.append((term_cover, n, unit.text, lead_in, hit.chunk.title))
         if not shortlist:
             return []
         shortlist.sort(key=lambda item: -item[0])
         shortlist = shortlist[: self.settings.shortlist]
-        logits = self.scorer.score(question, [f"{lead_in} {text}".strip() for _, _, text, lead_in in shortlist])
+        logits = self.scorer.score(
+            question, [f"{title}. {lead_in} {text}".strip() for _, _, text, lead_in, title in shortlist]
+        )
         scored = [
             _Candidate(n, text, lead_in, float(logit))
-            for (_, n, text, lead_in), logit in zip(shortlist, logits, strict=True)
+            for (_, n, text, lead_in, _), logit in zip(shortlist, logits, strict=True)
         ]
         return sorted(scored, key=lambda c: -c.score)
 

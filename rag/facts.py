@@ -89,9 +89,32 @@ WORD_NUMBER_RE = re.compile(r"\b(?P<w>" + "|".join(NUMBER_WORDS) + r")\b", re.IG
 FRACTION_RE = re.compile(r"\b(?P<n>one|two|three|four)[- ](?P<d>" + "|".join(FRACTION_WORDS) + r")\b", re.IGNORECASE)
 SERIES_RE = re.compile(r"\bSeries\s+(?P<s>[A-Z])\b")
 
+# "rather than" / "instead of" negate what follows them ("went to OpenAI LP, not to the nonprofit" is
+# "went to OpenAI LP rather than the nonprofit"); "failed to" negates the verb after it.
 NEGATION_RE = re.compile(
-    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|no longer)\b|n't\b|\bn’t\b", re.IGNORECASE
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|rather than|instead of|fail(?:s|ed)? to)\b"
+    r"|n't\b",
+    re.IGNORECASE,
 )
+SCOPE_END_RE = re.compile(r"[;:.()!?\[\]]")
+SCOPE_WORDS = 4
+# Words that flip a claim's meaning when swapped for their partner ("majority" vs "minority").
+ANTONYMS: tuple[tuple[str, str], ...] = (
+    ("more than", "less than"),
+    ("at least", "at most"),
+    ("majority", "minority"),
+    ("above", "below"),
+    ("higher", "lower"),
+    ("increase", "decrease"),
+    ("largest", "smallest"),
+    ("pre-money", "post-money"),
+    ("primary", "secondary"),
+    ("multiyear", "single-year"),
+    ("open-source", "closed-source"),
+    ("voting", "non-voting"),
+)
+BINDABLE = ("money", "percent", "number", "multiple", "fraction")
+Key = tuple[object, ...]
 
 # Capitalised words that start sentences or name no one; not organisations or people.
 NOT_NAMES = word_set(
@@ -111,7 +134,7 @@ NOT_NAMES = word_set(
 GENERIC_NAME_PARTS = word_set(
     """
     inc corp corporation co ltd llc lp plc pbc group holdings capital ventures partners management
-    platforms technologies technology labs lab ai the of and & company
+    platforms technologies technology labs lab ai the of and & company venture
     """
 )
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -296,8 +319,8 @@ def _names(text: str, taken: bytearray) -> list[tuple[int, int, tuple[str, ...]]
         glued = m.start() > 0 and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "$€£")
         skip = glued or any(taken[m.start() : m.end()]) or m.group().rstrip(".").lower() in MONTHS
         joined = bool(run) and re.fullmatch(r" | ?& ?| (?:of|de) ", text[run[-1].end() : m.start()]) is not None
-        # "Microsoft-backed Mistral": a lower-case hyphen suffix ends the name it is attached to.
-        ends_name = bool(run) and re.search(r"-[a-z]", run[-1].group()) is not None
+        # "Microsoft-backed Mistral" and "Musk's xAI": a lower-case hyphen suffix or a possessive ends a name.
+        ends_name = bool(run) and re.search(r"-[a-z]|'s?$", run[-1].group()) is not None
         if run and (skip or not joined or ends_name):
             spans.extend(_name_span(text, run))
             run = []
@@ -402,11 +425,135 @@ def name_in(tokens: tuple[object, ...], index: TextIndex) -> bool:
     return any(f" {alias} " in index.phrase for alias in ALIASES.get(phrase, ()))
 
 
-def has_negation(text: str) -> bool:
-    """Whether a sentence is negated (not / no / never / without / n't ...)."""
-    return NEGATION_RE.search(normalise_text(text)) is not None
+STOPWORDS = word_set(
+    """
+    a an the and or but of to in on at by for from with as is are was were be been being has have had it its
+    this that these those which who whom whose what when where while than then there their they them he she his
+    her we our you your i me my not no also into onto over under about after before during since until per via so
+    such both each any all some more most other another up out off do does did done can could would should may
+    might will shall just only very s itself themselves
+    """
+)
+SUFFIXES = (
+    "ational", "ations", "ation", "ments", "ment", "ating", "ated", "ates", "ants", "ents", "ings", "ing",
+    "ors", "ers", "ies", "ied", "ed", "es", "ly", "s", "e",
+)  # fmt: skip
 
 
-def describe(fact: Fact) -> str:
-    """How a fact reads in a user-facing reason."""
-    return fact.text.strip()
+def stem(word: str) -> str:
+    """A deliberately small suffix stripper: enough to match "participated" with "participants"
+    and "relies" with "rely", without pulling in a stemming library."""
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] + "y" if word.endswith("i") else word
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words (no stopwords, no bare numbers): the unit of lexical coverage."""
+    return [stem(w) for w in content_words(text) if w not in STOPWORDS and not w.isdigit()]
+
+
+def negation_scopes(text: str) -> list[frozenset[str]]:
+    """For each negation cue, the stems of the few content words it governs.
+
+    "had no voting rights or board seats at Anthropic" gives {vot, right, board,
+    seat}: a claim about Google's investment in the same sentence is not
+    touched by that "no", but a claim that Google "held voting rights" is.
+    """
+    folded = normalise_text(text)
+    scopes = []
+    for m in NEGATION_RE.finditer(folded):
+        clause = SCOPE_END_RE.split(folded[m.end() :], maxsplit=1)[0]
+        scopes.append(frozenset(stems(clause)[:SCOPE_WORDS]))
+    return scopes
+
+
+def negation_conflict(claim: str, source: str) -> str | None:
+    """Why the claim's polarity differs from the source's, or None.
+
+    A negation counts when the words it governs are talked about on the other
+    side; it is matched when the other side negates at least one of them too.
+    """
+    claim_stems, source_stems = set(stems(claim)), set(stems(source))
+    claim_scopes, source_scopes = negation_scopes(claim), negation_scopes(source)
+    for scope in claim_scopes:
+        if scope & source_stems and not any(scope & other for other in source_scopes):
+            return "the claim negates what the source states"
+    for scope in source_scopes:
+        if scope & claim_stems and not any(scope & other for other in claim_scopes):
+            return "the source negates what the claim states"
+    return None
+
+
+def antonym_conflict(claim: str, source: str) -> tuple[str, str] | None:
+    """(claim word, source word) when the claim uses one side of an antonym pair and the source the other."""
+    lowered_claim, lowered_source = normalise_text(claim).lower(), normalise_text(source).lower()
+    for a, b in ANTONYMS:
+        for mine, theirs in ((a, b), (b, a)):
+            pattern, other = rf"(?<![\w-]){re.escape(mine)}(?![\w-])", rf"(?<![\w-]){re.escape(theirs)}(?![\w-])"
+            if (
+                re.search(pattern, lowered_claim)
+                and not re.search(other, lowered_claim)
+                and re.search(other, lowered_source)
+                and not re.search(pattern, lowered_source)
+            ):
+                return mine, theirs
+    return None
+
+
+def bindings(facts: list[Fact] | tuple[Fact, ...]) -> list[tuple[frozenset[Key], set[Key]]]:
+    """Which figures a sentence attributes to which names.
+
+    Consecutive names form a group ("Microsoft and Nvidia"); the figures that
+    follow belong to that group until a new name appears after a figure. So
+    "Nvidia up to $10 billion and Microsoft up to $5 billion" gives
+    ({nvidia}: $10B) and ({microsoft}: $5B).
+    """
+    groups: list[tuple[frozenset[Key], set[Key]]] = []
+    names: list[Key] = []
+    values: set[Key] = set()
+    for fact in facts:
+        if fact.kind == "name":
+            if values:
+                groups.append((frozenset(names), values))
+                names, values = [], set()
+            names.append(fact.key)
+        elif fact.kind in BINDABLE and names:
+            values.add((fact.kind, *fact.key))
+    if names and values:
+        groups.append((frozenset(names), values))
+    return groups
+
+
+def _distinctive(name: Key) -> Key:
+    """A name without its generic parts, so "Thrive Capital" and "Thrive" bind as one."""
+    return tuple(t for t in name if t not in GENERIC_NAME_PARTS) or name
+
+
+def binding_conflict(claim_facts: list[Fact], units: tuple[TextIndex, ...]) -> str | None:
+    """A figure the claim gives one name while the source gives it to another ("SoftBank put in $1.25B"
+    when the source's $1.25B is Thrive's and SoftBank's is $500M); None when there is no such swap."""
+    by_value: dict[Key, set[Key]] = {}
+    by_name: dict[Key, set[Key]] = {}
+    for unit in units:
+        for group, values in bindings(unit.facts):
+            names = frozenset(_distinctive(n) for n in group)
+            for value in values:
+                by_value.setdefault(value, set()).update(names)
+            for name in names:
+                by_name.setdefault(name, set()).update(values)
+    texts = {(f.kind, *f.key): f.text.strip() for f in claim_facts}
+    for names, values in bindings(claim_facts):
+        names = frozenset(_distinctive(n) for n in names)
+        for value in values:
+            owners = by_value.get(value, set())
+            if not owners or owners & names:
+                continue
+            for name in names:
+                theirs = by_name.get(name, set())
+                if theirs and value not in theirs:
+                    label = " ".join(str(t) for t in name)
+                    return f"the source gives {texts.get(value, 'that figure')} to someone other than {label}"
+    return None

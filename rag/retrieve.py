@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bm25 import BM25Index
+from rag.bm25 import TOKENIZER_VERSION, BM25Index
 from rag.config import RetrievalSettings
 from rag.store import ChromaStore
 from rag.types import Chunk, Hit
@@ -82,7 +82,7 @@ class HybridRetriever:
 
     def _bm25_index(self) -> BM25Index:
         """Current index: memory, then disk cache, then rebuilt from the store."""
-        revision = self.store.revision()
+        revision = f"{self.store.revision()}:{TOKENIZER_VERSION}"
         with self._lock:
             if self._bm25 is not None and self._bm25.revision == revision:
                 return self._bm25

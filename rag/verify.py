@@ -41,21 +41,22 @@ import numpy as np
 
 from rag.claims import MARKERS_RE, ClaimText, is_factual, sentence_spans, split_claims
 from rag.config import VerifySettings
-from rag.facts import Fact, TextIndex, content_words, extract_facts, fact_in, has_negation, index_text, word_set
+from rag.facts import (
+    Fact,
+    TextIndex,
+    antonym_conflict,
+    binding_conflict,
+    extract_facts,
+    fact_in,
+    index_text,
+    negation_conflict,
+    stems,
+)
 from rag.rerank import CrossEncoder
 from rag.types import Claim, Evidence
 
 Embed = Callable[[list[str]], np.ndarray]
 
-STOPWORDS = word_set(
-    """
-    a an the and or but of to in on at by for from with as is are was were be been being has have had it
-    its this that these those which who whom whose what when where while than then there their they them
-    he she his her we our you your i me my not no also into onto over under about after before during
-    since until per via so such both each any all some more most other another up out off do does did
-    done can could would should may might will shall just only very s
-    """
-)
 ANSWER_WITHHELD = "No sentence of the answer is supported by the retrieved sources, so it was withheld."
 MEASURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("valuation", ("valuation", "valued", "valuing", "value", "worth", "pre-money", "post-money", "price tag")),
@@ -120,19 +121,6 @@ def _passage(text: str) -> _Passage:
     return _Passage(text, units, unit_texts, tuple(index_text(t) for t in unit_texts), index_text(text))
 
 
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper: enough to match "participated" with "participants"."""
-    for suffix in ("ational", "ations", "ation", "ments", "ment", "ating", "ated", "ates", "ants", "ents", "ings",
-                   "ing", "ors", "ers", "ies", "ied", "ed", "es", "ly", "s", "e"):  # fmt: skip
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _stems(text: str) -> list[str]:
-    return [stem(w) for w in content_words(text) if w not in STOPWORDS and not w.isdigit()]
-
-
 @dataclass
 class _Pair:
     """Work state for scoring one (claim, passage) pair."""
@@ -143,7 +131,7 @@ class _Pair:
     missing: list[Fact] = field(default_factory=list)
     units: list[int] = field(default_factory=list)
     window: tuple[int, int] = (0, 0)
-    negation_mismatch: bool = False
+    conflict: str = ""
     coverage: float = 0.0
     similarity: float = float("nan")
     cross: float = float("nan")
@@ -169,7 +157,7 @@ def threshold_for(settings: VerifySettings, similarity: float, cross: float) -> 
 
 def decide(features: dict[str, float], settings: VerifySettings) -> bool:
     """Support decision from stored :attr:`SupportResult.features`; calibration re-decides with it."""
-    if features["missing"] or features["negation_mismatch"]:
+    if features["missing"] or features["conflict"]:
         return False
     score = soft_score(settings, features["coverage"], features["similarity"], features["cross"])
     return score >= threshold_for(settings, features["similarity"], features["cross"])
@@ -209,7 +197,7 @@ class Verifier:
     def support_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
         """Score many pairs with one embedding batch and one cross-encoder batch (the latency budget)."""
         work = [self._hard(" ".join(MARKERS_RE.sub("", c).split()), p) for c, p in pairs]
-        soft = [w for w in work if not w.missing and not w.negation_mismatch]
+        soft = [w for w in work if not w.missing and not w.conflict]
         if soft and self.embed is not None and self.cross_encoder is not None:
             self._model_features(soft, self.embed, self.cross_encoder)
         return [self._result(w) for w in work]
@@ -225,8 +213,8 @@ class Verifier:
             units_for.append(hits)
         if pair.missing:
             return pair
-        claim_stems = set(_stems(claim))
-        overlap = [len(claim_stems & set(_stems(t))) for t in passage.unit_texts]
+        claim_stems = set(stems(claim))
+        overlap = [len(claim_stems & set(stems(t))) for t in passage.unit_texts]
         anchor = max(range(len(overlap)), key=lambda i: (overlap[i] + sum(i in h for h in units_for), -i))
         chosen = {anchor}
         for hits in units_for:
@@ -234,24 +222,39 @@ class Verifier:
                 chosen.add(min(hits, key=lambda i: abs(i - anchor)))
         pair.units = sorted(chosen)
         pair.window = (pair.units[0], pair.units[-1])
-        claim_negated = has_negation(claim)
-        pair.negation_mismatch = claim_negated != any(has_negation(passage.unit_texts[i]) for i in pair.units)
+        core = " ".join(passage.unit_texts[i] for i in pair.units)
+        flipped = antonym_conflict(claim, core)
+        pair.conflict = (
+            negation_conflict(claim, core)
+            or (f"the source says {flipped[1]!r}, not {flipped[0]!r}" if flipped else None)
+            or binding_conflict(pair.facts, passage.unit_index)
+            or ""
+        )
         near = set()
         for i in range(max(0, pair.window[0] - 1), min(len(passage.units), pair.window[1] + 2)):
-            near.update(_stems(passage.unit_texts[i]))
-        pair.coverage = len(claim_stems & near) / len(claim_stems) if claim_stems else 1.0
+            near.update(stems(passage.unit_texts[i]))
+        # Coverage counts the words that say what happened, not the names and figures checked above.
+        predicate = "".join(" " if any(f.start <= i < f.end for f in pair.facts) else ch for i, ch in enumerate(claim))
+        words = set(stems(predicate))
+        pair.coverage = len(words & near) / len(words) if words else 1.0
         return pair
 
     def _model_features(self, pairs: list[_Pair], embed: Embed, cross_encoder: CrossEncoder) -> None:
-        texts = {p.claim for p in pairs}
+        """Embedding similarity and cross-encoder logit against the aligned sentences only.
+
+        Only the claim, the aligned window and its sentences are embedded (a
+        few texts per pair rather than every sentence of every passage), which
+        keeps a 5-claim check inside the latency budget.
+        """
+        windows = [" ".join(p.passage.unit_texts[i] for i in p.units) for p in pairs]
+        texts = {p.claim for p in pairs} | set(windows)
         for p in pairs:
-            texts.update(p.passage.unit_texts)
+            texts.update(p.passage.unit_texts[i] for i in p.units)
         vectors = self._vectors_for(sorted(texts), embed)
-        for p in pairs:
-            unit_vectors = np.stack([vectors[t] for t in p.passage.unit_texts])
-            p.similarity = float(np.max(unit_vectors @ vectors[p.claim]))
-        windows = [(p.claim, " ".join(p.passage.unit_texts[i] for i in p.units)) for p in pairs]
-        logits = cross_encoder.score_pairs(windows)
+        for p, window in zip(pairs, windows, strict=True):
+            candidates = [window, *(p.passage.unit_texts[i] for i in p.units)]
+            p.similarity = max(float(vectors[t] @ vectors[p.claim]) for t in candidates)
+        logits = cross_encoder.score_pairs([(p.claim, w) for p, w in zip(pairs, windows, strict=True)])
         for p, logit in zip(pairs, logits, strict=True):
             p.cross = float(logit)
 
@@ -277,7 +280,7 @@ class Verifier:
         features = {
             "facts": float(len(pair.facts)),
             "missing": float(len(pair.missing)),
-            "negation_mismatch": float(pair.negation_mismatch),
+            "conflict": float(bool(pair.conflict)),
             "coverage": pair.coverage,
             "similarity": pair.similarity,
             "cross": pair.cross,
@@ -285,12 +288,11 @@ class Verifier:
         }
         if pair.missing:
             listed = ", ".join(dict.fromkeys(f.text.strip() for f in pair.missing))
-            return SupportResult(0.0, False, None, f"the source does not state {listed}", features)
+            return SupportResult(0.0, False, None, f"the source does not mention {listed}", features)
         passage = pair.passage
         span = (passage.units[pair.window[0]][0], passage.units[pair.window[1]][1])
-        if pair.negation_mismatch:
-            side = "the claim is negated but the source is not" if has_negation(pair.claim) else "the source negates it"
-            return SupportResult(0.0, False, span, f"negation differs: {side}", features)
+        if pair.conflict:
+            return SupportResult(0.0, False, span, pair.conflict, features)
         score = soft_score(self.settings, pair.coverage, pair.similarity, pair.cross)
         threshold = threshold_for(self.settings, pair.similarity, pair.cross)
         if score >= threshold:

@@ -1,0 +1,581 @@
+"""HTML for answers, verification badges and the source panel: pure functions, no Gradio.
+
+Everything that came from a document, a user or a model passes through
+:func:`html.escape` before it reaches the page, so a document containing
+``<script>`` or ``<img onerror=...>`` is shown as text and never runs. The only
+markup in the output is the markup built here.
+
+Citation chips carry a ``data-cite="t<turn>-<n>"`` key; the source panel holds
+one hidden card per key, and a few lines of JavaScript (:data:`CHAT_JS`) show
+the card of the chip that was clicked. Keeping the cards on the page means a
+click needs no round trip to the server.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import urlsplit
+
+from rag.claims import MARKER_RE, parse_markers, split_claims
+from rag.types import Answer, Citation, Claim
+
+VERDICT_LABELS: dict[str, tuple[str, str]] = {
+    "supported": ("✓", "supported"),
+    "unsupported": ("✗", "unsupported"),
+    "uncited": ("?", "uncited"),
+    "miscited": ("↻", "miscited"),
+    "not_factual": ("·", "not a claim"),
+}
+MAX_TURNS_WITH_SOURCES = 20
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of the conversation, as the page shows it.
+
+    ``answer`` is None while the pipeline is still working; ``shown`` is how many
+    answer segments have been streamed so far (None: all, with the footer).
+    """
+
+    question: str
+    answer: Answer | None = None
+    error: str = ""
+    shown: int | None = None
+
+
+def esc(text: object) -> str:
+    """Escape for element content and double-quoted attributes alike."""
+    return escape(str(text), quote=True)
+
+
+# -- answers ---------------------------------------------------------------------
+def chip_key(turn: int, n: int) -> str:
+    return f"t{turn}-{n}"
+
+
+def badge_html(claim: Claim) -> str:
+    """The verdict badge of one sentence; the checker's reason is the tooltip."""
+    icon, label = VERDICT_LABELS.get(claim.verdict, ("", claim.verdict))
+    reason = claim.reason
+    if claim.verdict == "miscited" and claim.repaired_from:
+        reason = f"citation corrected from {_markers(claim.repaired_from)} to {_markers(claim.citations)}: {reason}"
+    title = f"{label}: {reason}" if reason else label
+    return (
+        f'<span class="badge badge-{esc(claim.verdict)}" title="{esc(title)}" tabindex="0">'
+        f'<span aria-hidden="true">{icon}</span> {esc(label)}</span>'
+    )
+
+
+def _markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def chip_html(turn: int, n: int, citation: Citation | None) -> str:
+    """A clickable ``[n]``; a number that names no returned source stays plain text."""
+    if citation is None:
+        return f'<span class="cite-missing" title="[{n}] is not one of the retrieved sources">[{n}]</span>'
+    page = f", page {citation.page}" if citation.page else ""
+    title = f"[{n}] {citation.title or citation.source}{page}: show the passage"
+    return (
+        f'<button type="button" class="cite-chip" data-cite="{esc(chip_key(turn, n))}" '
+        f'title="{esc(title)}" aria-label="Source {n}">{n}</button>'
+    )
+
+
+def _sentence_html(raw: str, claim: Claim | None, turn: int, by_n: dict[int, Citation]) -> str:
+    """One answer sentence: text escaped, ``[n]`` markers turned into chips, then the badge."""
+    parts: list[str] = []
+    cursor = 0
+    for match in MARKER_RE.finditer(raw):
+        parts.append(esc(raw[cursor : match.start()].rstrip(" ")))
+        chips = "".join(chip_html(turn, n, by_n.get(n)) for n in parse_markers(match.group(0)))
+        parts.append(f'<span class="cites">{chips}</span>')
+        cursor = match.end()
+    parts.append(esc(raw[cursor:]))
+    verdict = claim.verdict if claim else "plain"
+    badge = badge_html(claim) if claim else ""
+    return f'<span class="claim v-{esc(verdict)}">{"".join(parts)}{badge}</span>'
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer without the verifier's notes that it appends; the notes are listed separately."""
+    text = answer.answer
+    for note in answer.notes:
+        if note and note in text:
+            text = text.replace(note, "")
+    return text.strip()
+
+
+def answer_segments(answer: Answer, turn: int) -> list[str]:
+    """The answer body as HTML pieces, one per sentence, in order; streaming shows them one by one.
+
+    Sentences come from the same splitter the verifier used, and each is paired
+    with the claim of the same text, so a badge always sits on the sentence it
+    judges. Text between sentences (line breaks, bullets) is attached to the
+    following piece.
+    """
+    text = answer_text(answer)
+    if answer.abstained or not answer.claims:
+        return [f'<span class="claim v-abstained">{esc(text)}</span>']
+    by_n = {c.n: c for c in answer.citations}
+    unused = list(answer.claims)
+    segments: list[str] = []
+    cursor = 0
+    gap = ""
+    for piece in split_claims(text):
+        gap += esc(text[cursor : piece.start])
+        claim = next((c for c in unused if c.text == piece.text), None)
+        if claim is not None:
+            unused.remove(claim)
+        segments.append(gap + _sentence_html(text[piece.start : piece.end], claim, turn, by_n))
+        gap = ""
+        cursor = piece.end
+    tail = esc(text[cursor:])
+    if tail.strip():
+        segments.append(tail)
+    return segments or [esc(text)]
+
+
+def grounding_html(answer: Answer) -> str:
+    counted = [c for c in answer.claims if c.verdict != "not_factual"]
+    if not counted:
+        return ""
+    good = sum(c.verdict in ("supported", "miscited") for c in counted)
+    level = "high" if answer.grounding >= 0.8 else "mid" if answer.grounding >= 0.5 else "low"
+    percent = round(answer.grounding * 100)
+    title = "share of factual sentences that a cited (or corrected) source states"
+    return (
+        f'<span class="grounding g-{level}" title="{esc(title)}">'
+        f'<span class="meter"><span style="width:{percent}%"></span></span>'
+        f"grounding {percent}% · {good} of {len(counted)} claims supported</span>"
+    )
+
+
+def timings_html(answer: Answer) -> str:
+    parts = [f"{esc(name)} {_duration(ms)}" for name, ms in answer.timings_ms.items() if name != "total"]
+    total = answer.timings_ms.get("total")
+    summary = f"{_duration(total)} total" if total is not None else ""
+    generator = f" · {esc(answer.generator)} generator" if answer.generator else ""
+    detail = " · ".join(parts)
+    return f'<span class="timings" title="{detail}">{summary}{generator}</span>'
+
+
+def _duration(ms: float | None) -> str:
+    if ms is None or not math.isfinite(ms):
+        return "–"
+    return f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def plain_answer(answer: Answer) -> str:
+    """What "Copy" puts on the clipboard: the answer text and its numbered sources."""
+    lines = [answer.answer.strip()]
+    if answer.citations:
+        lines.append("")
+        lines += [f"[{c.n}] {c.title or c.source} ({c.source}{f', page {c.page}' if c.page else ''})" for c in answer.citations]
+    return "\n".join(lines)
+
+
+def standalone_html(answer: Answer) -> str:
+    """The rewritten follow-up, shown only when it differs from what was typed."""
+    standalone = answer.standalone_question.strip()
+    if not standalone or _normal(standalone) == _normal(answer.question):
+        return ""
+    return (
+        '<div class="standalone" title="Follow-up questions are completed from the previous turn before retrieval">'
+        f'Understood as: <q class="standalone-q">{esc(standalone)}</q></div>'
+    )
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def answer_footer(answer: Answer) -> str:
+    notes = ""
+    if answer.notes:
+        items = "".join(f"<li>{esc(note)}</li>" for note in answer.notes)
+        notes = f'<ul class="notes" aria-label="Notes from the citation checker">{items}</ul>'
+    copy = (
+        f'<button type="button" class="copy-btn" data-copy="{esc(plain_answer(answer))}" '
+        'title="Copy the answer and its sources">Copy</button>'
+    )
+    meta = f'<div class="answer-meta">{grounding_html(answer)}{timings_html(answer)}{copy}</div>'
+    return notes + meta
+
+
+def render_turn(turn: Turn, index: int) -> str:
+    user = f'<div class="msg msg-user"><div class="bubble">{esc(turn.question)}</div></div>'
+    if turn.error:
+        body = f'<div class="error-msg" role="alert">{esc(turn.error)}</div>'
+    elif turn.answer is None:
+        body = (
+            '<div class="pending" role="status"><span class="dots"><i></i><i></i><i></i></span>'
+            "Searching the documents and checking every citation…</div>"
+        )
+    else:
+        segments = answer_segments(turn.answer, index)
+        shown = segments if turn.shown is None else segments[: turn.shown]
+        body = standalone_html(turn.answer) + f'<div class="answer-body">{"".join(shown)}</div>'
+        if turn.shown is None:
+            body += answer_footer(turn.answer)
+    return f'<div class="turn" data-turn="{index}">{user}<div class="msg msg-bot"><div class="bubble">{body}</div></div></div>'
+
+
+def render_conversation(turns: list[Turn], examples_hint: str = "") -> str:
+    if not turns:
+        hint = f'<p class="hint">{esc(examples_hint)}</p>' if examples_hint else ""
+        return (
+            '<div class="conversation empty"><div class="welcome">'
+            "<h3>Ask a question about your documents</h3>"
+            "<p>Every sentence of the answer is checked against the passage it cites: "
+            '<span class="badge badge-supported">✓ supported</span> '
+            '<span class="badge badge-unsupported">✗ unsupported</span> '
+            '<span class="badge badge-uncited">? uncited</span> '
+            '<span class="badge badge-miscited">↻ miscited</span>. '
+            "Click a citation number to read the passage, with the supporting words highlighted.</p>"
+            f"{hint}</div></div>"
+        )
+    inner = "".join(render_turn(turn, i) for i, turn in enumerate(turns, start=1))
+    return f'<div class="conversation">{inner}</div>'
+
+
+# -- sources ---------------------------------------------------------------------
+def evidence_spans(answer: Answer, n: int) -> list[tuple[int, int]]:
+    """Merged ``(start, end)`` spans of citation ``n``'s text that the checker matched to some claim.
+
+    Offsets are into the citation's text. A span whose offsets do not fit the
+    text is located by its quoted text instead, and dropped if it is not there.
+    """
+    citation = next((c for c in answer.citations if c.n == n), None)
+    if citation is None:
+        return []
+    text = citation.text
+    spans: list[tuple[int, int]] = []
+    for claim in answer.claims:
+        for ev in claim.evidence:
+            if ev.n != n:
+                continue
+            if 0 <= ev.start < ev.end <= len(text) and (not ev.text or text[ev.start : ev.end] == ev.text):
+                spans.append((ev.start, ev.end))
+            elif ev.text and (found := text.find(ev.text)) >= 0:
+                spans.append((found, found + len(ev.text)))
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` escaped, with each span wrapped in ``<mark>``; no spans marks the whole passage."""
+    if not spans:
+        return f'<mark class="whole">{esc(text)}</mark>' if text else ""
+    out: list[str] = []
+    cursor = 0
+    for start, end in _merge([(max(0, s), min(len(text), e)) for s, e in spans if s < e]):
+        out.append(esc(text[cursor:start]))
+        out.append(f"<mark>{esc(text[start:end])}</mark>")
+        cursor = end
+    out.append(esc(text[cursor:]))
+    return "".join(out)
+
+
+def safe_link(url: str) -> str:
+    """An outbound link for http(s) URLs only (no ``javascript:``); anything else is plain text."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"<span>{esc(url)}</span>"
+    label = parts.netloc + (parts.path if parts.path not in ("", "/") else "")
+    if len(label) > 60:
+        label = label[:57] + "…"
+    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(label)}</a>'
+
+
+def source_card(answer: Answer, citation: Citation, turn: int) -> str:
+    spans = evidence_spans(answer, citation.n)
+    meta = [esc(citation.source)]
+    if citation.page:
+        meta.append(f"page {citation.page}")
+    meta.append(f"characters {citation.start:,}–{citation.end:,}")
+    links = ""
+    if citation.sources:
+        links = '<div class="src-links">Original: ' + " ".join(safe_link(u) for u in citation.sources) + "</div>"
+    backing = [c for c in answer.claims if citation.n in c.citations or any(e.n == citation.n for e in c.evidence)]
+    claims = ""
+    if backing:
+        rows = "".join(f"<li>{badge_html(c)} {esc(c.text)}</li>" for c in backing)
+        claims = f'<div class="src-claims"><div class="label">Cited for</div><ul>{rows}</ul></div>'
+    legend = (
+        "Highlighted: the words the checker matched to the claim."
+        if spans
+        else "No exact span was located; the whole passage is shown."
+    )
+    return (
+        f'<article class="src-card" data-card="{esc(chip_key(turn, citation.n))}" hidden>'
+        f'<header><span class="src-n">{citation.n}</span><h4>{esc(citation.title or citation.source)}</h4></header>'
+        f'<div class="src-meta">{" · ".join(meta)}</div>{links}{claims}'
+        f'<blockquote class="passage">{highlight(citation.text, spans)}</blockquote>'
+        f'<div class="src-legend">{legend}</div></article>'
+    )
+
+
+def render_sources(turns: list[Turn]) -> str:
+    """The source panel: an index of the latest answer's sources, and a hidden card for every chip.
+
+    Cards of earlier turns stay so their chips keep working; only the last
+    :data:`MAX_TURNS_WITH_SOURCES` turns keep them, to bound the page size.
+    """
+    answered = [(i, t.answer) for i, t in enumerate(turns, start=1) if t.answer is not None and t.shown is None]
+    cards = "".join(
+        source_card(answer, citation, i) for i, answer in answered[-MAX_TURNS_WITH_SOURCES:] for citation in answer.citations
+    )
+    latest = answered[-1] if answered else None
+    if latest and latest[1].citations:
+        i, answer = latest
+        rows = "".join(
+            f'<li><button type="button" class="src-row" data-cite="{esc(chip_key(i, c.n))}">'
+            f'<span class="src-n">{c.n}</span><span class="src-row-title">{esc(c.title or c.source)}</span>'
+            f'<span class="src-row-file">{esc(c.source)}{f", p. {c.page}" if c.page else ""}</span></button></li>'
+            for c in answer.citations
+        )
+        index = f'<div class="src-index"><p class="muted">Sources of the latest answer. Click one, or a number in the answer.</p><ul>{rows}</ul></div>'
+    else:
+        index = (
+            '<div class="src-index"><p class="muted">Sources appear here. Click a citation number in an answer '
+            "to read the passage it points to, with the supporting words highlighted.</p></div>"
+        )
+    return (
+        '<div class="sources"><div class="sources-head"><h3>Sources</h3>'
+        '<button type="button" class="src-back" hidden>All sources</button></div>'
+        f"{index}{cards}</div>"
+    )
+
+
+def render_status(kind: str, message: str, details: list[str] | None = None) -> str:
+    """A status box (``ok``, ``warn`` or ``error``) with an escaped message and optional list."""
+    items = ""
+    if details:
+        items = "<ul>" + "".join(f"<li>{esc(d)}</li>" for d in details) + "</ul>"
+    return f'<div class="status status-{esc(kind)}" role="status">{esc(message)}{items}</div>'
+
+
+def render_metrics(metrics: dict[str, object]) -> str:
+    """A two-column table of evaluation metrics; nested groups are flattened to dotted names."""
+    rows = []
+    for name, value in _flatten(metrics):
+        if isinstance(value, float):
+            shown = f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
+        else:
+            shown = str(value)
+        rows.append(f"<tr><th>{esc(name)}</th><td>{esc(shown)}</td></tr>")
+    if not rows:
+        return '<p class="muted">No metrics.</p>'
+    return f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _flatten(data: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += _flatten(value, f"{name}.")
+        elif isinstance(value, int | float | str | bool) or value is None:
+            out.append((name, value))
+    return out
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def first_line(text: str, limit: int = 160) -> str:
+    line = _SPACE.sub(" ", text).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# -- page assets -------------------------------------------------------------------
+# Shared by both HTML components' js_on_load: delegation on the component element
+# survives value updates (only the inner HTML is replaced).
+_SHOW_SOURCE_JS = """
+if (!window.ragShowSource) {
+  window.ragShowSource = function (key) {
+    const panel = document.getElementById('source-panel');
+    if (!panel) return;
+    let found = null;
+    panel.querySelectorAll('.src-card').forEach(function (card) {
+      const match = card.dataset.card === key;
+      card.hidden = !match;
+      if (match) found = card;
+    });
+    const index = panel.querySelector('.src-index');
+    const back = panel.querySelector('.src-back');
+    if (index) index.hidden = !!found;
+    if (back) back.hidden = !found;
+    document.querySelectorAll('.cite-chip').forEach(function (chip) {
+      chip.classList.toggle('active', chip.dataset.cite === key);
+    });
+    const box = panel.querySelector('.sources');
+    if (box) box.scrollTop = 0;
+    if (found) {
+      // Scroll only the passage box, so the card header and the page stay put.
+      const passage = found.querySelector('.passage');
+      const mark = found.querySelector('mark');
+      if (passage && mark) passage.scrollTop = Math.max(0, mark.offsetTop - 24);
+    }
+  };
+  window.ragShowIndex = function () {
+    const panel = document.getElementById('source-panel');
+    if (!panel) return;
+    panel.querySelectorAll('.src-card').forEach(function (card) { card.hidden = true; });
+    const index = panel.querySelector('.src-index');
+    const back = panel.querySelector('.src-back');
+    if (index) index.hidden = false;
+    if (back) back.hidden = true;
+    document.querySelectorAll('.cite-chip.active').forEach(function (chip) { chip.classList.remove('active'); });
+  };
+  window.ragCopy = function (text, button) {
+    const done = function () {
+      const old = button.textContent;
+      button.textContent = 'Copied';
+      setTimeout(function () { button.textContent = old; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+    } else {
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+      done();
+    }
+  };
+}
+"""
+
+CHAT_JS = (
+    _SHOW_SOURCE_JS
+    + """
+element.addEventListener('click', function (event) {
+  const chip = event.target.closest('[data-cite]');
+  if (chip) { event.preventDefault(); window.ragShowSource(chip.dataset.cite); return; }
+  const copy = event.target.closest('.copy-btn');
+  if (copy) { event.preventDefault(); window.ragCopy(copy.dataset.copy, copy); }
+});
+"""
+)
+
+SOURCES_JS = (
+    _SHOW_SOURCE_JS
+    + """
+element.addEventListener('click', function (event) {
+  const row = event.target.closest('[data-cite]');
+  if (row) { event.preventDefault(); window.ragShowSource(row.dataset.cite); return; }
+  if (event.target.closest('.src-back')) { event.preventDefault(); window.ragShowIndex(); }
+});
+"""
+)
+
+CSS = """
+.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
+#app-header { display: flex; align-items: baseline; gap: 14px; padding: 6px 2px 2px; }
+#app-header h1 { font-size: 1.45rem; margin: 0; font-weight: 600; letter-spacing: -0.01em; }
+#app-header p { margin: 0; color: var(--body-text-color-subdued); }
+.conversation { display: flex; flex-direction: column; gap: 14px; padding: 6px 2px; min-height: 420px; }
+.conversation.empty { justify-content: center; }
+.welcome { border: 1px dashed var(--border-color-primary); border-radius: 12px; padding: 22px 26px; color: var(--body-text-color); }
+#conversation .welcome h3 { margin: 0 0 8px; font-size: 1.1rem; font-weight: 600; }
+.welcome p { margin: 6px 0; line-height: 1.7; }
+.welcome .hint { color: var(--body-text-color-subdued); }
+.turn { display: flex; flex-direction: column; gap: 8px; }
+.msg { display: flex; }
+.msg-user { justify-content: flex-end; }
+.msg .bubble { border-radius: 14px; padding: 10px 14px; max-width: 92%; line-height: 1.6; overflow-wrap: anywhere; }
+.msg-user .bubble { background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued); white-space: pre-wrap; }
+.msg-bot .bubble { background: var(--block-background-fill); border: 1px solid var(--border-color-primary); box-shadow: 0 1px 2px rgba(0,0,0,.04); width: 92%; }
+.answer-body { white-space: pre-wrap; }
+.claim { border-radius: 4px; }
+.claim.v-unsupported, .claim.v-uncited { text-decoration: underline wavy rgba(220,38,38,.55); text-underline-offset: 4px; }
+.claim.v-abstained { color: var(--body-text-color-subdued); font-style: italic; }
+.cites { white-space: nowrap; }
+.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.45em; height: 1.45em; margin: 0 1px 0 3px;
+  padding: 0 4px; font-size: .72em; font-weight: 600; line-height: 1; vertical-align: .35em; border-radius: 6px; cursor: pointer;
+  color: var(--color-accent); background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued); }
+.cite-chip:hover, .cite-chip.active { color: #fff; background: var(--color-accent); border-color: var(--color-accent); }
+.cite-missing { color: var(--body-text-color-subdued); font-size: .8em; vertical-align: super; }
+.badge { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; font-size: .72em; font-weight: 600;
+  line-height: 1.65; vertical-align: 1px; white-space: nowrap; cursor: help; border: 1px solid transparent; }
+.badge-supported { color: #166534; background: #dcfce7; border-color: #bbf7d0; }
+.badge-unsupported { color: #991b1b; background: #fee2e2; border-color: #fecaca; }
+.badge-uncited { color: #92400e; background: #fef3c7; border-color: #fde68a; }
+.badge-miscited { color: #6b21a8; background: #f3e8ff; border-color: #e9d5ff; }
+.badge-not_factual { color: #475569; background: #f1f5f9; border-color: #e2e8f0; }
+.standalone { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
+.standalone q { font-style: italic; }
+.notes { margin: 10px 0 0; padding: 8px 12px 8px 28px; border-radius: 8px; background: #fffbeb; border: 1px solid #fde68a; color: #78350f; font-size: .86em; }
+.answer-meta { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; margin-top: 10px; padding-top: 8px;
+  border-top: 1px solid var(--border-color-primary); font-size: .8em; color: var(--body-text-color-subdued); }
+.grounding { display: inline-flex; align-items: center; gap: 7px; font-weight: 600; }
+.grounding .meter { display: inline-block; width: 64px; height: 6px; border-radius: 3px; background: var(--border-color-primary); overflow: hidden; }
+.grounding .meter span { display: block; height: 100%; }
+.g-high { color: #166534; } .g-high .meter span { background: #16a34a; }
+.g-mid { color: #92400e; } .g-mid .meter span { background: #d97706; }
+.g-low { color: #991b1b; } .g-low .meter span { background: #dc2626; }
+.copy-btn { margin-left: auto; padding: 2px 10px; border-radius: 6px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); color: var(--body-text-color); cursor: pointer; font-size: .95em; }
+.copy-btn:hover { border-color: var(--color-accent); }
+.pending { display: flex; align-items: center; gap: 10px; color: var(--body-text-color-subdued); }
+.dots { display: inline-flex; gap: 4px; }
+.dots i { width: 7px; height: 7px; border-radius: 50%; background: var(--color-accent); opacity: .3; animation: ragpulse 1.2s infinite; }
+.dots i:nth-child(2) { animation-delay: .2s; } .dots i:nth-child(3) { animation-delay: .4s; }
+@keyframes ragpulse { 0%, 100% { opacity: .25; } 50% { opacity: 1; } }
+.error-msg { color: #991b1b; }
+#source-panel { position: sticky; top: 12px; }
+.sources { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 12px 14px; background: var(--block-background-fill);
+  max-height: 78vh; overflow-y: auto; }
+.sources-head { display: flex; align-items: center; justify-content: space-between; margin-bottom: 6px; }
+#source-panel .sources-head h3 { margin: 0; font-size: 1rem; font-weight: 600; }
+.src-back { font-size: .8em; padding: 2px 9px; border-radius: 6px; border: 1px solid var(--border-color-primary); background: none; cursor: pointer; color: var(--body-text-color); }
+.src-index ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
+.src-row { width: 100%; display: grid; grid-template-columns: auto 1fr; gap: 0 10px; text-align: left; padding: 8px 10px; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); cursor: pointer; color: var(--body-text-color); }
+.src-row:hover { border-color: var(--color-accent); }
+.src-row .src-n { grid-row: span 2; }
+.src-row-title { font-weight: 600; font-size: .88em; line-height: 1.35; }
+.src-row-file { font-size: .78em; color: var(--body-text-color-subdued); }
+.src-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em; padding: 0 5px; border-radius: 6px;
+  background: var(--color-accent); color: #fff; font-weight: 600; font-size: .8em; flex: none; }
+.src-card header { display: flex; gap: 10px; align-items: flex-start; }
+#source-panel .src-card h4 { margin: 0; font-size: .95rem; line-height: 1.35; font-weight: 600; }
+.src-meta { margin: 6px 0 4px; font-size: .8em; color: var(--body-text-color-subdued); }
+.src-links { font-size: .8em; margin-bottom: 4px; overflow-wrap: anywhere; }
+.src-links a { margin-right: 8px; }
+.src-claims { margin: 8px 0; font-size: .84em; }
+.src-claims .label, .muted { color: var(--body-text-color-subdued); font-size: .85em; }
+.src-claims ul { margin: 4px 0 0; padding-left: 0; list-style: none; }
+.src-claims li { margin: 3px 0; }
+.src-claims .badge { margin: 0 6px 0 0; }
+.passage { position: relative; margin: 8px 0 6px; padding: 10px 12px; border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary);
+  border-radius: 0 8px 8px 0; white-space: pre-wrap; font-size: .88em; line-height: 1.6; max-height: 46vh; overflow-y: auto; }
+.passage mark { background: #fde047; color: #1c1917; padding: 1px 0; border-radius: 2px; }
+.passage mark.whole { background: #fef9c3; }
+.src-legend { font-size: .76em; color: var(--body-text-color-subdued); }
+.status { padding: 10px 12px; border-radius: 8px; font-size: .9em; }
+.status ul { margin: 6px 0 0; }
+.status-ok { background: #f0fdf4; border: 1px solid #bbf7d0; color: #14532d; }
+.status-warn { background: #fffbeb; border: 1px solid #fde68a; color: #78350f; }
+.status-error { background: #fef2f2; border: 1px solid #fecaca; color: #7f1d1d; }
+table.metrics { border-collapse: collapse; font-size: .9em; }
+table.metrics th { text-align: left; font-weight: 500; padding: 4px 18px 4px 0; color: var(--body-text-color-subdued); }
+table.metrics td { padding: 4px 0; font-variant-numeric: tabular-nums; font-weight: 600; }
+.eval-charts img { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 6px 0; }
+"""
