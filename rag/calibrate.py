@@ -25,16 +25,23 @@ import statistics
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag.config import EmbeddingSettings, VerifySettings
-from rag.verify import SupportResult, Verifier, decide, soft_score
+from rag.verify import SupportResult, Verifier, decide, full_score, needs_cross, screen_score
 
 SOFT_FEATURES = ("coverage", "similarity", "cross")
+FITTED = frozenset(
+    {
+        "screen_bias", "screen_weight_coverage", "screen_weight_similarity", "screen_accept", "screen_reject",
+        "screen_threshold", "bias", "weight_coverage", "weight_similarity", "weight_cross", "threshold",
+        "lexical_threshold",
+    }
+)  # fmt: skip
 MIN_SUPPORTED_PRECISION = 0.90
 RIDGE = 1.0
 
@@ -109,7 +116,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> tuple[fl
     """L2-regularised logistic regression by Newton's method on standardised features.
 
     Returns the intercept and weights on the raw feature scale, so the settings
-    hold plain numbers that :meth:`Verifier.soft_score` applies directly.
+    hold plain numbers that :func:`rag.verify.judge` applies directly.
     """
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
@@ -152,24 +159,52 @@ def choose_threshold(examples: list[Example], hard_ok: list[bool], scores: list[
 
 
 def calibrate(examples: list[Example], results: list[SupportResult], base: VerifySettings) -> VerifySettings:
-    """Fit the soft-score weights and both thresholds on the dev split."""
+    """Fit both logistic stages, their thresholds and the cross-encoder band on the dev split.
+
+    Stage two (coverage, similarity, cross-encoder) is fitted first and its
+    threshold chosen; stage one (coverage, similarity) is fitted on the same
+    rows. The band in which the cross-encoder runs, [screen_reject,
+    screen_accept), is the narrowest one outside of which stage one agrees with
+    every stage-two decision on dev, so skipping the cross-encoder there changes
+    no dev verdict.
+    """
     dev = [i for i, e in enumerate(examples) if e.split == "dev"]
-    hard_ok = [not (results[i].features["missing"] or results[i].features["conflict"]) for i in dev]
     dev_examples = [examples[i] for i in dev]
-    settings = base
-    rows = [i for i, ok in zip(dev, hard_ok, strict=True) if ok]
-    x = np.array([[results[i].features[k] for k in SOFT_FEATURES] for i in rows], dtype=float)
-    if len(rows) and not np.isnan(x).any():
-        y = np.array([examples[i].label == "supported" for i in rows], dtype=float)
-        bias, (w_cov, w_sim, w_ce) = fit_logistic(x, y)
-        settings = replace(settings, bias=bias, weight_coverage=w_cov, weight_similarity=w_sim, weight_cross=w_ce)
-        soft = [
-            soft_score(settings, *(results[i].features[k] for k in SOFT_FEATURES)) if ok else 0.0
-            for i, ok in zip(dev, hard_ok, strict=True)
-        ]
-        settings = replace(settings, threshold=choose_threshold(dev_examples, hard_ok, soft))
-    coverage = [results[i].features["coverage"] if ok else 0.0 for i, ok in zip(dev, hard_ok, strict=True)]
-    return replace(settings, lexical_threshold=choose_threshold(dev_examples, hard_ok, coverage))
+    hard_ok = [not (results[i].features["missing"] or results[i].features["conflict"]) for i in dev]
+    feats = {k: np.array([results[i].features[k] for i in dev], dtype=float) for k in SOFT_FEATURES}
+    settings = replace(base, lexical_threshold=choose_threshold(dev_examples, hard_ok, list(feats["coverage"])))
+    ok = np.array(hard_ok)
+    if not ok.any() or np.isnan(feats["similarity"][ok]).any() or np.isnan(feats["cross"][ok]).any():
+        return settings
+    y = np.array([e.label == "supported" for e in dev_examples], dtype=float)[ok]
+    full_x = np.column_stack([feats[k] for k in SOFT_FEATURES])
+    bias, (w_cov, w_sim, w_ce) = fit_logistic(full_x[ok], y)
+    settings = replace(settings, bias=bias, weight_coverage=w_cov, weight_similarity=w_sim, weight_cross=w_ce)
+    full = [full_score(settings, *row) if good else 0.0 for row, good in zip(full_x, hard_ok, strict=True)]
+    settings = replace(settings, threshold=choose_threshold(dev_examples, hard_ok, full))
+    screen_x = full_x[:, :2]
+    s_bias, (s_cov, s_sim) = fit_logistic(screen_x[ok], y)
+    settings = replace(settings, screen_bias=s_bias, screen_weight_coverage=s_cov, screen_weight_similarity=s_sim)
+    screen = [screen_score(settings, *row) if good else 0.0 for row, good in zip(screen_x, hard_ok, strict=True)]
+    settings = replace(settings, screen_threshold=choose_threshold(dev_examples, hard_ok, screen))
+    decided = [(p, f >= settings.threshold) for p, f, good in zip(screen, full, hard_ok, strict=True) if good]
+    values = sorted({p for p, _ in decided})
+    rejected_above = max((p for p, yes in decided if not yes), default=0.0)
+    accepted_below = min((p for p, yes in decided if yes), default=1.0)
+    return replace(
+        settings,
+        screen_accept=_between(values, rejected_above, up=True),
+        screen_reject=_between(values, accepted_below, up=False),
+    )
+
+
+def _between(values: list[float], edge: float, up: bool) -> float:
+    """Midpoint between ``edge`` and its neighbour in ``values`` (above if ``up``), so the cut sits in a gap."""
+    if up:
+        above = [v for v in values if v > edge]
+        return (edge + above[0]) / 2 if above else min(1.0, edge + 1e-6)
+    below = [v for v in values if v < edge]
+    return (edge + below[-1]) / 2 if below else max(0.0, edge - 1e-6)
 
 
 def benchmark(verifier: Verifier, examples: list[Example], runs: int = 20) -> dict[str, float]:
@@ -199,6 +234,14 @@ def benchmark(verifier: Verifier, examples: list[Example], runs: int = 20) -> di
     return {mode: statistics.median(values) for mode, values in timings.items()}
 
 
+def _cross_share(results: list[SupportResult], settings: VerifySettings) -> float:
+    """Share of pairs past the hard checks for which the product would run the cross-encoder."""
+    soft = [r.features for r in results if not (r.features["missing"] or r.features["conflict"])]
+    if not soft or any(np.isnan(f["similarity"]) for f in soft):
+        return 0.0
+    return sum(needs_cross(settings, f["coverage"], f["similarity"]) for f in soft) / len(soft)
+
+
 def _table(name: str, m: dict[str, Any]) -> str:
     return (
         f"| {name} | {m['n']} | {m['unsupported_precision']:.3f} | {m['unsupported_recall']:.3f} | "
@@ -219,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     examples = load_examples(args.path)
     shipped = VerifySettings()
     verifier = build_verifier(shipped, with_models=not args.no_models)
-    results = verifier.support_many([(e.claim, e.passage) for e in examples])
+    results = verifier.support_many([(e.claim, e.passage) for e in examples], exhaustive=True)
     fitted = calibrate(examples, results, shipped)
 
     report: dict[str, Any] = {"fitted": _settings_dict(fitted), "shipped": _settings_dict(shipped)}
@@ -228,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in ("dev", "test"):
             index = [i for i, e in enumerate(examples) if e.split == split]
             report[f"{label}_{split}"] = metrics([examples[i] for i in index], [decided[i] for i in index])
+            report[f"{label}_{split}"]["cross_encoder_share"] = _cross_share([results[i] for i in index], settings)
     if args.bench:
         report["latency_ms"] = benchmark(build_verifier(shipped, with_models=not args.no_models), examples, args.bench)
     if args.toml:
@@ -255,8 +299,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings_dict(settings: VerifySettings) -> dict[str, float]:
-    keys = ("threshold", "lexical_threshold", "bias", "weight_coverage", "weight_similarity", "weight_cross")
-    return {k: round(float(getattr(settings, k)), 4) for k in keys}
+    return {f.name: round(float(getattr(settings, f.name)), 4) for f in fields(settings) if f.name in FITTED}
 
 
 def _toml(settings: VerifySettings) -> str:

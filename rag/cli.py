@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(handler=cmd_docs)
 
+    ui = sub.add_parser("ui", help="open the web interface (chat, documents, evaluation) on a local port")
+    ui.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine only)")
+    ui.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
+    ui.set_defaults(handler=cmd_ui)
+
     evaluate = sub.add_parser("eval", help="score the pipeline on a question set, or compare two runs")
     evaluate.add_argument("questions", nargs="?", type=Path, help="question set (JSONL), e.g. eval/questions.jsonl")
     evaluate.add_argument("--out", type=Path, help="run directory (default: eval/runs/<time>); with --compare: B")
@@ -356,6 +361,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(ev.format_summary(metrics))
         print(f"\n{len(results)} questions in {wall:.0f} s; wrote {out}/ (report.html, report.md, metrics.json)")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Serve the web UI; an empty index is filled from corpus/ first so the page has something to answer from."""
+    from rag.ingest import IngestLocked
+
+    settings = load(args)
+    try:
+        from ui.app import auth_from_env, build_ui
+    except ImportError as exc:
+        raise UserError(f"the web interface needs gradio ({exc}); install the project with 'pip install -e .'") from exc
+    try:
+        auth = auth_from_env()
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    pipeline = open_pipeline(settings)
+    if pipeline.store.count() == 0:
+        corpus = settings.ingest.corpus_dir
+        if corpus.is_dir():
+            print(f"The index is empty: ingesting {corpus}/ first (once; later starts are instant).", flush=True)
+            try:
+                report = pipeline.ingest([corpus], progress=_progress_bar(True))
+            except IngestLocked as exc:
+                raise UserError(str(exc)) from exc
+            print(format_ingest_report(report), flush=True)
+        else:
+            print(f"The index is empty and {corpus}/ does not exist: add documents in the Documents tab.", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
+        print(f"warning: serving on {args.host} without a login; set RAG_UI_AUTH=user:password", file=sys.stderr)
+    build_ui(pipeline).launch(server_name=args.host, server_port=args.port, auth=auth)
     return 0
 
 

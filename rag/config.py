@@ -77,16 +77,25 @@ class GeneratorSettings:
 
 @dataclass(frozen=True)
 class VerifySettings:
-    """Citation checker. The weights and thresholds are fitted by ``python -m rag.calibrate``
-    on the dev split of tests/data/claims.jsonl; see eval/verify_report.md."""
+    """Citation checker. The weights and cut-offs are fitted by ``python -m rag.calibrate``
+    on the dev split of tests/data/claims.jsonl; eval/verify_report.md records how."""
 
     strict: bool = False
-    threshold: float = 0.5
-    lexical_threshold: float = 0.6
+    # Stage one (coverage + embedding similarity); the cross-encoder runs only in [reject, accept).
+    screen_bias: float = -6.0
+    screen_weight_coverage: float = 1.0
+    screen_weight_similarity: float = 9.0
+    screen_accept: float = 0.9
+    screen_reject: float = 0.1
+    screen_threshold: float = 0.5
+    # Stage two adds the cross-encoder logit.
     bias: float = -6.0
-    weight_coverage: float = 4.0
-    weight_similarity: float = 4.0
-    weight_cross: float = 0.3
+    weight_coverage: float = 0.0
+    weight_similarity: float = 5.0
+    weight_cross: float = 0.5
+    threshold: float = 0.5
+    # Without an embedding model: lexical coverage alone.
+    lexical_threshold: float = 0.35
     cache_size: int = 4096
 
 

@@ -92,7 +92,8 @@ SERIES_RE = re.compile(r"\bSeries\s+(?P<s>[A-Z])\b")
 # "rather than" / "instead of" negate what follows them ("went to OpenAI LP, not to the nonprofit" is
 # "went to OpenAI LP rather than the nonprofit"); "failed to" negates the verb after it.
 NEGATION_RE = re.compile(
-    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|rather than|instead of|fail(?:s|ed)? to)\b"
+    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|rather than|instead of|fail(?:s|ed)? to"
+    r"|lack(?:s|ed)?(?: of)?)\b"
     r"|n't\b",
     re.IGNORECASE,
 )
@@ -113,7 +114,20 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("open-source", "closed-source"),
     ("voting", "non-voting"),
 )
+ANTONYM_PARTNER = {a: b for pair in ANTONYMS for a, b in (pair, pair[::-1])}
+NEAR_WORDS = 3
 BINDABLE = ("money", "percent", "number", "multiple", "fraction")
+BINDING_GAP_WORDS = 6
+REPORTER_GAP_WORDS = 15
+QUOTED_RE = re.compile(r"\b(?:citing|by|via)\s+(?:the\s+)?$", re.IGNORECASE)
+REPORTING_RE = re.compile(
+    r"\b(?:says?|said|reports?|reported|notes?|noted|gives?|gave|describe[sd]?|told|stated?|states"
+    r"|quotes?|quoted|writes?|wrote|estimates?|estimated)\b",
+    re.IGNORECASE,
+)
+ATTRIBUTION_RE = re.compile(
+    r"\b(?:according to|citing|cited by|via|by|carrying|relaying|per|from|on|in|into|at)\s+(?:the\s+)?$", re.IGNORECASE
+)
 Key = tuple[object, ...]
 
 # Capitalised words that start sentences or name no one; not organisations or people.
@@ -339,11 +353,18 @@ def _name_span(text: str, run: list[re.Match[str]]) -> list[tuple[int, int, tupl
         kept = [parts[0]] + [p for p in parts[1:] if p[:1].isupper() or p[:1].isdigit()]
         words.extend(kept if len(kept) == len(parts) else kept[:1])
     tokens = [t for w in words for t in WORD_RE.findall(w.lower())]
+    if len(run) == 1 and tokens and tokens[0].endswith("ing") and _sentence_initial(text, run[0].start()):
+        return []  # "Adding the $110 billion ...": a gerund opening the sentence
     while tokens and tokens[0] in NOT_NAMES:
         tokens.pop(0)
     if not tokens or all(t in NOT_NAMES for t in tokens):
         return []
     return [(run[0].start(), run[-1].end(), tuple(tokens))]
+
+
+def _sentence_initial(text: str, index: int) -> bool:
+    before = text[:index].rstrip(" \t*_\"'(")
+    return not before or before[-1] in ".!?:;\n·•-|"
 
 
 # --- matching -----------------------------------------------------------------
@@ -353,6 +374,7 @@ def _name_span(text: str, run: list[re.Match[str]]) -> list[tuple[int, int, tupl
 class TextIndex:
     """What a passage (or one of its sentences) contains, precomputed once and cached."""
 
+    text: str
     facts: tuple[Fact, ...]
     words: frozenset[str]
     phrase: str  # lower-cased words joined by single spaces, padded, for multi-word lookups
@@ -363,7 +385,7 @@ def index_text(text: str) -> TextIndex:
     """Facts and words of a text; cached because the same passages are checked for every claim."""
     facts = tuple(extract_facts(text))
     words = content_words(text)
-    return TextIndex(facts, frozenset(words), " " + " ".join(words) + " ")
+    return TextIndex(normalise_text(text), facts, frozenset(words), " " + " ".join(words) + " ")
 
 
 def content_words(text: str) -> list[str]:
@@ -503,28 +525,88 @@ def antonym_conflict(claim: str, source: str) -> tuple[str, str] | None:
     return None
 
 
-def bindings(facts: list[Fact] | tuple[Fact, ...]) -> list[tuple[frozenset[Key], set[Key]]]:
-    """Which figures a sentence attributes to which names.
+def _word_near(text: str, fact: Fact) -> str | None:
+    """The antonym-pair word closest to a figure, if one is within a few words of it ("$730 billion pre-money")."""
+    lowered = text.lower()
+    best: tuple[int, str] | None = None
+    for word in ANTONYM_PARTNER:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
+            gap = lowered[fact.end : m.start()] if m.start() >= fact.end else lowered[m.end() : fact.start]
+            words = len(WORD_RE.findall(gap))
+            if words <= NEAR_WORDS and (best is None or words < best[0]):
+                best = (words, word)
+    return best[1] if best else None
 
-    Consecutive names form a group ("Microsoft and Nvidia"); the figures that
-    follow belong to that group until a new name appears after a figure. So
-    "Nvidia up to $10 billion and Microsoft up to $5 billion" gives
-    ({nvidia}: $10B) and ({microsoft}: $5B).
+
+def figure_antonym_conflict(claim: str, fact: Fact, units: list[TextIndex]) -> tuple[str, str] | None:
+    """(claim word, source word) when every mention of the figure in the source carries the opposite word.
+
+    "CNBC put the pre-money valuation at $300 billion" against a source where
+    $300 billion is only ever "post-money".
     """
-    groups: list[tuple[frozenset[Key], set[Key]]] = []
-    names: list[Key] = []
-    values: set[Key] = set()
+    mine = _word_near(claim, fact)
+    if mine is None:
+        return None
+    theirs = [_word_near(u.text, f) for u in units for f in u.facts if f.kind != "name" and _same(fact, f)]
+    partner = ANTONYM_PARTNER[mine]
+    return (mine, partner) if theirs and all(t == partner for t in theirs) else None
+
+
+def bindings(text: str, facts: list[Fact] | tuple[Fact, ...]) -> list[tuple[str, frozenset[Key], Key]]:
+    """The figures a sentence pins on a name: ``(role, names, figure)``, role "subject" or "reporter".
+
+    Two kinds of attribution count. Tight ones: the figure follows the name
+    within a few words, with no other figure in between ("Thrive Capital:
+    about $1.25 billion", "Oracle had committed $7 billion", "| Amazon | $50
+    billion |"); names joined by "and" or commas share it ("Microsoft and
+    Nvidia ... $15 billion"). And reported ones: every figure after a
+    reporting verb belongs to the source that reports it ("Mint ... says the
+    funding pushed OpenAI's valuation to $840 billion"; "according to X").
+    Names in parentheses or after "according to", "citing", "via", "by" are
+    not the subject of the figures next to them and get no tight binding.
+    """
+    pairs: list[tuple[str, frozenset[Key], Key]] = []
+    group: list[Fact] = []
     for fact in facts:
         if fact.kind == "name":
-            if values:
-                groups.append((frozenset(names), values))
-                names, values = [], set()
-            names.append(fact.key)
-        elif fact.kind in BINDABLE and names:
-            values.add((fact.kind, *fact.key))
-    if names and values:
-        groups.append((frozenset(names), values))
-    return groups
+            if _attribution(text, fact):
+                continue
+            if group and not re.fullmatch(r"\s*(?:,|and|&|,\s*and)\s*", text[group[-1].end : fact.start]):
+                group = []
+            group.append(fact)
+        elif fact.kind in BINDABLE:
+            gap = text[group[-1].end : fact.start] if group else ""
+            if group and len(WORD_RE.findall(gap)) <= BINDING_GAP_WORDS and not re.search(r"[()\[\];]", gap):
+                pairs.append(("subject", frozenset(f.key for f in group), (fact.kind, *fact.key)))
+            group = []
+    figures = [f for f in facts if f.kind in BINDABLE]
+    for reporter, after in _reporters(text, facts):
+        pairs.extend(("reporter", frozenset({reporter.key}), (f.kind, *f.key)) for f in figures if f.start >= after)
+    return pairs
+
+
+def _reporters(text: str, facts: list[Fact] | tuple[Fact, ...]) -> list[tuple[Fact, int]]:
+    """(source name, offset from which the figures it reports start) for each reporting clause."""
+    names = [f for f in facts if f.kind == "name" and not _inside_parentheses(text, f)]
+    found: list[tuple[Fact, int]] = []
+    for name in names:
+        before = text[: name.start]
+        if re.search(r"\baccording to\s+(?:the\s+)?$", before, re.IGNORECASE):
+            found.append((name, 0))
+    for verb in REPORTING_RE.finditer(text):
+        subjects = [n for n in names if n.end <= verb.start() and not QUOTED_RE.search(text[: n.start])]
+        if subjects and len(WORD_RE.findall(text[subjects[-1].end : verb.start()])) <= REPORTER_GAP_WORDS:
+            found.append((subjects[-1], verb.end()))
+    return found
+
+
+def _inside_parentheses(text: str, fact: Fact) -> bool:
+    before = text[: fact.start]
+    return before.count("(") > before.count(")")
+
+
+def _attribution(text: str, fact: Fact) -> bool:
+    return _inside_parentheses(text, fact) or bool(ATTRIBUTION_RE.search(text[: fact.start]))
 
 
 def _distinctive(name: Key) -> Key:
@@ -532,28 +614,33 @@ def _distinctive(name: Key) -> Key:
     return tuple(t for t in name if t not in GENERIC_NAME_PARTS) or name
 
 
-def binding_conflict(claim_facts: list[Fact], units: tuple[TextIndex, ...]) -> str | None:
+def binding_conflict(claim: str, claim_facts: list[Fact], units: tuple[TextIndex, ...]) -> str | None:
     """A figure the claim gives one name while the source gives it to another ("SoftBank put in $1.25B"
-    when the source's $1.25B is Thrive's and SoftBank's is $500M); None when there is no such swap."""
-    by_value: dict[Key, set[Key]] = {}
-    by_name: dict[Key, set[Key]] = {}
+    when the source's $1.25B is Thrive's and SoftBank's is $500M); None when there is no such swap.
+
+    Subjects and reporting sources are compared separately: "$15 billion"
+    can be both Amazon's (subject) and FashionUnited's (who reports it).
+    """
+    by_value: dict[tuple[str, Key], set[Key]] = {}
+    by_name: dict[tuple[str, Key], set[Key]] = {}
     for unit in units:
-        for group, values in bindings(unit.facts):
-            names = frozenset(_distinctive(n) for n in group)
-            for value in values:
-                by_value.setdefault(value, set()).update(names)
+        for role, group, value in bindings(unit.text, unit.facts):
+            names = {_distinctive(n) for n in group}
+            by_value.setdefault((role, value), set()).update(names)
             for name in names:
-                by_name.setdefault(name, set()).update(values)
+                by_name.setdefault((role, name), set()).add(value)
+    claimed: dict[tuple[str, Key], set[Key]] = {}
+    for role, group, value in bindings(claim, claim_facts):
+        claimed.setdefault((role, value), set()).update(_distinctive(n) for n in group)
     texts = {(f.kind, *f.key): f.text.strip() for f in claim_facts}
-    for names, values in bindings(claim_facts):
-        names = frozenset(_distinctive(n) for n in names)
-        for value in values:
-            owners = by_value.get(value, set())
-            if not owners or owners & names:
-                continue
-            for name in names:
-                theirs = by_name.get(name, set())
-                if theirs and value not in theirs:
-                    label = " ".join(str(t) for t in name)
-                    return f"the source gives {texts.get(value, 'that figure')} to someone other than {label}"
+    for (role, value), names in claimed.items():
+        owners = by_value.get((role, value), set())
+        if not owners or owners & names:
+            continue
+        for name in sorted(names, key=str):
+            theirs = by_name.get((role, name), set())
+            if theirs and value not in theirs:
+                label = " ".join(str(t) for t in name)
+                verb = "attributes" if role == "reporter" else "gives"
+                return f"the source {verb} {texts.get(value, 'that figure')} to someone other than {label}"
     return None

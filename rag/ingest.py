@@ -26,7 +26,7 @@ from rag.chunking import Chunker
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
-from rag.store import ChromaStore, FileRecord
+from rag.store import ChromaStore, FileRecord, StoreError
 from rag.types import Chunk, FileFailure, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -133,17 +133,23 @@ class Ingestor:
             key = str(path)
             try:
                 size = path.stat().st_size
-                if size > limit:
-                    raise LoadError(f"file too large: {size / 1048576:.1f} MB, the limit is {limit / 1048576:.0f} MB")
+                if size > limit:  # the limit as configured: ":.0f" showed a 0.5 MB limit as "0 MB"
+                    raise LoadError(
+                        f"file too large: {size / 1048576:.1f} MB, the limit is {self.settings.ingest.max_file_mb:g} MB"
+                    )
                 content = path.read_bytes()
                 doc_id = document_id(key, content)
                 known = manifest.get(key)
-                if known and known.doc_id == doc_id and self.store.count_for_document(key, doc_id) == known.n_chunks:
+                if known and known.doc_id == doc_id and self.store.chunk_versions(key) == {doc_id: known.n_chunks}:
                     report.skipped += 1
                     report.chunks += known.n_chunks
                     continue
                 document = load_file(path)
                 chunks = self.chunker.split(document, doc_id)
+            except StoreError:
+                # The store, not this file, failed (e.g. the Chroma server went away): stop the run
+                # instead of reporting every remaining file as unparseable and exiting 0.
+                raise
             except LoadError as exc:
                 report.failed.append(FileFailure(key, str(exc)))
                 continue

@@ -13,13 +13,17 @@ of the file are deleted by hash. A ``revision`` token changes after every write
 so derived indexes (BM25) know when to rebuild.
 
 ``store.chroma_url`` switches from the embedded ``PersistentClient`` to a
-Chroma server (``HttpClient``) with no other change.
+Chroma server (``HttpClient``) with no other change. Every call into Chroma
+goes through :class:`_Guarded`, so a server that is down, dies mid-session or
+stops answering surfaces as one :class:`StoreError` sentence naming the server,
+within ``store.timeout_s`` (chromadb's own HTTP client never times out).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -66,25 +70,99 @@ def make_client(settings: StoreSettings) -> Any:
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+            _set_http_timeout(client, settings.timeout_s)
             client.heartbeat()
         except Exception as exc:  # chromadb raises several transport-specific types
-            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+            reason = f"no answer within {settings.timeout_s:g} s" if _is_timeout(exc) else _reason(exc)
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {reason}") from exc
         return client
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+def _set_http_timeout(client: Any, timeout_s: float) -> None:
+    """Bound every request of a chromadb ``HttpClient``.
+
+    chromadb builds its ``httpx.Client`` with ``timeout=None``, so a server that
+    accepts connections but stops answering (stopped, overloaded, a dead network
+    path) hangs every call forever; ``store.timeout_s`` was not applied anywhere.
+    """
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout_s)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.TimeoutException)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or exc.__class__.__name__
+
+
+class _Guarded:
+    """A Chroma client or collection whose failures are raised as :class:`StoreError`.
+
+    Without it a server that died mid-session surfaced as a bare
+    ``[Errno 111] Connection refused`` (httpx.ConnectError) from deep inside
+    chromadb, which names neither Chroma nor the server.
+    """
+
+    def __init__(self, target: Any, where: str, timeout_s: float) -> None:
+        self._target = target
+        self._where = where
+        self._timeout_s = timeout_s
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not callable(attr):
+            return attr
+        return self._guard(attr, name)
+
+    def _guard(self, method: Callable[..., Any], operation: str) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = method(*args, **kwargs)
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise self._error(exc, operation) from exc
+            return _Guarded(result, self._where, self._timeout_s) if operation == "get_or_create_collection" else result
+
+        return call
+
+    def _error(self, exc: Exception, operation: str) -> StoreError:
+        import httpx
+
+        if isinstance(exc, httpx.TimeoutException):
+            return StoreError(f"{self._where} did not answer within {self._timeout_s:g} s ({operation})")
+        if isinstance(exc, httpx.TransportError):
+            return StoreError(f"lost the connection to {self._where} ({operation}: {_reason(exc)}); is it still running?")
+        return StoreError(f"{self._where} failed ({operation}): {exc.__class__.__name__}: {_reason(exc)}")
+
+
 class ChromaStore:
-    """Chunks and file manifest in Chroma; all calls go through here."""
+    """Chunks and file manifest in Chroma; all calls go through here and fail as :class:`StoreError`."""
 
     def __init__(self, settings: StoreSettings, client: Any | None = None) -> None:
         self.settings = settings
         self.client = client if client is not None else make_client(settings)
-        self.chunks = self.client.get_or_create_collection(
+        where = (
+            f"the Chroma server at {settings.chroma_url}"
+            if settings.chroma_url
+            else f"the Chroma store in {settings.data_dir / 'chroma'}"
+        )
+        guarded = _Guarded(self.client, where, settings.timeout_s)
+        self.chunks = guarded.get_or_create_collection(
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
-        self.files = self.client.get_or_create_collection(f"{settings.collection}_files", embedding_function=None)
+        self.files = guarded.get_or_create_collection(f"{settings.collection}_files", embedding_function=None)
 
     # -- reads -----------------------------------------------------------------
     def count(self) -> int:
@@ -132,6 +210,14 @@ class ChromaStore:
         got = self.chunks.get(where={"$and": [{"path": path}, {"doc_id": doc_id}]}, include=[])
         return len(got["ids"])
 
+    def chunk_versions(self, path: str) -> dict[str, int]:
+        """Stored chunks of ``path`` by ``doc_id``: one entry when only the current version is stored."""
+        got = self.chunks.get(where={"path": path}, include=["metadatas"])
+        versions: dict[str, int] = {}
+        for meta in got["metadatas"] or []:
+            versions[str(meta["doc_id"])] = versions.get(str(meta["doc_id"]), 0) + 1
+        return versions
+
     def query(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
         n = min(k, self.count())
@@ -149,7 +235,21 @@ class ChromaStore:
 
     # -- writes ----------------------------------------------------------------
     def write_document(self, chunks: list[Chunk], vectors: np.ndarray, record: FileRecord) -> None:
-        """Store a file's chunks, drop its older chunks, then (last) its manifest entry."""
+        """Store a file's chunks, then its manifest entry, then drop its older chunks.
+
+        A process killed at any point leaves every manifest entry describing a
+        complete set of stored chunks. The entry is written before the old version's
+        chunks are dropped (had they been dropped first, a crash in between left an
+        entry whose chunks were gone); leftovers of an old version make the next
+        ingest rewrite the file, because an unchanged file is only skipped when its
+        current chunks are all it has (see :meth:`chunk_versions`).
+
+        The revision is bumped before the chunks change as well as after: a process
+        killed between the chunk writes and the final bump would otherwise leave the
+        chunks changed under an unchanged revision, and a BM25 cache built before the
+        crash would keep being trusted while it disagrees with Chroma.
+        """
+        self.bump_revision()
         for start in range(0, len(chunks), _PAGE):
             batch = chunks[start : start + _PAGE]
             self.chunks.upsert(
@@ -158,7 +258,6 @@ class ChromaStore:
                 documents=[c.text for c in batch],
                 metadatas=[chunk_metadata(c) for c in batch],
             )
-        self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
         self.files.upsert(
             ids=[record.path],
             embeddings=[_PLACEHOLDER_VECTOR],
@@ -172,10 +271,12 @@ class ChromaStore:
                 }
             ],
         )
+        self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
         self.bump_revision()
 
     def delete_document(self, path: str) -> int:
         """Remove a file's chunks and manifest entry; returns how many chunks went."""
+        self.bump_revision()  # before the chunks change too; see write_document
         existing = self.chunks.get(where={"path": path}, include=[])["ids"]
         if existing:
             self.chunks.delete(ids=existing)

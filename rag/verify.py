@@ -48,8 +48,10 @@ from rag.facts import (
     binding_conflict,
     extract_facts,
     fact_in,
+    figure_antonym_conflict,
     index_text,
     negation_conflict,
+    normalise_text,
     stems,
 )
 from rag.rerank import CrossEncoder
@@ -137,30 +139,59 @@ class _Pair:
     cross: float = float("nan")
 
 
-def soft_score(settings: VerifySettings, coverage: float, similarity: float, cross: float) -> float:
-    """The calibrated logistic combination of the soft signals, or lexical coverage alone without models."""
-    if math.isnan(similarity) or math.isnan(cross):
-        return coverage
-    z = (
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def screen_score(settings: VerifySettings, coverage: float, similarity: float) -> float:
+    """Stage one: lexical coverage and embedding similarity only (cheap)."""
+    return _sigmoid(
+        settings.screen_bias
+        + settings.screen_weight_coverage * coverage
+        + settings.screen_weight_similarity * similarity
+    )
+
+
+def full_score(settings: VerifySettings, coverage: float, similarity: float, cross: float) -> float:
+    """Stage two: adds the cross-encoder logit."""
+    return _sigmoid(
         settings.bias
         + settings.weight_coverage * coverage
         + settings.weight_similarity * similarity
         + settings.weight_cross * cross
     )
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def threshold_for(settings: VerifySettings, similarity: float, cross: float) -> float:
-    """The model threshold, or the lexical one when the model signals are missing."""
-    return settings.lexical_threshold if math.isnan(similarity) or math.isnan(cross) else settings.threshold
+def needs_cross(settings: VerifySettings, coverage: float, similarity: float) -> bool:
+    """Whether stage one is unsure enough to pay for a cross-encoder call (the latency budget)."""
+    screen = screen_score(settings, coverage, similarity)
+    return settings.screen_reject <= screen < settings.screen_accept
+
+
+def judge(settings: VerifySettings, coverage: float, similarity: float, cross: float) -> tuple[float, bool]:
+    """Soft score and decision for a pair that passed the hard checks.
+
+    Without an embedding model only lexical coverage is available; with
+    embeddings, stage one decides the clear cases and the cross-encoder is
+    consulted only in between ``screen_reject`` and ``screen_accept``. All
+    weights and cut-offs come from :mod:`rag.calibrate`.
+    """
+    if math.isnan(similarity):
+        return coverage, coverage >= settings.lexical_threshold
+    screen = screen_score(settings, coverage, similarity)
+    if math.isnan(cross):
+        return screen, screen >= settings.screen_threshold
+    if screen >= settings.screen_accept or screen < settings.screen_reject:
+        return screen, screen >= settings.screen_accept
+    score = full_score(settings, coverage, similarity, cross)
+    return score, score >= settings.threshold
 
 
 def decide(features: dict[str, float], settings: VerifySettings) -> bool:
     """Support decision from stored :attr:`SupportResult.features`; calibration re-decides with it."""
     if features["missing"] or features["conflict"]:
         return False
-    score = soft_score(settings, features["coverage"], features["similarity"], features["cross"])
-    return score >= threshold_for(settings, features["similarity"], features["cross"])
+    return judge(settings, features["coverage"], features["similarity"], features["cross"])[1]
 
 
 class Verifier:
@@ -194,12 +225,16 @@ class Verifier:
         """Whether ``passage`` states ``claim`` (markers in the claim are ignored)."""
         return self.support_many([(claim, passage)])[0]
 
-    def support_many(self, pairs: Sequence[tuple[str, str]]) -> list[SupportResult]:
-        """Score many pairs with one embedding batch and one cross-encoder batch (the latency budget)."""
+    def support_many(self, pairs: Sequence[tuple[str, str]], exhaustive: bool = False) -> list[SupportResult]:
+        """Score many pairs with one embedding batch and one cross-encoder batch (the latency budget).
+
+        ``exhaustive`` runs the cross-encoder on every pair that passed the hard
+        checks, not only the uncertain ones; calibration needs all features.
+        """
         work = [self._hard(" ".join(MARKERS_RE.sub("", c).split()), p) for c, p in pairs]
         soft = [w for w in work if not w.missing and not w.conflict]
-        if soft and self.embed is not None and self.cross_encoder is not None:
-            self._model_features(soft, self.embed, self.cross_encoder)
+        if soft and self.embed is not None:
+            self._model_features(soft, self.embed, self.cross_encoder, exhaustive)
         return [self._result(w) for w in work]
 
     def _hard(self, claim: str, text: str) -> _Pair:
@@ -224,10 +259,13 @@ class Verifier:
         pair.window = (pair.units[0], pair.units[-1])
         core = " ".join(passage.unit_texts[i] for i in pair.units)
         flipped = antonym_conflict(claim, core)
+        for fact, hits in zip(pair.facts, units_for, strict=True):
+            if fact.kind != "name" and hits and not flipped:
+                flipped = figure_antonym_conflict(claim, fact, [passage.unit_index[i] for i in hits])
         pair.conflict = (
             negation_conflict(claim, core)
             or (f"the source says {flipped[1]!r}, not {flipped[0]!r}" if flipped else None)
-            or binding_conflict(pair.facts, passage.unit_index)
+            or binding_conflict(normalise_text(claim), pair.facts, passage.unit_index)
             or ""
         )
         near = set()
@@ -239,8 +277,10 @@ class Verifier:
         pair.coverage = len(words & near) / len(words) if words else 1.0
         return pair
 
-    def _model_features(self, pairs: list[_Pair], embed: Embed, cross_encoder: CrossEncoder) -> None:
-        """Embedding similarity and cross-encoder logit against the aligned sentences only.
+    def _model_features(
+        self, pairs: list[_Pair], embed: Embed, cross_encoder: CrossEncoder | None, exhaustive: bool
+    ) -> None:
+        """Embedding similarity and, where stage one is unsure, the cross-encoder logit.
 
         Only the claim, the aligned window and its sentences are embedded (a
         few texts per pair rather than every sentence of every passage), which
@@ -254,8 +294,15 @@ class Verifier:
         for p, window in zip(pairs, windows, strict=True):
             candidates = [window, *(p.passage.unit_texts[i] for i in p.units)]
             p.similarity = max(float(vectors[t] @ vectors[p.claim]) for t in candidates)
-        logits = cross_encoder.score_pairs([(p.claim, w) for p, w in zip(pairs, windows, strict=True)])
-        for p, logit in zip(pairs, logits, strict=True):
+        if cross_encoder is None:
+            return
+        unsure = [
+            (p, w)
+            for p, w in zip(pairs, windows, strict=True)
+            if exhaustive or needs_cross(self.settings, p.coverage, p.similarity)
+        ]
+        logits = cross_encoder.score_pairs([(p.claim, w) for p, w in unsure])
+        for (p, _), logit in zip(unsure, logits, strict=True):
             p.cross = float(logit)
 
     def _vectors_for(self, texts: list[str], embed: Embed) -> dict[str, np.ndarray]:
@@ -293,12 +340,10 @@ class Verifier:
         span = (passage.units[pair.window[0]][0], passage.units[pair.window[1]][1])
         if pair.conflict:
             return SupportResult(0.0, False, span, pair.conflict, features)
-        score = soft_score(self.settings, pair.coverage, pair.similarity, pair.cross)
-        threshold = threshold_for(self.settings, pair.similarity, pair.cross)
-        if score >= threshold:
+        score, supported = judge(self.settings, pair.coverage, pair.similarity, pair.cross)
+        if supported:
             return SupportResult(score, True, span, f"stated in the source (score {score:.2f})", features)
-        reason = f"the source does not say this (score {score:.2f} below {threshold:.2f})"
-        return SupportResult(score, False, span, reason, features)
+        return SupportResult(score, False, span, f"the source does not say this (score {score:.2f})", features)
 
     # --- whole answers ----------------------------------------------------
 

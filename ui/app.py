@@ -31,11 +31,12 @@ from ui.render import (
     SOURCES_JS,
     Turn,
     answer_segments,
-    esc,
+    render_charts,
     render_conversation,
     render_metrics,
     render_sources,
     render_status,
+    report_images,
 )
 from ui.uploads import UploadError, inside, remove_upload, store_upload, uploads_dir
 
@@ -140,7 +141,7 @@ class RagBlocks(gr.Blocks):
 
     max_file_mb: float = 50.0
 
-    def launch(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def launch(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("server_name", "127.0.0.1")
         kwargs.setdefault("share", False)
         kwargs.setdefault("css", CSS)
@@ -156,7 +157,11 @@ class RagBlocks(gr.Blocks):
 
 
 def theme() -> gr.themes.Base:
-    return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", radius_size="md")
+    """Indigo on slate. Source Sans Pro is declared at 400 and 700 only: the SemiBold file bundled
+    with Gradio holds a handful of glyphs, so semibold text fell back letter by letter to
+    another font; without a 600 face the browser draws 600 with the complete Bold file."""
+    font = (gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif")
+    return gr.themes.Default(primary_hue="indigo", neutral_hue="slate", radius_size="md", font=font)
 
 
 def auth_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
@@ -191,56 +196,53 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
         )
         turns = gr.State([])
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=420):
-                        conversation = gr.HTML(
-                            render_conversation([], hint), elem_id="conversation", js_on_load=CHAT_JS, autoscroll=True
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    conversation = gr.HTML(
+                        render_conversation([], hint), elem_id="conversation", js_on_load=CHAT_JS, autoscroll=True
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            placeholder="Ask a question about the documents…  (follow-ups use the conversation)",
+                            show_label=False,
+                            lines=1,
+                            max_lines=4,
+                            scale=6,
+                            autofocus=True,
+                            elem_id="question",
                         )
-                        with gr.Row(equal_height=True):
-                            question = gr.Textbox(
-                                placeholder="Ask a question about the documents…  (follow-ups use the conversation)",
-                                show_label=False,
-                                lines=1,
-                                max_lines=4,
-                                scale=6,
-                                autofocus=True,
-                                elem_id="question",
-                            )
-                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+                    with gr.Row():
+                        strict = gr.Checkbox(
+                            value=settings.verify.strict,
+                            label="Strict mode: drop sentences the sources do not support",
+                            elem_id="strict",
+                            scale=4,
+                        )
+                        clear = gr.Button("Clear conversation", size="sm", scale=1, min_width=150, elem_id="clear")
+                    if corpus_examples:
+                        gr.Examples(list(EXAMPLES), inputs=[question], label="Examples")
+                    with gr.Accordion("Settings", open=False, elem_id="settings"):
+                        gr.Markdown("Applied to your next question only; nothing is saved.", elem_classes="muted")
                         with gr.Row():
-                            strict = gr.Checkbox(
-                                value=settings.verify.strict,
-                                label="Strict mode: drop sentences the sources do not support",
-                                elem_id="strict",
-                                scale=4,
+                            generator = gr.Dropdown(
+                                list(GENERATORS),
+                                value=settings.generator.name if settings.generator.name in GENERATORS else "auto",
+                                label="Generator",
+                                info="auto: the OpenAI-compatible endpoint when configured, else extractive",
                             )
-                            clear = gr.Button("Clear conversation", size="sm", scale=1, min_width=150, elem_id="clear")
-                        if corpus_examples:
-                            gr.Examples(list(EXAMPLES), inputs=[question], label="Examples")
-                        with gr.Accordion("Settings", open=False, elem_id="settings"):
-                            gr.Markdown("Applied to your next question only; nothing is saved.", elem_classes="muted")
-                            with gr.Row():
-                                generator = gr.Dropdown(
-                                    list(GENERATORS),
-                                    value=settings.generator.name if settings.generator.name in GENERATORS else "auto",
-                                    label="Generator",
-                                    info="auto: the local LLM when installed, else extractive",
-                                )
-                                top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages (top-k)")
-                            with gr.Row():
-                                hybrid = gr.Checkbox(
-                                    value=settings.retrieval.hybrid, label="Hybrid search (BM25 + dense)"
-                                )
-                                rerank = gr.Checkbox(value=settings.retrieval.rerank, label="Cross-encoder rerank")
-                    with gr.Column(scale=2, min_width=340):
-                        sources = gr.HTML(render_sources([]), elem_id="source-panel", js_on_load=SOURCES_JS)
+                            top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages (top-k)")
+                        with gr.Row():
+                            hybrid = gr.Checkbox(value=settings.retrieval.hybrid, label="Hybrid search (BM25 + dense)")
+                            rerank = gr.Checkbox(value=settings.retrieval.rerank, label="Cross-encoder rerank")
+                with gr.Column(scale=2, min_width=340):
+                    sources = gr.HTML(render_sources([]), elem_id="source-panel", js_on_load=SOURCES_JS)
 
             with gr.Tab("Documents", id="documents"):
                 _documents_tab(pipeline, demo)
 
             with gr.Tab("Evaluation", id="evaluation"):
-                _evaluation_tab(pipeline)
+                _evaluation_tab(pipeline, [strict, generator, top_k, hybrid, rerank])
 
         def chat(
             text: str,
@@ -439,21 +441,56 @@ def _documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
 
 # -- evaluation tab ----------------------------------------------------------------------
 def question_sets(pipeline: Pipeline) -> list[Path]:
-    """``eval/*.jsonl`` beside the corpus folder and in the source checkout, deduplicated."""
-    folders = [pipeline.settings.ingest.corpus_dir.resolve().parent / "eval", Path.cwd() / "eval", REPO / "eval"]
+    """``eval/*.jsonl`` beside the corpus folder, in the working directory and in the checkout, deduplicated."""
     found: dict[Path, None] = {}
-    for folder in folders:
+    for folder in _eval_folders(pipeline):
         if folder.is_dir():
             for path in sorted(folder.glob("*.jsonl")):
                 found.setdefault(path.resolve(), None)
     return list(found)
 
 
-def _evaluation_tab(pipeline: Pipeline) -> None:
+def _eval_folders(pipeline: Pipeline) -> list[Path]:
+    return [pipeline.settings.ingest.corpus_dir.resolve().parent / "eval", Path.cwd() / "eval", REPO / "eval"]
+
+
+def saved_runs(pipeline: Pipeline) -> list[Path]:
+    """Finished run directories (with metrics.json): ``eval/runs/*`` and the UI's own, newest first."""
+    roots = [folder / "runs" for folder in _eval_folders(pipeline)]
+    roots.append(pipeline.settings.store.data_dir / "eval-runs")
+    found: dict[Path, float] = {}
+    for root in roots:
+        if root.is_dir():
+            for metrics in root.glob("*/metrics.json"):
+                found.setdefault(metrics.parent.resolve(), metrics.stat().st_mtime)
+    return sorted(found, key=lambda path: -found[path])
+
+
+def _run_label(path: Path) -> str:
+    return f"{path.name}  ({path.parent})"
+
+
+def view_run(run_dir: Path) -> tuple[str, str, str | None]:
+    """Metrics table, charts and the report path of a finished run."""
+    from rag import evaluate as ev
+
+    metrics, _results = ev.load_run(run_dir)
+    caption = (
+        f"{metrics.get('n.questions', 0)} questions: {metrics.get('n.answerable', 0)} answerable, "
+        f"{metrics.get('n.unanswerable', 0)} unanswerable, {metrics.get('n.errors', 0)} errors"
+    )
+    rows = [(label, ev.format_value(metrics.get(key))) for key, label in ev.SUMMARY_KEYS if key in metrics]
+    report = run_dir / "report.html"
+    images = report_images(report.read_text(encoding="utf-8", errors="replace")) if report.is_file() else []
+    return render_metrics(rows, caption), render_charts(images), str(report) if report.is_file() else None
+
+
+def _evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
     sets = question_sets(pipeline)
+    runs = saved_runs(pipeline)
     gr.Markdown(
-        "Run a question set through the pipeline (with the chat's settings) and score retrieval, answers and "
-        "citations. Each run is saved with its report."
+        "Run a question set through the pipeline with the chat's current settings (generator, top-k, hybrid, "
+        "rerank, strict) and score retrieval, answers, abstentions and citations, or open a saved run."
     )
     with gr.Row(equal_height=True):
         chosen = gr.Dropdown(
@@ -463,27 +500,71 @@ def _evaluation_tab(pipeline: Pipeline) -> None:
             scale=3,
             elem_id="eval-set",
         )
-        limit = gr.Number(value=0, precision=0, minimum=0, label="First N questions (0 = all)", scale=1)
+        limit = gr.Number(
+            value=0, precision=0, minimum=0, label="First N questions (0 = all)", scale=1, elem_id="eval-limit"
+        )
         run = gr.Button("Run evaluation", variant="primary", scale=1, elem_id="eval-run")
+    with gr.Row(equal_height=True):
+        saved = gr.Dropdown(
+            [(_run_label(p), str(p)) for p in runs],
+            value=None,
+            label="Or open a saved run",
+            scale=4,
+            elem_id="eval-saved",
+        )
+        report_file = gr.File(label="Full report", scale=2, interactive=False, elem_id="eval-report")
     status = gr.HTML(elem_id="eval-status")
     with gr.Row(equal_height=False):
-        metrics = gr.HTML(elem_id="eval-metrics")
-        charts = gr.HTML(elem_id="eval-charts")
+        with gr.Column(scale=2):
+            metrics = gr.HTML(elem_id="eval-metrics")
+        with gr.Column(scale=3):
+            charts = gr.HTML(elem_id="eval-charts")
 
-    def evaluate(path: str | None, first: float | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, str]:  # noqa: B008
+    def show(path: str | None) -> tuple[Any, ...]:
         if not path:
-            return render_status("warn", "No question set found: add eval/*.jsonl files."), "", ""
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
-            run_dir, summary = run_evaluation(pipeline, Path(path), int(first or 0) or None, progress)
-        except Exception as exc:  # a broken set or run is reported on the page
-            return render_status("error", f"The evaluation failed: {_describe(exc)}"), "", ""
-        done = render_status("ok", f"Finished: {summary.get('n_questions', '?')} questions. Saved in {run_dir}.")
-        return done, render_metrics(summary), report_charts(run_dir)
+            table, images, report = view_run(Path(path))
+        except Exception as exc:  # a damaged run directory is reported, not raised
+            return render_status("error", f"Cannot open {path}: {_describe(exc)}"), "", "", None
+        return render_status("ok", f"Run {path}"), table, images, report
 
+    def evaluate(
+        path: str | None,
+        first: float | None,
+        strict_mode: bool,
+        generator_name: str,
+        k: float,
+        use_hybrid: bool,
+        use_rerank: bool,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        if not path:
+            return render_status("warn", "No question set found: add eval/*.jsonl files."), "", "", None, gr.skip()
+        try:
+            run_dir, _metrics = run_evaluation(
+                pipeline,
+                Path(path),
+                int(first or 0) or None,
+                progress,
+                strict=strict_mode,
+                generator=generator_name,
+                top_k=k,
+                hybrid=use_hybrid,
+                rerank=use_rerank,
+            )
+            table, images, report = view_run(run_dir)
+        except Exception as exc:  # a broken set or run is reported on the page
+            return render_status("error", f"The evaluation failed: {_describe(exc)}"), "", "", None, gr.skip()
+        choices = [(_run_label(p), str(p)) for p in saved_runs(pipeline)]
+        done = render_status("ok", f"Finished. Saved in {run_dir}")
+        return done, table, images, report, gr.update(choices=choices, value=str(run_dir.resolve()))
+
+    saved.select(show, [saved], [status, metrics, charts, report_file], api_visibility="private")
     run.click(
         evaluate,
-        [chosen, limit],
-        [status, metrics, charts],
+        [chosen, limit, *controls],
+        [status, metrics, charts, report_file, saved],
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="evaluate",
@@ -492,20 +573,36 @@ def _evaluation_tab(pipeline: Pipeline) -> None:
 
 
 def run_evaluation(
-    pipeline: Pipeline, path: Path, limit: int | None, progress: Any = None
+    pipeline: Pipeline,
+    path: Path,
+    limit: int | None = None,
+    progress: Any = None,
+    strict: bool | None = None,
+    generator: str | None = None,
+    top_k: float | None = None,
+    hybrid: bool | None = None,
+    rerank: bool | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Run ``path`` the way ``rag eval`` does and write a run directory; returns it and the metrics.
 
     The evaluator wraps the retriever and verifier of the pipeline it is given
-    while it runs, so it gets a private derived pipeline and chat users
-    answering at the same time are not affected.
+    while it runs, so it gets a private derived pipeline: chat users answering
+    at the same time are not affected, and the page's settings apply to it.
     """
     from rag import evaluate as ev
 
     questions = ev.load_questions(path)
     if limit:
         questions = questions[:limit]
-    private = DerivedPipeline(pipeline)
+    base = pipeline.settings.retrieval
+    retrieval = replace(
+        base,
+        top_k=int(top_k) if top_k else base.top_k,
+        hybrid=base.hybrid if hybrid is None else hybrid,
+        rerank=base.rerank if rerank is None else rerank,
+    )
+    chosen = None if not generator or generator == pipeline.settings.generator.name else generator
+    private = DerivedPipeline(pipeline, retrieval, chosen, strict)
     done = [0]
 
     def tick(_result: Any) -> None:
@@ -513,34 +610,27 @@ def run_evaluation(
         if progress is not None:
             progress((done[0], len(questions)), desc="Answering questions", unit="questions")
 
-    started = time.perf_counter()
+    if progress is not None:
+        progress(0, desc="Loading models")
+    warm_up = getattr(ev, "warm_up", None)
+    if warm_up is not None:
+        warm_up(private)
     corpus = pipeline.settings.ingest.corpus_dir
-    results = ev.run_questions(private, questions, corpus, progress=tick)
-    metrics = ev.summarise(results, wall_s=time.perf_counter() - started)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    out = pipeline.settings.store.data_dir / "eval-runs" / f"{stamp}-{path.stem}"
     info = ev.run_info(
-        pipeline.settings.to_dict(),
+        private.settings.to_dict(),
         path,
         questions,
         corpus,
         limit,
         private.generator().name,
-        argv=["rag", "ui", "(evaluation tab)"],
+        argv=["rag", "ui", f"evaluation tab: {path.name}"],
     )
+    started = time.perf_counter()
+    results = ev.run_questions(private, questions, corpus, progress=tick)
+    wall = time.perf_counter() - started
+    metrics = ev.summarise(results, wall_s=round(wall, 2))
+    info["seconds"] = round(wall, 2)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = pipeline.settings.store.data_dir / "eval-runs" / f"{stamp}-{path.stem}"
     ev.write_run(out, results, metrics, info, private)
     return out, metrics
-
-
-def report_charts(run_dir: Path) -> str:
-    """The run's report embedded in a sandboxed frame (its charts are inline), with a link-free fallback."""
-    report = run_dir / "report.html"
-    if not report.is_file():
-        return '<p class="muted">This run has no report.html.</p>'
-    html = report.read_text(encoding="utf-8", errors="replace")
-    # srcdoc in a sandbox without scripts: the report's own markup cannot reach this page.
-    return (
-        '<div class="eval-charts"><iframe title="Evaluation report" sandbox="" '
-        f'style="width:100%;height:70vh;border:1px solid var(--border-color-primary);border-radius:8px" '
-        f'srcdoc="{esc(html)}"></iframe></div>'
-    )

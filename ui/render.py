@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from html import escape
+from html import unescape as html_unescape
 from urllib.parse import urlsplit
 
 from rag.claims import MARKER_RE, parse_markers, split_claims
@@ -155,12 +156,14 @@ def grounding_html(answer: Answer) -> str:
 
 
 def timings_html(answer: Answer) -> str:
+    """Total time with the per-stage split, and which generator wrote the answer."""
     parts = [f"{esc(name)} {_duration(ms)}" for name, ms in answer.timings_ms.items() if name != "total"]
     total = answer.timings_ms.get("total")
-    summary = f"{_duration(total)} total" if total is not None else ""
-    generator = f" · {esc(answer.generator)} generator" if answer.generator else ""
-    detail = " · ".join(parts)
-    return f'<span class="timings" title="{detail}">{summary}{generator}</span>'
+    summary = f"{_duration(total)}" if total is not None else ""
+    detail = f" ({' · '.join(parts)})" if parts else ""
+    generator = f" · {esc(answer.generator)}" if answer.generator else ""
+    title = "time per stage; the generator that wrote the answer"
+    return f'<span class="timings" title="{title}">{summary}{detail}{generator}</span>'
 
 
 def _duration(ms: float | None) -> str:
@@ -174,7 +177,10 @@ def plain_answer(answer: Answer) -> str:
     lines = [answer.answer.strip()]
     if answer.citations:
         lines.append("")
-        lines += [f"[{c.n}] {c.title or c.source} ({c.source}{f', page {c.page}' if c.page else ''})" for c in answer.citations]
+        lines += [
+            f"[{c.n}] {c.title or c.source} ({c.source}{f', page {c.page}' if c.page else ''})"
+            for c in answer.citations
+        ]
     return "\n".join(lines)
 
 
@@ -221,7 +227,8 @@ def render_turn(turn: Turn, index: int) -> str:
         body = standalone_html(turn.answer) + f'<div class="answer-body">{"".join(shown)}</div>'
         if turn.shown is None:
             body += answer_footer(turn.answer)
-    return f'<div class="turn" data-turn="{index}">{user}<div class="msg msg-bot"><div class="bubble">{body}</div></div></div>'
+    bot = f'<div class="msg msg-bot"><div class="bubble">{body}</div></div>'
+    return f'<div class="turn" data-turn="{index}">{user}{bot}</div>'
 
 
 def render_conversation(turns: list[Turn], examples_hint: str = "") -> str:
@@ -336,7 +343,9 @@ def render_sources(turns: list[Turn]) -> str:
     """
     answered = [(i, t.answer) for i, t in enumerate(turns, start=1) if t.answer is not None and t.shown is None]
     cards = "".join(
-        source_card(answer, citation, i) for i, answer in answered[-MAX_TURNS_WITH_SOURCES:] for citation in answer.citations
+        source_card(answer, citation, i)
+        for i, answer in answered[-MAX_TURNS_WITH_SOURCES:]
+        for citation in answer.citations
     )
     latest = answered[-1] if answered else None
     if latest and latest[1].citations:
@@ -347,7 +356,10 @@ def render_sources(turns: list[Turn]) -> str:
             f'<span class="src-row-file">{esc(c.source)}{f", p. {c.page}" if c.page else ""}</span></button></li>'
             for c in answer.citations
         )
-        index = f'<div class="src-index"><p class="muted">Sources of the latest answer. Click one, or a number in the answer.</p><ul>{rows}</ul></div>'
+        index = (
+            '<div class="src-index"><p class="muted">Sources of the latest answer. '
+            f"Click one, or a number in the answer.</p><ul>{rows}</ul></div>"
+        )
     else:
         index = (
             '<div class="src-index"><p class="muted">Sources appear here. Click a citation number in an answer '
@@ -368,37 +380,33 @@ def render_status(kind: str, message: str, details: list[str] | None = None) -> 
     return f'<div class="status status-{esc(kind)}" role="status">{esc(message)}{items}</div>'
 
 
-def render_metrics(metrics: dict[str, object]) -> str:
-    """A two-column table of evaluation metrics; nested groups are flattened to dotted names."""
-    rows = []
-    for name, value in _flatten(metrics):
-        if isinstance(value, float):
-            shown = f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
-        else:
-            shown = str(value)
-        rows.append(f"<tr><th>{esc(name)}</th><td>{esc(shown)}</td></tr>")
+def render_metrics(rows: list[tuple[str, str]], caption: str = "") -> str:
+    """A two-column table of already formatted ``(label, value)`` metric rows."""
     if not rows:
         return '<p class="muted">No metrics.</p>'
-    return f'<table class="metrics"><tbody>{"".join(rows)}</tbody></table>'
+    body = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in rows)
+    head = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return f'<table class="metrics">{head}<tbody>{body}</tbody></table>'
 
 
-def _flatten(data: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out += _flatten(value, f"{name}.")
-        elif isinstance(value, int | float | str | bool) or value is None:
-            out.append((name, value))
-    return out
+# Charts in a report written by rag.report: inline PNG data URIs. Only this exact
+# shape is taken over, so nothing else from the file can reach the page.
+_REPORT_IMAGE = re.compile(r'<img alt="([^"<>]{0,200})" src="(data:image/png;base64,[A-Za-z0-9+/]+={0,2})">')
 
 
-_SPACE = re.compile(r"\s+")
+def report_images(report_html: str) -> list[tuple[str, str]]:
+    """``(alt, data URI)`` of each chart embedded in an evaluation report."""
+    return [(html_unescape(alt), uri) for alt, uri in _REPORT_IMAGE.findall(report_html)]
 
 
-def first_line(text: str, limit: int = 160) -> str:
-    line = _SPACE.sub(" ", text).strip()
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def render_charts(images: list[tuple[str, str]]) -> str:
+    if not images:
+        return '<p class="muted">No charts in this run.</p>'
+    figures = "".join(
+        f'<figure><img alt="{esc(alt)}" src="{esc(uri)}"><figcaption>{esc(alt)}</figcaption></figure>'
+        for alt, uri in images
+    )
+    return f'<div class="eval-charts">{figures}</div>'
 
 
 # -- page assets -------------------------------------------------------------------
@@ -492,7 +500,8 @@ CSS = """
 #app-header p { margin: 0; color: var(--body-text-color-subdued); }
 .conversation { display: flex; flex-direction: column; gap: 14px; padding: 6px 2px; min-height: 420px; }
 .conversation.empty { justify-content: center; }
-.welcome { border: 1px dashed var(--border-color-primary); border-radius: 12px; padding: 22px 26px; color: var(--body-text-color); }
+.welcome { border: 1px dashed var(--border-color-primary); border-radius: 12px; padding: 22px 26px;
+  color: var(--body-text-color); }
 #conversation .welcome h3 { margin: 0 0 8px; font-size: 1.1rem; font-weight: 600; }
 .welcome p { margin: 6px 0; line-height: 1.7; }
 .welcome .hint { color: var(--body-text-color-subdued); }
@@ -500,19 +509,27 @@ CSS = """
 .msg { display: flex; }
 .msg-user { justify-content: flex-end; }
 .msg .bubble { border-radius: 14px; padding: 10px 14px; max-width: 92%; line-height: 1.6; overflow-wrap: anywhere; }
-.msg-user .bubble { background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued); white-space: pre-wrap; }
-.msg-bot .bubble { background: var(--block-background-fill); border: 1px solid var(--border-color-primary); box-shadow: 0 1px 2px rgba(0,0,0,.04); width: 92%; }
+.msg-user .bubble { background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued);
+  white-space: pre-wrap; }
+.msg-bot .bubble { background: var(--block-background-fill); border: 1px solid var(--border-color-primary);
+  box-shadow: 0 1px 2px rgba(0,0,0,.04); width: 92%; }
 .answer-body { white-space: pre-wrap; }
 .claim { border-radius: 4px; }
-.claim.v-unsupported, .claim.v-uncited { text-decoration: underline wavy rgba(220,38,38,.55); text-underline-offset: 4px; }
+.claim.v-unsupported, .claim.v-uncited { text-decoration: underline wavy rgba(220,38,38,.55);
+  text-underline-offset: 4px; }
 .claim.v-abstained { color: var(--body-text-color-subdued); font-style: italic; }
 .cites { white-space: nowrap; }
-.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.45em; height: 1.45em; margin: 0 1px 0 3px;
-  padding: 0 4px; font-size: .72em; font-weight: 600; line-height: 1; vertical-align: .35em; border-radius: 6px; cursor: pointer;
-  color: var(--color-accent); background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued); }
-.cite-chip:hover, .cite-chip.active { color: #fff; background: var(--color-accent); border-color: var(--color-accent); }
+.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.45em; height: 1.45em;
+  margin: 0 1px 0 3px;
+  padding: 0 4px; font-size: .72em; font-weight: 600; line-height: 1; vertical-align: .35em; border-radius: 6px;
+  cursor: pointer;
+  color: var(--color-accent); background: var(--color-accent-soft);
+  border: 1px solid var(--border-color-accent-subdued); }
+.cite-chip:hover, .cite-chip.active { color: #fff; background: var(--color-accent);
+  border-color: var(--color-accent); }
 .cite-missing { color: var(--body-text-color-subdued); font-size: .8em; vertical-align: super; }
-.badge { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; font-size: .72em; font-weight: 600;
+.badge { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; font-size: .72em;
+  font-weight: 600;
   line-height: 1.65; vertical-align: 1px; white-space: nowrap; cursor: help; border: 1px solid transparent; }
 .badge-supported { color: #166534; background: #dcfce7; border-color: #bbf7d0; }
 .badge-unsupported { color: #991b1b; background: #fee2e2; border-color: #fecaca; }
@@ -521,11 +538,13 @@ CSS = """
 .badge-not_factual { color: #475569; background: #f1f5f9; border-color: #e2e8f0; }
 .standalone { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
 .standalone q { font-style: italic; }
-.notes { margin: 10px 0 0; padding: 8px 12px 8px 28px; border-radius: 8px; background: #fffbeb; border: 1px solid #fde68a; color: #78350f; font-size: .86em; }
+.notes { margin: 10px 0 0; padding: 8px 12px 8px 28px; border-radius: 8px; background: #fffbeb;
+  border: 1px solid #fde68a; color: #78350f; font-size: .86em; }
 .answer-meta { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; margin-top: 10px; padding-top: 8px;
   border-top: 1px solid var(--border-color-primary); font-size: .8em; color: var(--body-text-color-subdued); }
 .grounding { display: inline-flex; align-items: center; gap: 7px; font-weight: 600; }
-.grounding .meter { display: inline-block; width: 64px; height: 6px; border-radius: 3px; background: var(--border-color-primary); overflow: hidden; }
+.grounding .meter { display: inline-block; width: 64px; height: 6px; border-radius: 3px;
+  background: var(--border-color-primary); overflow: hidden; }
 .grounding .meter span { display: block; height: 100%; }
 .g-high { color: #166534; } .g-high .meter span { background: #16a34a; }
 .g-mid { color: #92400e; } .g-mid .meter span { background: #d97706; }
@@ -535,24 +554,30 @@ CSS = """
 .copy-btn:hover { border-color: var(--color-accent); }
 .pending { display: flex; align-items: center; gap: 10px; color: var(--body-text-color-subdued); }
 .dots { display: inline-flex; gap: 4px; }
-.dots i { width: 7px; height: 7px; border-radius: 50%; background: var(--color-accent); opacity: .3; animation: ragpulse 1.2s infinite; }
+.dots i { width: 7px; height: 7px; border-radius: 50%; background: var(--color-accent); opacity: .3;
+  animation: ragpulse 1.2s infinite; }
 .dots i:nth-child(2) { animation-delay: .2s; } .dots i:nth-child(3) { animation-delay: .4s; }
 @keyframes ragpulse { 0%, 100% { opacity: .25; } 50% { opacity: 1; } }
 .error-msg { color: #991b1b; }
 #source-panel { position: sticky; top: 12px; }
-.sources { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 12px 14px; background: var(--block-background-fill);
+.sources { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 12px 14px;
+  background: var(--block-background-fill);
   max-height: 78vh; overflow-y: auto; }
 .sources-head { display: flex; align-items: center; justify-content: space-between; margin-bottom: 6px; }
 #source-panel .sources-head h3 { margin: 0; font-size: 1rem; font-weight: 600; }
-.src-back { font-size: .8em; padding: 2px 9px; border-radius: 6px; border: 1px solid var(--border-color-primary); background: none; cursor: pointer; color: var(--body-text-color); }
+.src-back { font-size: .8em; padding: 2px 9px; border-radius: 6px; border: 1px solid var(--border-color-primary);
+  background: none; cursor: pointer; color: var(--body-text-color); }
 .src-index ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
-.src-row { width: 100%; display: grid; grid-template-columns: auto 1fr; gap: 0 10px; text-align: left; padding: 8px 10px; border-radius: 8px;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); cursor: pointer; color: var(--body-text-color); }
+.src-row { width: 100%; display: grid; grid-template-columns: auto 1fr; gap: 0 10px; text-align: left;
+  padding: 8px 10px; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); cursor: pointer;
+  color: var(--body-text-color); }
 .src-row:hover { border-color: var(--color-accent); }
 .src-row .src-n { grid-row: span 2; }
 .src-row-title { font-weight: 600; font-size: .88em; line-height: 1.35; }
 .src-row-file { font-size: .78em; color: var(--body-text-color-subdued); }
-.src-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em; padding: 0 5px; border-radius: 6px;
+.src-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em;
+  padding: 0 5px; border-radius: 6px;
   background: var(--color-accent); color: #fff; font-weight: 600; font-size: .8em; flex: none; }
 .src-card header { display: flex; gap: 10px; align-items: flex-start; }
 #source-panel .src-card h4 { margin: 0; font-size: .95rem; line-height: 1.35; font-weight: 600; }
@@ -564,8 +589,10 @@ CSS = """
 .src-claims ul { margin: 4px 0 0; padding-left: 0; list-style: none; }
 .src-claims li { margin: 3px 0; }
 .src-claims .badge { margin: 0 6px 0 0; }
-.passage { position: relative; margin: 8px 0 6px; padding: 10px 12px; border-left: 3px solid var(--color-accent); background: var(--background-fill-secondary);
-  border-radius: 0 8px 8px 0; white-space: pre-wrap; font-size: .88em; line-height: 1.6; max-height: 46vh; overflow-y: auto; }
+.passage { position: relative; margin: 8px 0 6px; padding: 10px 12px; border-left: 3px solid var(--color-accent);
+  background: var(--background-fill-secondary);
+  border-radius: 0 8px 8px 0; white-space: pre-wrap; font-size: .88em; line-height: 1.6; max-height: 46vh;
+  overflow-y: auto; }
 .passage mark { background: #fde047; color: #1c1917; padding: 1px 0; border-radius: 2px; }
 .passage mark.whole { background: #fef9c3; }
 .src-legend { font-size: .76em; color: var(--body-text-color-subdued); }
@@ -574,8 +601,17 @@ CSS = """
 .status-ok { background: #f0fdf4; border: 1px solid #bbf7d0; color: #14532d; }
 .status-warn { background: #fffbeb; border: 1px solid #fde68a; color: #78350f; }
 .status-error { background: #fef2f2; border: 1px solid #fecaca; color: #7f1d1d; }
-table.metrics { border-collapse: collapse; font-size: .9em; }
-table.metrics th { text-align: left; font-weight: 500; padding: 4px 18px 4px 0; color: var(--body-text-color-subdued); }
-table.metrics td { padding: 4px 0; font-variant-numeric: tabular-nums; font-weight: 600; }
-.eval-charts img { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 8px; margin: 6px 0; }
+#eval-metrics table.metrics { width: 100%; border-collapse: collapse; border: none; font-size: .9em; }
+#eval-metrics table.metrics th, #eval-metrics table.metrics td { border: none; padding: 5px 8px;
+  border-bottom: 1px solid var(--border-color-primary); background: none; }
+#eval-metrics table.metrics th { text-align: left; font-weight: 400; color: var(--body-text-color-subdued); }
+#eval-metrics table.metrics td { text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
+#doc-table table, #doc-table td, #doc-table th { font-family: var(--font) !important; }
+#delete, #ask, #eval-run { align-self: center; }
+table.metrics caption { text-align: left; font-weight: 600; padding-bottom: 6px; }
+.eval-charts { display: flex; flex-wrap: wrap; gap: 10px; }
+.eval-charts figure { margin: 0; }
+.eval-charts figcaption { font-size: .8em; color: var(--body-text-color-subdued); }
+.eval-charts img { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 8px;
+  margin: 6px 0; }
 """

@@ -1,10 +1,10 @@
 """Safe handling of files uploaded through the web page.
 
 A browser (or a crafted request) chooses the file name, so it is untrusted:
-directories are stripped, NUL bytes and control characters removed, ``..`` and
-hidden names refused, the type must be one the loaders read, and the final
-path is resolved and checked to lie inside ``<data_dir>/uploads/`` (which also
-defeats a symlink planted there). Files are copied into place atomically so a
+directories are stripped, NUL bytes and control characters removed, ``..``
+refused, leading dots dropped (no hidden files), the type must be one the
+loaders read, and the final path is resolved and checked to lie inside
+``<data_dir>/uploads/`` (which also defeats a symlink planted there). Files are copied into place atomically so a
 half-written upload is never ingested.
 """
 
@@ -44,8 +44,8 @@ def safe_upload_name(name: str) -> str:
     base = unicodedata.normalize("NFC", parts[-1] if parts else "").strip()
     base = _UNSAFE.sub("_", base)
     base = re.sub(r"\s+", " ", base).strip(" .")
-    if not base or base in {".", ".."} or base.startswith("."):
-        raise UploadError(f"file name {_show(name)} is empty or hidden")
+    if not base:
+        raise UploadError(f"file name {_show(name)} is empty")
     suffix = Path(base).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UploadError(

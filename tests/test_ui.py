@@ -1,0 +1,389 @@
+"""The web UI without a browser: HTML rendering, upload names, login, and the ``/ask`` API over a real server.
+
+Rendering and upload handling are pure functions, tested directly with
+hostile inputs. The API tests start the real Gradio app on a free loopback
+port over the seed article and call it with ``gradio_client``, the way a
+script would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag.types import Answer, Citation, Claim, Evidence
+from ui.render import (
+    Turn,
+    answer_segments,
+    badge_html,
+    evidence_spans,
+    highlight,
+    render_charts,
+    render_conversation,
+    render_sources,
+    report_images,
+    safe_link,
+    standalone_html,
+)
+from ui.uploads import UploadError, remove_upload, safe_upload_name, store_upload
+
+from conftest import free_port
+
+SCRIPT = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+QUESTION = "Which companies participated in OpenAI's latest financing round?"
+
+
+def make_answer(
+    passage: str = "Intro. Participants include: Amazon, Nvidia, SoftBank. Tail.", **changes: Any
+) -> Answer:
+    span = passage.find("Participants")
+    end = passage.find(" Tail")
+    data: dict[str, Any] = {
+        "question": QUESTION,
+        "answer": "Participants include Amazon, Nvidia and SoftBank [1]. Mars is red [2].",
+        "abstained": False,
+        "citations": [
+            Citation(
+                1,
+                "d1",
+                "c1",
+                "seed.txt",
+                "Seed <b>title</b>",
+                None,
+                10,
+                10 + len(passage),
+                passage,
+                ["https://example.com/a"],
+            ),
+            Citation(2, "d2", "c2", "other.md", "Other", 3, 0, 5, "Other text", ["javascript:alert(1)"]),
+        ],
+        "claims": [
+            Claim(
+                "Participants include Amazon, Nvidia and SoftBank.",
+                [1],
+                "supported",
+                0.93,
+                [Evidence(1, span, end, passage[span:end])],
+                "stated in the source",
+            ),
+            Claim("Mars is red.", [2], "unsupported", 0.1, [], "[2]: 'Mars' is not in the source"),
+        ],
+        "grounding": 0.5,
+        "timings_ms": {"retrieve": 12.0, "generate": 30.0, "verify": 900.0, "total": 1242.0},
+        "generator": "extractive",
+        "standalone_question": QUESTION,
+    }
+    data.update(changes)
+    return Answer(**data)
+
+
+# -- rendering ------------------------------------------------------------------------------
+def test_document_text_is_escaped_everywhere() -> None:
+    hostile = f"Before {SCRIPT} after. Participants include: Amazon. Tail."
+    answer = make_answer(
+        hostile,
+        answer=f"Participants include Amazon [1]. {SCRIPT}",
+        question=SCRIPT,
+        notes=[f"note {SCRIPT}"],
+        standalone_question=f"{SCRIPT} rewritten",
+    )
+    turns = [Turn(SCRIPT, answer)]
+    page = render_conversation(turns) + render_sources(turns)
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert "onerror=&quot;window.__pwned=2&quot;" in page
+    assert "Seed &lt;b&gt;title&lt;/b&gt;" in page  # titles too
+
+
+def test_highlight_wraps_exact_offsets_and_escapes_inside() -> None:
+    assert highlight("abcdef", [(1, 3)]) == "a<mark>bc</mark>def"
+    assert highlight("a<b>c", [(1, 4)]) == "a<mark>&lt;b&gt;</mark>c"
+    assert highlight("abcdef", [(0, 2), (1, 4), (5, 6)]) == "<mark>abcd</mark>e<mark>f</mark>"
+    assert highlight("abc", []) == '<mark class="whole">abc</mark>'  # no span located: the whole passage
+
+
+def test_evidence_spans_use_offsets_into_the_citation_text() -> None:
+    answer = make_answer()
+    passage = answer.citations[0].text
+    [(start, end)] = evidence_spans(answer, 1)
+    assert passage[start:end] == "Participants include: Amazon, Nvidia, SoftBank."
+    card = render_sources([Turn(QUESTION, answer)])
+    assert "<mark>Participants include: Amazon, Nvidia, SoftBank.</mark>" in card
+    assert evidence_spans(answer, 2) == []  # unsupported: nothing to highlight
+    assert '<mark class="whole">Other text</mark>' in card
+
+
+def test_evidence_with_wrong_offsets_falls_back_to_its_text() -> None:
+    passage = "One. Two SoftBank. Three."
+    claim = Claim("Two SoftBank.", [1], "supported", 0.9, [Evidence(1, 90, 99, "Two SoftBank.")])
+    answer = make_answer(passage, claims=[claim])
+    assert evidence_spans(answer, 1) == [(5, 18)]
+
+
+def test_badges_name_the_verdict_and_carry_the_reason() -> None:
+    for verdict in ("supported", "unsupported", "uncited", "miscited", "not_factual"):
+        html = badge_html(Claim("x", [1], verdict, 0.5, [], reason=f"why {verdict} <b>"))  # type: ignore[arg-type]
+        assert f'class="badge badge-{verdict}"' in html
+        assert f"why {verdict} &lt;b&gt;" in html
+    repaired = badge_html(Claim("x", [3], "miscited", 0.8, [], "stated in [3], not in [2]", [2]))
+    assert "corrected from [2] to [3]" in repaired
+
+
+def test_each_sentence_gets_its_chips_and_its_own_badge() -> None:
+    answer = make_answer()
+    first, second = answer_segments(answer, 4)
+    assert 'data-cite="t4-1"' in first
+    assert "badge-supported" in first
+    assert "badge-unsupported" not in first
+    assert 'data-cite="t4-2"' in second
+    assert "badge-unsupported" in second
+    page = render_conversation([Turn(QUESTION, answer)])
+    assert "grounding 50%" in page
+    assert "1 of 2 claims supported" in page
+
+
+def test_marker_for_a_source_that_was_not_returned_is_not_a_chip() -> None:
+    answer = make_answer(answer="Participants include Amazon, Nvidia and SoftBank [7].")
+    [segment] = answer_segments(answer, 1)
+    assert "cite-missing" in segment
+    assert "data-cite" not in segment
+
+
+def test_notes_are_listed_once_and_abstentions_plain() -> None:
+    note = "Sources disagree: [1] says $40 billion, [2] says $30 billion."
+    answer = make_answer(answer=make_answer().answer + "\n\n" + note, notes=[note])
+    page = render_conversation([Turn(QUESTION, answer)])
+    body = "".join(answer_segments(answer, 1))
+    assert "Sources disagree" not in body  # not repeated in the answer text...
+    assert f"<li>{note}</li>" in page  # ...but listed with the other notes
+    assert '<ul class="notes"' in page
+    abstained = make_answer(answer="The documents do not contain the answer.", abstained=True, claims=[], citations=[])
+    assert "v-abstained" in render_conversation([Turn("q", abstained)])
+
+
+def test_rewritten_question_shown_only_when_it_differs() -> None:
+    assert standalone_html(make_answer()) == ""
+    follow = make_answer(question="and Nvidia?", standalone_question="and Nvidia? (OpenAI financing round)")
+    assert "Understood as" in standalone_html(follow)
+    assert "(OpenAI financing round)" in standalone_html(follow)
+
+
+def test_streaming_shows_a_prefix_and_no_footer_until_done() -> None:
+    answer = make_answer()
+    partial = render_conversation([Turn(QUESTION, answer, shown=1)])
+    assert "Mars" not in partial
+    assert "answer-meta" not in partial
+    assert "Mars" in render_conversation([Turn(QUESTION, answer)])
+    assert "pending" in render_conversation([Turn(QUESTION)])
+
+
+def test_only_http_links_are_clickable() -> None:
+    assert safe_link("https://example.com/a").startswith('<a href="https://example.com/a"')
+    assert "<a" not in safe_link("javascript:alert(1)")
+    assert 'rel="noopener noreferrer nofollow"' in safe_link("http://x.org/")
+
+
+def test_only_inline_png_charts_are_taken_from_a_report() -> None:
+    png = "data:image/png;base64,iVBORw0KGgo="
+    report = (
+        f'<h2>Charts</h2><img alt="hit@k curve" src="{png}">'
+        '<img alt="remote" src="https://example.com/x.png">'
+        '<img alt="x" src="data:image/png;base64,AAA" onerror="alert(1)">'
+    )
+    assert report_images(report) == [("hit@k curve", png)]
+    html = render_charts(report_images(report))
+    assert html.count("<img") == 1
+    assert "onerror" not in html
+
+
+# -- uploads ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "..\\..\\secrets.md",
+        "notes/../../x.md",
+        "..",
+        ".",
+        "",
+        "/",
+        "\x00",
+        "report.exe",
+    ],
+)
+def test_unsafe_upload_names_are_refused(name: str) -> None:
+    with pytest.raises(UploadError):
+        safe_upload_name(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("/etc/cron.d/job.md", "job.md"),
+        ("C:\\Users\\me\\report.pdf", "report.pdf"),
+        ("evil\x00.md", "evil.md"),
+        (".hidden.md", "hidden.md"),
+        ("bad\nname\r\t.txt", "badname.txt"),
+        ("a<b>|c?.md", "a_b__c_.md"),
+        ("Résumé 2024.DOCX", "Résumé 2024.docx"),
+        ("x" * 400 + ".md", "x" * 147 + ".md"),
+    ],
+)
+def test_upload_names_are_made_safe(name: str, expected: str) -> None:
+    assert safe_upload_name(name) == expected
+
+
+def test_store_upload_stays_inside_the_uploads_folder(tmp_path: Path) -> None:
+    source = tmp_path / "incoming"
+    source.write_text("Zephyr Capital invested $12 million.", encoding="utf-8")
+    folder = tmp_path / "data" / "uploads"
+    stored = store_upload(source, folder, 1.0, name="/var/tmp/zephyr.md")
+    assert stored == (folder / "zephyr.md").resolve()
+    assert stored.read_text(encoding="utf-8").startswith("Zephyr")
+    with pytest.raises(UploadError):
+        store_upload(source, folder, 1.0, name="../../etc/passwd.md")
+    outside = tmp_path / "outside.md"
+    outside.write_text("do not overwrite", encoding="utf-8")
+    (folder / "planted.md").symlink_to(outside)
+    with pytest.raises(UploadError):
+        store_upload(source, folder, 1.0, name="planted.md")
+    assert outside.read_text(encoding="utf-8") == "do not overwrite"
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 2048)
+    with pytest.raises(UploadError, match="limit"):
+        store_upload(big, folder, 0.001, name="big.txt")
+    assert sorted(p.name for p in folder.iterdir()) == ["planted.md", "zephyr.md"]  # no temp files left
+    assert not remove_upload(str(outside), folder)
+    assert outside.exists()
+    assert remove_upload(str(stored), folder)
+
+
+def test_auth_from_env() -> None:
+    from ui.app import auth_from_env
+
+    assert auth_from_env({}) is None
+    assert auth_from_env({"RAG_UI_AUTH": "alice:pa:ss"}) == ("alice", "pa:ss")
+    for bad in ("alice", ":pw", "alice:"):
+        with pytest.raises(ValueError, match="user:password"):
+            auth_from_env({"RAG_UI_AUTH": bad})
+
+
+def test_library_does_not_import_the_ui() -> None:
+    pattern = re.compile(r"^\s*(?:from|import)\s+ui\b", re.MULTILINE)
+    root = Path(__file__).resolve().parents[1] / "rag"
+    offenders = [
+        p.name for p in root.glob("*.py") if p.name != "cli.py" and pattern.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+# -- the running app ------------------------------------------------------------------------------
+@pytest.fixture
+def served(seed_pipeline: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The app over the seed article on a free loopback port; ``RAG_UI_AUTH`` from the test's param."""
+    from ui.app import build_ui
+
+    auth = getattr(request, "param", "")
+    if auth:
+        monkeypatch.setenv("RAG_UI_AUTH", auth)
+    else:
+        monkeypatch.delenv("RAG_UI_AUTH", raising=False)
+    demo = build_ui(seed_pipeline)
+    port = free_port()
+    demo.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def test_ask_endpoint_returns_the_answer_json(served: str) -> None:
+    from gradio_client import Client
+
+    client = Client(served, verbose=False)
+    result = client.predict(QUESTION, generator="extractive", api_name="/ask")
+    assert result["question"] == QUESTION
+    assert "SoftBank" in result["answer"]
+    assert not result["abstained"]
+    assert {c["n"] for c in result["citations"]} >= {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])}
+    assert all(c["verdict"] in ("supported", "miscited", "not_factual") for c in result["claims"])
+    follow = client.predict(
+        "and how much did Nvidia put in?",
+        history=[result["standalone_question"]],
+        generator="extractive",
+        api_name="/ask",
+    )
+    assert follow["standalone_question"] != follow["question"]
+    assert "OpenAI" in follow["standalone_question"]
+
+
+@pytest.mark.parametrize("served", ["alice:s3cret"], indirect=True)
+def test_login_is_required_when_rag_ui_auth_is_set(served: str) -> None:
+    import httpx
+    from gradio_client import Client
+
+    assert os.environ["RAG_UI_AUTH"] == "alice:s3cret"
+    assert httpx.get(served + "config", timeout=10).status_code == 401
+    with pytest.raises(Exception, match=r"(?i)login|auth|401|unauthori"):
+        Client(served, verbose=False)
+    with pytest.raises(Exception, match=r"(?i)login|auth|401|unauthori|incorrect"):
+        Client(served, auth=("alice", "wrong"), verbose=False)
+    client = Client(served, auth=("alice", "s3cret"), verbose=False)
+    result = client.predict(QUESTION, generator="extractive", api_name="/ask")
+    assert "SoftBank" in result["answer"]
+
+
+def test_per_request_settings_do_not_touch_the_shared_pipeline(seed_pipeline: Any) -> None:
+    from ui.app import Assistant
+
+    before = seed_pipeline.settings
+    assistant = Assistant(seed_pipeline)
+    assert assistant.pipeline_for() is seed_pipeline
+    dense = assistant.pipeline_for(hybrid=False, rerank=True)
+    assert dense is not seed_pipeline
+    assert dense is assistant.pipeline_for(hybrid=False, rerank=True)  # built once
+    assert dense.store is seed_pipeline.store
+    answer = assistant.answer(QUESTION, strict=True, generator="extractive", top_k=3, hybrid=False, rerank=True)
+    assert "SoftBank" in answer.answer
+    assert len(answer.retrieved_ids) == 3
+    assert seed_pipeline.settings is before
+    with pytest.raises(ValueError, match="unknown generator"):
+        assistant.answer(QUESTION, generator="gpt-17")
+
+
+def test_evaluation_tab_runs_a_question_set_into_a_run_dir(seed_pipeline: Any, tmp_path: Path) -> None:
+    import json
+
+    from ui.app import run_evaluation, view_run
+
+    questions = tmp_path / "mini.jsonl"
+    rows = [
+        {
+            "id": "panews-founded",
+            "question": "When was OpenAI established, according to PANews?",
+            "answer": "In 2015.",
+            "evidence": [{"source": "panews-openai-super-financing.txt", "quote": "Since its establishment in 2015"}],
+            "tags": ["txt"],
+        },
+        {"id": "none", "question": "What did Zorblax Corp raise in 1850?", "answer": None, "unanswerable": True},
+    ]
+    questions.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ticks: list[tuple[Any, ...]] = []
+    run_dir, metrics = run_evaluation(
+        seed_pipeline, questions, progress=lambda *a, **k: ticks.append(a), generator="extractive"
+    )
+    assert run_dir.is_relative_to(seed_pipeline.settings.store.data_dir)
+    assert metrics["n.questions"] == 2
+    assert (run_dir / "report.html").is_file()
+    table, charts, report = view_run(run_dir)
+    assert "2 questions" in table
+    assert "retrieval hit@1" in table
+    assert "<img" in charts
+    assert report == str(run_dir / "report.html")
+    assert ticks[-1][0] == (2, 2)
