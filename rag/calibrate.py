@@ -4,9 +4,11 @@
 passage) pair once with the real models, fits the soft-score weights and the
 thresholds on the ``dev`` split only, and prints precision/recall/F1 for
 detecting unsupported claims plus precision on supported claims, for the
-fitted values on dev and on the held-out ``test`` split, and for the values
-currently shipped in :class:`rag.config.VerifySettings`. Nothing is written
-unless ``--toml PATH`` asks for the fitted ``[verify]`` section.
+fitted values on dev and on the held-out ``test`` split, for the values
+currently shipped in :class:`rag.config.VerifySettings`, and for the shipped
+values without the cross-encoder and without any model (the fallbacks).
+``--bench N`` adds the latency of ``check`` on 5-claim answers. Nothing is
+written unless ``--toml PATH`` asks for the fitted ``[verify]`` section.
 
 Why a logistic model: the three soft signals (lexical coverage, embedding
 similarity, cross-encoder logit) live on different scales and are correlated;
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import statistics
 import sys
@@ -208,30 +211,42 @@ def _between(values: list[float], edge: float, up: bool) -> float:
 
 
 def benchmark(verifier: Verifier, examples: list[Example], runs: int = 20) -> dict[str, float]:
-    """Milliseconds per ``check`` of a 5-claim answer over 6 retrieved passages (median of ``runs``).
+    """Milliseconds per ``check`` of a 5-claim answer over 6 retrieved passages (medians over ``runs``).
 
-    ``cold`` uses passages the verifier has never embedded (a new question);
-    ``warm`` repeats the same answer, so cached passage vectors are reused.
-    Model loading happens before timing starts.
+    ``cold``: passages and claims never seen before (every cache cleared), as
+    for a new question; ``warm``: the same answer checked again (cached
+    vectors reused). ``*_cpu`` is process CPU time, which stays meaningful when
+    other programs compete for the two cores. Model loading happens before
+    timing starts.
     """
     supported = [e for e in examples if e.label == "supported"]
     groups: dict[str, list[Example]] = {}
     for e in supported:
         groups.setdefault(e.passage, []).append(e)
     passages = list(groups)
-    verifier.support("warm up", passages[0])
-    timings: dict[str, list[float]] = {"cold": [], "warm": []}
+    if verifier.embed is not None:
+        verifier.embed(["warm up"])
+    if verifier.cross_encoder is not None:
+        verifier.cross_encoder.score("warm up", ["warm up"])
+    timings: dict[str, list[float]] = {"cold": [], "cold_cpu": [], "warm": [], "warm_cpu": []}
     for run in range(runs):
         chosen = [passages[(run * 6 + k) % len(passages)] for k in range(6)]
-        claims = [groups[chosen[k % 6]][0].claim for k in range(5)]
-        answer = " ".join(f"{c.rstrip('.')} [{k % 6 + 1}]." for k, c in enumerate(claims))
+        claims = [groups[chosen[k]][run % len(groups[chosen[k]])].claim for k in range(5)]
+        answer = " ".join(f"{c.rstrip('.')} [{k + 1}]." for k, c in enumerate(claims))
         numbered = {k + 1: p for k, p in enumerate(chosen)}
         verifier.clear_cache()
         for mode in ("cold", "warm"):
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             verifier.check(answer, numbered)
-            timings[mode].append((time.perf_counter() - start) * 1000)
+            timings[mode].append((time.perf_counter() - wall) * 1000)
+            timings[f"{mode}_cpu"].append((time.process_time() - cpu) * 1000)
     return {mode: statistics.median(values) for mode, values in timings.items()}
+
+
+def _without(features: dict[str, float], mode: str) -> dict[str, float]:
+    """The features the product would have without the cross-encoder ("no_cross") or any model ("lexical")."""
+    dropped = {"no_cross": ("cross",), "lexical": ("cross", "similarity")}.get(mode, ())
+    return {k: math.nan if k in dropped else v for k, v in features.items()}
 
 
 def _cross_share(results: list[SupportResult], settings: VerifySettings) -> float:
@@ -250,7 +265,8 @@ def _table(name: str, m: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.calibrate", description=__doc__.split("\n\n")[0])
+    """Command line entry; returns the exit status so tests can call it in-process."""
+    parser = argparse.ArgumentParser(prog="python -m rag.calibrate", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("path", type=Path, help="labelled claims (JSONL)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-models", action="store_true", help="lexical fallback only (no embedding/cross-encoder)")
@@ -266,14 +282,21 @@ def main(argv: list[str] | None = None) -> int:
     fitted = calibrate(examples, results, shipped)
 
     report: dict[str, Any] = {"fitted": _settings_dict(fitted), "shipped": _settings_dict(shipped)}
-    for label, settings in (("fitted", fitted), ("shipped", shipped)):
-        decided = [decide(r.features, settings) for r in results]
+    runs = [("fitted", fitted, "full"), ("shipped", shipped, "full")]
+    if not args.no_models:
+        runs += [("shipped-no-cross-encoder", shipped, "no_cross"), ("shipped-no-models", shipped, "lexical")]
+    for label, settings, mode in runs:
+        decided = [decide(_without(r.features, mode), settings) for r in results]
         for split in ("dev", "test"):
             index = [i for i, e in enumerate(examples) if e.split == split]
             report[f"{label}_{split}"] = metrics([examples[i] for i in index], [decided[i] for i in index])
-            report[f"{label}_{split}"]["cross_encoder_share"] = _cross_share([results[i] for i in index], settings)
+            if mode == "full":
+                report[f"{label}_{split}"]["cross_encoder_share"] = _cross_share([results[i] for i in index], settings)
     if args.bench:
         report["latency_ms"] = benchmark(build_verifier(shipped, with_models=not args.no_models), examples, args.bench)
+        report["latency_ms_hard_checks_only"] = benchmark(
+            build_verifier(shipped, with_models=False), examples, args.bench
+        )
     if args.toml:
         args.toml.write_text(_toml(fitted), encoding="utf-8")
 
@@ -284,17 +307,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(examples)} labelled pairs from {args.path}; models: {'no' if args.no_models else 'yes'}")
     print("\n| settings / split | n | unsupported P | unsupported R | unsupported F1 | supported P | accuracy |")
     print("|---|---|---|---|---|---|---|")
-    for label in ("fitted", "shipped"):
+    for label, _, _ in runs:
         for split in ("dev", "test"):
             print(_table(f"{label} / {split}", report[f"{label}_{split}"]))
     print("\nErrors by kind (shipped settings):")
     for split in ("dev", "test"):
-        print(f"  {split}: " + ", ".join(f"{k} {v}" for k, v in report[f"shipped_{split}"]["errors_by_kind"].items()))
+        kinds = report[f"shipped_{split}"]["errors_by_kind"]
+        print(f"  {split}: " + ", ".join(f"{k} {v}" for k, v in kinds.items()))
         print(f"  {split} misclassified: {', '.join(report[f'shipped_{split}']['misclassified']) or 'none'}")
     print("\nFitted on dev:\n" + _toml(fitted))
     if "latency_ms" in report:
-        lat = report["latency_ms"]
-        print(f"check() of a 5-claim answer: {lat['cold']:.1f} ms cold, {lat['warm']:.1f} ms warm (median)")
+        for key, label in (("latency_ms", "with models"), ("latency_ms_hard_checks_only", "without models")):
+            lat = report[key]
+            print(
+                f"check() of a 5-claim answer, {label}: cold {lat['cold']:.1f} ms wall / {lat['cold_cpu']:.1f} ms CPU, "
+                f"warm {lat['warm']:.1f} ms wall / {lat['warm_cpu']:.1f} ms CPU (medians)"
+            )
     return 0
 
 

@@ -45,11 +45,13 @@ class Chunker:
         """Chunks in document order; ids derive from the document hash and position."""
         chunks: list[Chunk] = []
         cursor = 0
+        previous_end = 0
         for piece in self._splitter.split_text(document.text):
             if not piece.strip():
                 continue
-            span = locate(document.text, piece, cursor)
+            span = locate(document.text, piece, cursor, min_end=previous_end)
             cursor = span.start + 1
+            previous_end = max(previous_end, span.end)
             text = document.text[span.start : span.end]
             chunk_id = hashlib.sha256(f"{doc_id}:{span.start}:{span.end}".encode()).hexdigest()[:32]
             chunks.append(
@@ -69,16 +71,30 @@ class Chunker:
         return chunks
 
 
-def locate(text: str, piece: str, cursor: int) -> Span:
-    """Where ``piece`` occurs in ``text`` at or after ``cursor``, ignoring whitespace differences."""
+def locate(text: str, piece: str, cursor: int, min_end: int = 0) -> Span:
+    """Where ``piece`` occurs in ``text`` at or after ``cursor``, ignoring whitespace differences.
+
+    Each chunk reaches past the previous one, so an occurrence ending at or before
+    ``min_end`` (the previous chunk's end) is an earlier copy of repeated text: taking
+    it pointed the chunk at the wrong place and left the real one in no chunk (found
+    by tests/test_fuzz.py on "OpenAI **bold** **bold** **bold**").
+    """
     found = text.find(piece, cursor)
+    while found >= 0 and found + len(piece) <= min_end:
+        found = text.find(piece, found + 1)
+    if found < 0:
+        found = text.find(piece, cursor)
     if found < 0:
         found = text.find(piece)
     if found >= 0:
         return Span(found, found + len(piece))
     words = piece.split()
-    pattern = r"\s+".join(re.escape(word) for word in words)
-    match = re.compile(pattern).search(text, cursor) or re.compile(pattern).search(text)
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+    match = (
+        next((m for m in pattern.finditer(text, cursor) if m.end() > min_end), None)
+        or pattern.search(text, cursor)
+        or pattern.search(text)
+    )
     if match is None:
         raise ValueError("chunk text not found in its document")
     return Span(match.start(), match.end())

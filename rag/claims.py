@@ -191,11 +191,12 @@ def split_claims(text: str) -> list[ClaimText]:
     return claims
 
 
-NON_FACTUAL_RE = re.compile(
-    r"^(?:sources disagree|note:)"
-    r"|\b(?:documents?|sources?|passages?|context|provided (?:texts?|material))\b[^.]*"
-    r"\b(?:do(?:es)?n[o']t|not|no|never|cannot|can't)\b[^.]*\b(?:contain|say|state|mention|answer|provide|include|specify|give)"
-    r"|\b(?:i (?:do not|don't|cannot|can't) (?:know|answer|find))\b",
+NOTE_RE = re.compile(r"^(?:sources disagree|note:)", re.IGNORECASE)
+ABSTENTION_RE = re.compile(
+    r"\b(?:the|these|those|provided|retrieved|available|given|my)\s+(?:documents?|sources?|passages?|context|texts?)\b"
+    r"[^.]*\b(?:do(?:es)?n[o']t|not|no|never|cannot|can't)\b[^.]*"
+    r"\b(?:contain|say|state|mention|answer|provide|include|specify|give|cover)"
+    r"|\bi (?:do not|don't|cannot|can't) (?:know|answer|find)\b",
     re.IGNORECASE,
 )
 MIN_CONTENT_WORDS = 4
@@ -204,16 +205,18 @@ MIN_CONTENT_WORDS = 4
 def is_factual(claim: ClaimText) -> bool:
     """Whether a sentence asserts something a source should back.
 
-    Abstentions ("The documents do not contain ..."), the checker's own
-    "Sources disagree" notes, questions and headings (short, or ending in a
-    colon, with no concrete fact) assert nothing checkable. A sentence with a
-    citation, a number, a date or a name, or a few content words, is a claim.
+    Uncited abstentions ("The documents do not contain ..."), the checker's
+    own "Sources disagree" notes, questions, headings and lines ending in a
+    colon assert nothing checkable. Any other sentence with a citation, a
+    figure or date, a name and a few words, or four content words is a claim.
     """
     text = claim.text.strip()
-    if NON_FACTUAL_RE.search(text) or text.endswith("?"):
+    if NOTE_RE.match(text) or text.endswith("?"):
         return False
     if claim.citations:
-        return True
+        return True  # a cited "sources do not include equity" is a claim about the sources
+    if ABSTENTION_RE.search(text):
+        return False
     if claim.heading or text.endswith(":"):
         return False
     words = re.findall(r"[A-Za-z]{3,}", text)

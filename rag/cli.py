@@ -227,6 +227,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     pipeline = open_pipeline(settings)
     _require_documents(pipeline)
     history: list[str] = []
+    pipeline.warm_up()
     print("Ask about the documents; follow-up questions use the conversation. Empty line or Ctrl-D quits.")
     while True:
         try:
@@ -332,6 +333,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     from tqdm import tqdm
 
+    print(f"loading models; then {len(questions)} questions go to {out}/", file=sys.stderr)
+    ev.warm_up(pipeline)
     bar = tqdm(total=len(questions), unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True)
     correct = 0
 
@@ -343,7 +346,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        results = ev.run_questions(pipeline, questions, corpus, progress=advance)
+        results = ev.run_questions(pipeline, questions, corpus, progress=advance, warm=False)
     finally:
         bar.close()
     wall = time.perf_counter() - started
@@ -391,6 +394,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
             print(f"The index is empty and {corpus}/ does not exist: add documents in the Documents tab.", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print(f"warning: serving on {args.host} without a login; set RAG_UI_AUTH=user:password", file=sys.stderr)
+    print("Loading models…", flush=True)
+    pipeline.warm_up()
     build_ui(pipeline).launch(server_name=args.host, server_port=args.port, auth=auth)
     return 0
 

@@ -82,20 +82,20 @@ class VerifySettings:
 
     strict: bool = False
     # Stage one (coverage + embedding similarity); the cross-encoder runs only in [reject, accept).
-    screen_bias: float = -6.0
-    screen_weight_coverage: float = 1.0
-    screen_weight_similarity: float = 9.0
-    screen_accept: float = 0.9
-    screen_reject: float = 0.1
-    screen_threshold: float = 0.5
+    screen_bias: float = -7.2628
+    screen_weight_coverage: float = 1.5167
+    screen_weight_similarity: float = 10.152
+    screen_accept: float = 0.7448
+    screen_reject: float = 0.3022
+    screen_threshold: float = 0.6662
     # Stage two adds the cross-encoder logit.
-    bias: float = -6.0
-    weight_coverage: float = 0.0
-    weight_similarity: float = 5.0
-    weight_cross: float = 0.5
-    threshold: float = 0.5
+    bias: float = -8.201
+    weight_coverage: float = 0.3432
+    weight_similarity: float = 6.6485
+    weight_cross: float = 0.5583
+    threshold: float = 0.5356
     # Without an embedding model: lexical coverage alone.
-    lexical_threshold: float = 0.35
+    lexical_threshold: float = 0.6125
     cache_size: int = 4096
 
 

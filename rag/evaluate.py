@@ -706,8 +706,12 @@ def run_questions(
     questions: Sequence[EvalQuestion],
     corpus_dir: Path,
     progress: Callable[[QuestionResult], None] | None = None,
+    warm: bool = True,
 ) -> list[QuestionResult]:
-    """Answer every question and measure it; a question that raises is recorded with its error, not fatal."""
+    """Answer every question and measure it; a question that raises is recorded with its error, not fatal.
+
+    ``warm=False`` skips :func:`warm_up` when the caller has already done it.
+    """
     from rag.followup import standalone_question
 
     texts = CorpusTexts(corpus_dir)
@@ -727,7 +731,8 @@ def run_questions(
         gold_by_question[q.id] = spans
     n_relevant = relevant_counts(pipeline, gold_by_question)
 
-    warm_up(pipeline)
+    if warm:
+        warm_up(pipeline)
     retriever = _PrefetchedRetriever(pipeline.retriever)
     verifier = _RecordingVerifier(pipeline.verifier)
     original = pipeline.retriever, pipeline.verifier

@@ -2,8 +2,9 @@
 
 Retrieval only sees the current question, so a follow-up that leans on the
 previous turn ("it", "that round", "and ...") must carry that turn's subject.
-The rewrite is deterministic: the previous standalone question's names and key
-terms that the follow-up lacks are appended. It is shown to the user, so a bad
+The rewrite is deterministic: the words of the previous standalone question
+that the follow-up lacks (names, figures, key terms; not stopwords) are
+appended in their original spelling. It is shown to the user, so a bad
 rewrite is visible rather than silent.
 """
 
@@ -12,8 +13,8 @@ from __future__ import annotations
 import re
 
 from rag.bm25 import tokenize
-from rag.extractive import question_entities
 
+_QUESTION_WORDS = frozenset("what which who whom whose when where why how did does do is are was were".split())
 _DEPENDENT = re.compile(
     r"^\s*(?:and|but|also|what about|how about|then)\b|\b(?:it|its|they|them|their|that|those|this|these|he|she|"
     r"his|her|the same|that round|the round|the deal)\b",
@@ -27,13 +28,12 @@ def standalone_question(question: str, previous_questions: list[str]) -> str:
         return question.strip()
     previous = previous_questions[-1]
     present = set(tokenize(question))
-    missing_entities = [e for e in question_entities(previous) if not set(tokenize(e)) <= present]
-    missing_terms = [
-        t
-        for t in tokenize(previous)
-        if t not in present and not any(t in tokenize(e) for e in missing_entities) and t.isalpha()
-    ]
-    context = list(dict.fromkeys(missing_entities + missing_terms))
+    context: list[str] = []
+    for word in re.findall(r"[A-Za-z0-9][\w'’.$-]*[A-Za-z0-9]|[A-Za-z0-9]", previous):
+        stems = tokenize(word)
+        if stems and not set(stems) <= present and word.lower() not in _QUESTION_WORDS:
+            context.append(word)
+            present.update(stems)
     if not context:
         return question.strip()
     return f"{question.strip().rstrip('?')} ({' '.join(context)})?"

@@ -34,7 +34,7 @@ import httpx
 
 from rag.config import GeneratorSettings
 from rag.generate import Draft, GeneratorUnavailable
-from rag.prompts import SENTINEL, build_messages, fit_passages, parse_completion
+from rag.prompts import SENTINEL, Layout, build_messages, fit_passages, parse_completion
 from rag.types import Hit
 
 Messages = list[dict[str, str]]
@@ -108,6 +108,9 @@ def clear_model_cache() -> None:
 class LlamaCppBackend:
     """llama-cpp-python on a GGUF file, using the chat template stored in the file."""
 
+    # Small local models follow the rules only when they sit next to the question (rag.prompts.build_messages).
+    prompt_layout: Layout = "inline"
+
     def __init__(self, model_path: Path, threads: int, n_ctx: int = LLAMA_N_CTX) -> None:
         self.model_path = model_path
         self.stats = CallStats()
@@ -152,10 +155,12 @@ class LlamaCppBackend:
 class TransformersBackend:
     """transformers on a GGUF file (dequantised to fp32); greedy when temperature is 0."""
 
-    def __init__(self, model_path: Path, threads: int) -> None:
+    prompt_layout: Layout = "inline"
+
+    def __init__(self, model_path: Path) -> None:
+        # No thread setting: torch's pool is process-wide and shared with the embedder.
         self.model_path = model_path
         self.stats = CallStats()
-        self._threads = threads
 
         def load() -> tuple[Any, Any]:
             from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -210,6 +215,8 @@ class OpenAIBackend:
     raised as :class:`GeneratorUnavailable` with one sentence naming the server
     and what to check, because the CLI and UI show that message to the user.
     """
+
+    prompt_layout: Layout = "system"
 
     def __init__(self, base_url: str, model: str, api_key: str = "", timeout_s: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -307,7 +314,7 @@ def make_chat_backend(name: str, settings: GeneratorSettings) -> ChatBackend:
         path = local_model_path(settings)
         if llama_cpp_available():
             return LlamaCppBackend(path, threads=settings.local_threads)
-        return TransformersBackend(path, threads=settings.local_threads)
+        return TransformersBackend(path)
     raise GeneratorUnavailable(f"no chat backend called {name!r}: use local or openai")
 
 
@@ -329,6 +336,7 @@ class LLMGenerator:
         if not hits:
             return parse_completion(SENTINEL, 0)
         shown = fit_passages(hits, self.settings.max_context_chars)
-        messages = build_messages(question, hits, self.settings.max_context_chars)
+        layout: Layout = getattr(self.backend, "prompt_layout", "system")
+        messages = build_messages(question, hits, self.settings.max_context_chars, layout=layout)
         self.last_raw = self.backend.chat(messages, self.settings.local_max_tokens, self.settings.temperature)
         return parse_completion(self.last_raw, len(shown), passages=shown)

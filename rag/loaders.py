@@ -138,10 +138,12 @@ def _load_markdown(path: Path, text: str) -> SourceDocument:
             loaded = yaml.safe_load(match.group(1))
         except yaml.YAMLError as exc:
             raise LoadError(f"front matter is not valid YAML: {exc}") from exc
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. "date: 0000-00-00": year 0 is out of range
+            raise LoadError(f"front matter has a value YAML cannot read: {exc}") from exc
         meta = loaded if isinstance(loaded, dict) else {}
         text = text[match.end() :]
     sources = meta.get("sources") or []
-    if isinstance(sources, str):
+    if not isinstance(sources, list):  # one value: a URL, or a date or number YAML typed ("sources: 2024-01-01")
         sources = [sources]
     return SourceDocument(
         path=path,
@@ -239,19 +241,22 @@ def _load_docx(path: Path, raw: bytes) -> SourceDocument:
 
     try:
         document = docx.Document(io.BytesIO(raw))
+        blocks = [p.text for p in document.paragraphs if p.text.strip()]
+        for table in document.tables:
+            for row in table.rows:
+                blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
+        core = document.core_properties
+        title, created = core.title, core.created
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"not a valid .docx file ({exc.__class__.__name__})") from exc
-    blocks = [p.text for p in document.paragraphs if p.text.strip()]
-    for table in document.tables:
-        for row in table.rows:
-            blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
+    except Exception as exc:  # a damaged archive also raises zlib.error, lxml's XMLSyntaxError, EOFError ...
+        raise LoadError(f"damaged .docx file ({exc.__class__.__name__}: {exc})") from exc
     text = "\n\n".join(blocks)
-    core = document.core_properties
     return SourceDocument(
         path=path,
         text=text,
-        title=core.title or _title_from_text(text, path.stem),
-        date=core.created.date().isoformat() if core.created else _date_from_text(text),
+        title=title or _title_from_text(text, path.stem),
+        date=created.date().isoformat() if created else _date_from_text(text),
         sources=_sources_from_text(text),
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,7 @@ from rag.types import Answer, Citation, Claim, Hit, IngestReport
 
 if TYPE_CHECKING:
     from rag.rerank import CrossEncoder
-    from rag.verify import Verifier
+    from rag.verify import Verification, Verifier
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -99,6 +99,11 @@ class Pipeline:
                 )
             return self._generators[key]
 
+    def warm_up(self) -> None:
+        """Load the models and the BM25 index now, so the first question is not the slow one."""
+        self.retriever.retrieve("warm up", top_k=1)
+        self.cross_encoder.score("warm up", ["warm up"])
+
     def answer(
         self,
         question: str,
@@ -106,33 +111,61 @@ class Pipeline:
         strict: bool | None = None,
         generator: str | None = None,
         top_k: int | None = None,
+        mode: str | None = None,
+        rerank: bool | None = None,
     ) -> Answer:
-        """Answer ``question``; ``history`` holds earlier questions of the conversation."""
+        """Answer ``question``; ``history`` holds earlier questions of the conversation.
+
+        ``strict``, ``generator``, ``top_k``, ``mode`` (dense/bm25/hybrid) and
+        ``rerank`` override the settings for this call only, so one shared
+        pipeline can serve users with different choices at once.
+        """
+        return self.trace(question, history, strict, generator, top_k, mode, rerank).answer
+
+    def trace(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        strict: bool | None = None,
+        generator: str | None = None,
+        top_k: int | None = None,
+        mode: str | None = None,
+        rerank: bool | None = None,
+        retrieve_k: int = 0,
+    ) -> Trace:
+        """:meth:`answer` plus what the evaluator scores: the ranked hits and the verification.
+
+        ``retrieve_k`` retrieves deeper than ``top_k`` (for hit@10) while the
+        generator still sees only the first ``top_k`` passages.
+        """
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        k = top_k or self.settings.retrieval.top_k
         started = time.perf_counter()
         standalone = standalone_question(question, history or [])
-        hits = self.retriever.retrieve(standalone, top_k=top_k)
+        ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=mode, rerank=rerank)
+        hits = ranked[:k]
         retrieved = time.perf_counter()
         chosen = self.generator(generator)
         draft = chosen.generate(standalone, hits) if hits else None
         generated = time.perf_counter()
         timings = {"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated)}
+        abstention = Answer(
+            question=question,
+            answer=NOT_IN_DOCUMENTS,
+            abstained=True,
+            citations=[],
+            claims=[],
+            grounding=1.0,
+            timings_ms=timings,
+            generator=chosen.name,
+            standalone_question=standalone,
+            retrieved_ids=[h.chunk.id for h in hits],
+        )
         if draft is None or draft.abstained:
             timings.update(verify=0.0, total=_ms(started, time.perf_counter()))
-            return Answer(
-                question=question,
-                answer=NOT_IN_DOCUMENTS,
-                abstained=True,
-                citations=[],
-                claims=[],
-                grounding=1.0,
-                timings_ms=timings,
-                generator=chosen.name,
-                standalone_question=standalone,
-                retrieved_ids=[h.chunk.id for h in hits],
-            )
+            return Trace(abstention, ranked, None)
         passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
         verification = self.verifier.check(
             draft.text, passages, strict=self.settings.verify.strict if strict is None else strict
@@ -140,21 +173,25 @@ class Pipeline:
         verified = time.perf_counter()
         timings.update(verify=_ms(generated, verified), total=_ms(started, verified))
         text, claims = verification.answer, verification.claims
-        citations = cited_sources(text, claims, hits)
-        abstained = not claims or all(c.verdict == "not_factual" for c in claims)
-        return Answer(
-            question=question,
+        answer = replace(
+            abstention,
             answer=text if text.strip() else NOT_IN_DOCUMENTS,
-            abstained=abstained,
-            citations=citations,
+            abstained=not claims or all(c.verdict == "not_factual" for c in claims),
+            citations=cited_sources(text, claims, hits),
             claims=claims,
             grounding=verification.grounding,
-            timings_ms=timings,
-            generator=chosen.name,
-            standalone_question=standalone,
             notes=verification.notes,
-            retrieved_ids=[h.chunk.id for h in hits],
         )
+        return Trace(answer, ranked, verification)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """An answer with its ranked retrieval (possibly deeper than the cited top-k) and verification."""
+
+    answer: Answer
+    ranked: list[Hit]
+    verification: Verification | None
 
 
 def cited_sources(text: str, claims: list[Claim], hits: list[Hit]) -> list[Citation]:

@@ -48,8 +48,13 @@ class HybridRetriever:
         self._chunks: dict[str, Chunk] = {}
         self._lock = threading.Lock()
 
-    def retrieve(self, question: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
-        """``mode`` is dense, bm25 or hybrid (default from settings); rerank follows settings."""
+    def retrieve(
+        self, question: str, top_k: int | None = None, mode: str | None = None, rerank: bool | None = None
+    ) -> list[Hit]:
+        """``mode`` is dense, bm25 or hybrid; ``mode`` and ``rerank`` default to the settings."""
+        if mode not in (None, "dense", "bm25", "hybrid"):
+            raise ValueError(f"unknown retrieval mode {mode!r}: use dense, bm25 or hybrid")
+        rerank = self.settings.rerank if rerank is None else rerank
         k = top_k or self.settings.top_k
         mode = mode or ("hybrid" if self.settings.hybrid else "dense")
         pool = max(self.settings.candidates, k)
@@ -59,7 +64,7 @@ class HybridRetriever:
         if mode in ("bm25", "hybrid"):
             rankings["bm25"] = self._bm25_search(question, pool)
         fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
-        if self.settings.rerank and self.reranker is not None and fused:
+        if rerank and self.reranker is not None and fused:
             fused = self._rerank(question, fused[: self.settings.candidates])
         return [
             Hit(chunk=chunk, score=score, rank=rank, scores=scores)

@@ -118,8 +118,15 @@ def split_units(text: str) -> list[Unit]:
 
 
 def _is_statement(text: str) -> bool:
-    """Has words, and is not mostly a link."""
+    """Has words, is not mostly a link, and is not a question.
+
+    A question in a source answers nothing, and quoted as an answer it lost its "?"
+    ("Which companies participated in the round [2]."): a document that repeats the
+    user's question was quoted as the answer to it (tests/test_reliability.py).
+    """
     without_links = _URL.sub("", text)
+    if text.rstrip("\"'”’)]*_ ").endswith(("?", "？")):
+        return False
     return sum(ch.isalpha() for ch in without_links) >= 3 and len(without_links) >= len(text) / 2
 
 

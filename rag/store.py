@@ -64,6 +64,7 @@ def make_client(settings: StoreSettings) -> Any:
         if url.scheme not in ("http", "https") or not url.hostname:
             raise StoreError(f"RAG_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}")
         try:
+            _probe(settings.chroma_url, settings.timeout_s)
             client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
@@ -93,6 +94,14 @@ def _set_http_timeout(client: Any, timeout_s: float) -> None:
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
         session.timeout = httpx.Timeout(timeout_s)
+
+
+def _probe(url: str, timeout_s: float) -> None:
+    """One bounded request first: ``chromadb.HttpClient()`` itself calls the server (user
+    identity, tenant) before its timeout can be set, and would wait forever on a silent one."""
+    import httpx
+
+    httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=timeout_s)
 
 
 def _is_timeout(exc: BaseException) -> bool:
@@ -143,7 +152,9 @@ class _Guarded:
         if isinstance(exc, httpx.TimeoutException):
             return StoreError(f"{self._where} did not answer within {self._timeout_s:g} s ({operation})")
         if isinstance(exc, httpx.TransportError):
-            return StoreError(f"lost the connection to {self._where} ({operation}: {_reason(exc)}); is it still running?")
+            return StoreError(
+                f"lost the connection to {self._where} ({operation}: {_reason(exc)}); is it still running?"
+            )
         return StoreError(f"{self._where} failed ({operation}): {exc.__class__.__name__}: {_reason(exc)}")
 
 

@@ -5,13 +5,17 @@ decided in two layers:
 
 1. Hard checks, which cannot be argued with: every money amount, number,
    percentage, date, round label and organisation/person name in the claim
-   must appear in the cited text (after normalisation, :mod:`rag.facts`), and
-   the claim must not be negated where the source is not (or the reverse).
-2. A soft score for what survives: lexical coverage of the claim's content
-   words near the matching sentences, the embedding similarity of the claim to
-   the best source sentence, and the cross-encoder's relevance logit, combined
-   by a logistic model whose weights and threshold are fitted on the dev half
-   of ``tests/data/claims.jsonl`` by :mod:`rag.calibrate` (values in
+   must appear in the cited text (after normalisation, :mod:`rag.facts`); the
+   claim must not negate what the source states (or the reverse), use the
+   opposite word of an antonym pair ("majority"/"minority", "pre-money"/
+   "post-money"), or pin a figure on a different company or reporting outlet
+   than the source does.
+2. A soft score for what survives, in two stages. Stage one combines lexical
+   coverage of the claim's predicate words with the embedding similarity of the
+   claim to the aligned source sentences; only when it is unsure does stage two
+   add the cross-encoder's relevance logit. Both are logistic models whose
+   weights, thresholds and the "unsure" band are fitted on the dev half of
+   ``tests/data/claims.jsonl`` by :mod:`rag.calibrate` (values in
    :class:`rag.config.VerifySettings`).
 
 Answer-level policy (documented in eval/verify_report.md):
@@ -23,7 +27,10 @@ Answer-level policy (documented in eval/verify_report.md):
   grounding 1.0 because it asserts nothing unsupported;
 - strict mode removes ``unsupported`` and ``uncited`` sentences and says how
   many and why; grounding is still computed on the original answer so that
-  strict mode cannot hide a bad draft.
+  strict mode cannot hide a bad draft;
+- when another retrieved passage gives a different figure for the same thing
+  (same subject, a shared anchor, same measure), a "Sources disagree" note
+  citing both is added to the notes and to the answer.
 """
 
 from __future__ import annotations
@@ -66,7 +73,9 @@ MEASURES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("capex", ("capex", "capital expenditure", "spend", "spending")),
     ("stake", ("stake", "owns", "holds", "percent", "%")),
     ("tranche", ("tranche", "initial", "first instalment", "first payment")),
+    ("round size", ("round", "raised", "raises")),
 )
+MEASURE_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class _Passage:
     units: tuple[tuple[int, int], ...]
     unit_texts: tuple[str, ...]
     unit_index: tuple[TextIndex, ...]
+    unit_stems: tuple[frozenset[str], ...]
     index: TextIndex
 
 
@@ -120,7 +130,14 @@ class _Passage:
 def _passage(text: str) -> _Passage:
     units = tuple(sentence_spans(text)) or ((0, len(text)),)
     unit_texts = tuple(" ".join(text[s:e].split()) for s, e in units)
-    return _Passage(text, units, unit_texts, tuple(index_text(t) for t in unit_texts), index_text(text))
+    return _Passage(
+        text,
+        units,
+        unit_texts,
+        tuple(index_text(t) for t in unit_texts),
+        tuple(frozenset(stems(t)) for t in unit_texts),
+        index_text(text),
+    )
 
 
 @dataclass
@@ -197,9 +214,11 @@ def decide(features: dict[str, float], settings: VerifySettings) -> bool:
 class Verifier:
     """Checks answers against their retrieved passages; thread-safe, models injected.
 
-    ``embed`` (e.g. ``Embedder.embed``) and ``cross_encoder`` are optional: when
-    either is missing, the soft score falls back to lexical coverage alone with
-    its own calibrated threshold (``settings.lexical_threshold``).
+    ``embed`` (e.g. ``Embedder.embed``) and ``cross_encoder`` are optional:
+    without ``embed`` the soft score is lexical coverage alone
+    (``settings.lexical_threshold``); without ``cross_encoder`` stage one
+    decides everything (``settings.screen_threshold``). Both fallbacks have
+    their own calibrated thresholds.
     """
 
     def __init__(
@@ -215,9 +234,11 @@ class Verifier:
         self._lock = threading.Lock()
 
     def clear_cache(self) -> None:
-        """Forget cached passage embeddings (benchmarks measure a cold start with it)."""
+        """Forget cached embeddings and parsed passages (benchmarks measure a cold start with it)."""
         with self._lock:
             self._vectors.clear()
+        _passage.cache_clear()
+        index_text.cache_clear()
 
     # --- single pair ------------------------------------------------------
 
@@ -249,7 +270,7 @@ class Verifier:
         if pair.missing:
             return pair
         claim_stems = set(stems(claim))
-        overlap = [len(claim_stems & set(stems(t))) for t in passage.unit_texts]
+        overlap = [len(claim_stems & unit) for unit in passage.unit_stems]
         anchor = max(range(len(overlap)), key=lambda i: (overlap[i] + sum(i in h for h in units_for), -i))
         chosen = {anchor}
         for hits in units_for:
@@ -268,9 +289,9 @@ class Verifier:
             or binding_conflict(normalise_text(claim), pair.facts, passage.unit_index)
             or ""
         )
-        near = set()
+        near: set[str] = set()
         for i in range(max(0, pair.window[0] - 1), min(len(passage.units), pair.window[1] + 2)):
-            near.update(stems(passage.unit_texts[i]))
+            near.update(passage.unit_stems[i])
         # Coverage counts the words that say what happened, not the names and figures checked above.
         predicate = "".join(" " if any(f.start <= i < f.end for f in pair.facts) else ch for i, ch in enumerate(claim))
         words = set(stems(predicate))
@@ -308,30 +329,26 @@ class Verifier:
     def _vectors_for(self, texts: list[str], embed: Embed) -> dict[str, np.ndarray]:
         """Embeddings with an LRU cache: the same passages come back for every claim and question."""
         with self._lock:
-            missing = [t for t in texts if t not in self._vectors]
+            found = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+        missing = [t for t in texts if t not in found]
         if missing:
-            fresh = embed(missing)
+            fresh = {t: np.asarray(v, dtype=np.float32) for t, v in zip(missing, embed(missing), strict=True)}
+            found.update(fresh)
             with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._vectors[text] = np.asarray(vector, dtype=np.float32)
+                self._vectors.update(fresh)
                 while len(self._vectors) > self.settings.cache_size:
                     self._vectors.popitem(last=False)
-        with self._lock:
-            out = {}
-            for text in texts:
-                vector = self._vectors.get(text)
-                out[text] = vector if vector is not None else np.asarray(embed([text])[0], dtype=np.float32)
-            return out
+        return found
 
     def _result(self, pair: _Pair) -> SupportResult:
         features = {
-            "facts": float(len(pair.facts)),
             "missing": float(len(pair.missing)),
             "conflict": float(bool(pair.conflict)),
             "coverage": pair.coverage,
             "similarity": pair.similarity,
             "cross": pair.cross,
-            "spread": float(pair.window[1] - pair.window[0] + 1) if pair.units else 0.0,
         }
         if pair.missing:
             listed = ", ".join(dict.fromkeys(f.text.strip() for f in pair.missing))
@@ -561,26 +578,53 @@ def _rewrite_markers(segment: str, citations: list[int]) -> str:
 # --- disagreement between sources ---------------------------------------------
 
 
-def _measure(text: str, fact: Fact) -> str:
-    """What a figure measures, from the nearest keyword around it ("valuation", "revenue", ...)."""
+def _measures(text: str, facts: Sequence[Fact]) -> dict[int, str]:
+    """What each figure measures ("valuation", "revenue", ...), keyed by its start offset.
+
+    Keywords and figures at most four words apart are paired closest first,
+    each used once, so in "raised EUR 400 million in a round valuing it at EUR
+    2 billion" the first figure is the round size and the second the
+    valuation; at equal distance a figure after the keyword wins ("valued it
+    at $730 billion"). Figures without a keyword are plain amounts.
+    """
+    figures = [f for f in facts if f.kind in ("money", "percent")]
     lowered = text.lower()
-    best, distance = "amount", 60
+    candidates: list[tuple[tuple[int, int], int, int, str]] = []
     for name, keywords in MEASURES:
         for keyword in keywords:
-            for m in re.finditer(re.escape(keyword), lowered):
-                gap = m.start() - fact.end if m.start() >= fact.end else fact.start - m.end()
-                if 0 <= gap < distance:
-                    best, distance = name, gap
-    return best
+            for m in re.finditer(rf"(?<![\w-]){re.escape(keyword)}", lowered):
+                for f in figures:
+                    if f.end <= m.start():
+                        gap = (_words_between(lowered, f.end, m.start()), 1)
+                    elif m.end() <= f.start:
+                        gap = (_words_between(lowered, m.end(), f.start), 0)
+                    else:
+                        continue
+                    if gap[0] <= MEASURE_WORDS:
+                        candidates.append((gap, m.start(), f.start, name))
+    measures: dict[int, str] = {}
+    used: set[int] = set()
+    for _, keyword_at, figure_at, name in sorted(candidates):
+        if keyword_at not in used and figure_at not in measures:
+            used.add(keyword_at)
+            measures[figure_at] = name
+    return {f.start: measures.get(f.start, "amount") for f in figures}
+
+
+def _words_between(text: str, start: int, end: int) -> int:
+    return len(re.findall(r"[^\W_]+", text[start:end]))
 
 
 def _conflict_notes(pieces: list[ClaimText], claims: list[Claim], passages: dict[int, str]) -> list[str]:
     """Notes for figures a claim takes from one source that another retrieved source gives differently.
 
-    A passage disagrees when it talks about the same thing (it names the
-    claim's subject and shares another figure or a dated anchor with it, in the
-    same or a neighbouring sentence), gives a figure of the same measure with a
-    different value, and never mentions the claim's value.
+    Only figures with a named measure (valuation, revenue, round size ...) are
+    compared. A passage disagrees when it talks about the same thing: it
+    names the claim's subject; one of its sentences, or the one next to it,
+    shares another figure or a full date with the claim, and the sentence
+    shares a third of the claim's words; that sentence gives a figure of the
+    same measure with a different value; and the passage never mentions the
+    claim's value.
     """
     notes: list[str] = []
     seen: set[tuple[int, int, str]] = set()
@@ -590,35 +634,42 @@ def _conflict_notes(pieces: list[ClaimText], claims: list[Claim], passages: dict
         source = claim.evidence[0].n
         facts = extract_facts(piece.text)
         names = [f for f in facts if f.kind == "name"]
+        words = set(stems(piece.text))
+        measures = _measures(piece.text, facts)
         for fact in facts:
-            if fact.kind not in ("money", "percent"):
-                continue
-            measure = _measure(piece.text, fact)
-            anchors = [f for f in facts if f is not fact and f.kind in ("money", "percent", "date", "series", "period")]
-            anchors = [f for f in anchors if not (f.kind == "date" and f.key[1] is None)] or []
+            measure = measures.get(fact.start, "amount")
+            if measure == "amount" or not names:
+                continue  # a bare amount next to other amounts is usually a different quantity, not a dispute
+            # Bare years are too weak an anchor: two rounds in the same year are different events.
+            anchors = [
+                f
+                for f in facts
+                if f is not fact
+                and (f.kind in ("money", "percent", "series", "period") or (f.kind == "date" and f.key[1] is not None))
+            ]
             for n in sorted(passages):
-                if n == source or not anchors:
-                    continue
                 other = _passage(passages[n])
-                if fact_in(fact, other.index) or (names and not fact_in(names[0], other.index)):
+                if n == source or not anchors or fact_in(fact, other.index) or not fact_in(names[0], other.index):
                     continue
                 for i, unit in enumerate(other.unit_index):
-                    near = [other.unit_index[j] for j in range(max(0, i - 1), min(len(other.units), i + 2))]
+                    near = other.unit_index[max(0, i - 1) : i + 2]
                     if not any(fact_in(a, idx) for a in anchors for idx in near):
                         continue
+                    if len(words & other.unit_stems[i]) < len(words) / 3:
+                        continue
+                    theirs = _measures(unit.text, unit.facts)
                     rivals = [
                         f
                         for f in unit.facts
                         if f.kind == fact.kind
                         and f.key != fact.key
                         and not any(f.key == a.key for a in anchors)
-                        and _measure(other.unit_texts[i], f) == measure
+                        and theirs.get(f.start) == measure
                     ]
                     if rivals and (source, n, measure) not in seen:
                         seen.add((source, n, measure))
-                        what = "" if measure == "amount" else f" on the {measure}"
                         notes.append(
-                            f"Sources disagree{what}: [{source}] says {fact.text.strip()}, "
+                            f"Sources disagree on the {measure}: [{source}] says {fact.text.strip()}, "
                             f"[{n}] says {rivals[0].text.strip()}."
                         )
                         break

@@ -103,14 +103,13 @@ def run_ingest(argv: list[str]) -> int:
 
 
 def check() -> int:
-    from rag.config import load_settings
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore
-
     from rag.chunking import Chunker
+    from rag.config import load_settings
     from rag.embed import Embedder
     from rag.ingest import discover, document_id
     from rag.loaders import load_file
+    from rag.retrieve import HybridRetriever
+    from rag.store import ChromaStore
 
     settings = load_settings()
     store = ChromaStore(settings.store)
@@ -123,15 +122,19 @@ def check() -> int:
     cache = settings.store.data_dir / f"bm25-{settings.store.collection}.pkl"
     retriever = HybridRetriever(store, embedder=None, settings=settings.retrieval, bm25_cache=cache)  # type: ignore[arg-type]
     bm25_ids = list(retriever._bm25_index().ids)
-    # What an uninterrupted ingest of the files now on disk stores (the corpus folder is argv[0]).
+    # What an uninterrupted ingest of the files now in CHECK_CORPUS stores: for every file with
+    # CHECK_FULL=1, else only for files whose current version has no manifest record (cheaper).
     expected = []
     corpus = os.environ.get("CHECK_CORPUS")
     if corpus:
         embedder = Embedder(settings.embedding)
         chunker = Chunker(settings.chunking.chunk_size, settings.chunking.chunk_overlap, embedder.count_tokens)
+        full = os.environ.get("CHECK_FULL") == "1"
         for path in discover([Path(corpus)])[0]:
             doc_id = document_id(str(path), path.read_bytes())
-            expected += [{"id": c.id, "doc_id": doc_id, "path": c.path} for c in chunker.split(load_file(path), doc_id)]
+            if full or manifest.get(str(path), {}).get("doc_id") != doc_id:
+                split = chunker.split(load_file(path), doc_id)
+                expected += [{"id": c.id, "doc_id": doc_id, "path": c.path} for c in split]
     print(
         json.dumps(
             {"chunks": chunks, "manifest": manifest, "bm25_ids": bm25_ids, "count": store.count(), "expected": expected}
@@ -147,7 +150,7 @@ def zygote() -> int:
     import yaml  # noqa: F401
 
     import rag.cli
-    import rag.pipeline  # noqa: F401
+    import rag.pipeline
     import rag.rerank  # noqa: F401
 
     print("READY", flush=True)

@@ -12,11 +12,13 @@
 Example counts are sized so the file runs in well under a minute; the number
 of examples each property ran is printed at the end (``pytest -s``), and
 ``--hypothesis-show-statistics`` gives hypothesis's own breakdown.
+``RAG_FUZZ_SCALE=20`` multiplies every count for a longer hunt.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import tempfile
 from collections import Counter
@@ -37,11 +39,19 @@ from rag.verify import Verifier
 from conftest import CORPUS
 
 EXAMPLES = Counter[str]()
-FUZZ = settings(
-    deadline=None,  # a loaded 2-core CI machine makes single examples slow now and then
-    database=None,  # no .hypothesis/ folder in the working tree
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+VERDICT_COUNTS = Counter[str]()  # verdicts seen by the spacing property: it must see more than "unsupported"
+
+
+SCALE = float(os.environ.get("RAG_FUZZ_SCALE", "1"))  # e.g. 20 for a long hunt; CI runs the default
+
+
+def fuzz(examples: int) -> settings:
+    return settings(
+        max_examples=max(1, int(examples * SCALE)),
+        deadline=None,  # a loaded 2-core CI machine makes single examples slow now and then
+        database=None,  # no .hypothesis/ folder in the working tree
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -49,6 +59,7 @@ def _report_counts() -> Iterator[None]:
     yield
     print("\nfuzz examples run: " + ", ".join(f"{name} {n}" for name, n in sorted(EXAMPLES.items())))
     print(f"fuzz examples total: {sum(EXAMPLES.values())}")
+    print(f"verdicts in the spacing property: {dict(VERDICT_COUNTS)}")
 
 
 # -- text strategies -----------------------------------------------------------------------------
@@ -58,8 +69,12 @@ WORDS = [
     "Amazon", "Nvidia", "SoftBank", "participated", "—", "–", "“quoted”", "(note)", "**bold**", "`code`",
     "https://example.org/a.b", "Zürich", "東京", "😀", "naïve", "co-lead", "x", "#", "-", "*", "1.", "·",
 ]  # fmt: skip
-SEPARATORS = [" ", " ", " ", "  ", "\t", "\n", "\n\n", "\n\n\n", ". ", "! ", "? ", ": ", "\r\n", "\u00a0", "\u2028", "\x0b"]
-MARKERS = ["[1]", "[2]", "[3]", "[1, 2]", "[1-3]", "[2–3]", "[0]", "[99]", "[1][3]", " [2]", "[ 1 ]", "[1;2]", "[]", "[x]"]
+SEPARATORS = [
+    " ", " ", " ", "  ", "\t", "\n", "\n\n", "\n\n\n", ". ", "! ", "? ", ": ", "\r\n", "\u00a0", "\u2028", "\x0b",
+]  # fmt: skip
+MARKERS = [
+    "[1]", "[2]", "[3]", "[1, 2]", "[1-3]", "[2–3]", "[0]", "[99]", "[1][3]", " [2]", "[ 1 ]", "[1;2]", "[]", "[x]",
+]  # fmt: skip
 
 
 def _joined(tokens: list[str], seps: list[str]) -> str:
@@ -88,8 +103,7 @@ def chunkers() -> dict[tuple[int, int], Chunker]:
     return {size: Chunker(*size, tokenizer=tokens) for size in [(16, 0), (24, 4), (40, 10), (200, 30)]}
 
 
-@FUZZ
-@settings(max_examples=150)
+@fuzz(150)
 @given(text=ANY_TEXT, size=st.sampled_from([(16, 0), (24, 4), (40, 10), (200, 30)]))
 def test_chunks_point_at_their_text_and_lose_nothing(
     chunkers: dict[tuple[int, int], Chunker], text: str, size: tuple[int, int]
@@ -109,8 +123,7 @@ def test_chunks_point_at_their_text_and_lose_nothing(
 
 
 # -- sentence units ------------------------------------------------------------------------------
-@FUZZ
-@settings(max_examples=300)
+@fuzz(300)
 @given(text=ANY_TEXT)
 def test_split_units_spans_are_valid(text: str) -> None:
     EXAMPLES["split_units"] += 1
@@ -133,8 +146,40 @@ def lexical_verifier() -> Verifier:
 PASSAGES = st.dictionaries(st.integers(min_value=1, max_value=4), prose(max_words=80), max_size=4)
 
 
-@FUZZ
-@settings(max_examples=300)
+FACTS = [
+    "OpenAI raised $6.6 billion in October 2024.",
+    "Thrive Capital led the round.",
+    "Amazon, Nvidia and SoftBank participated in the round.",
+    "The valuation was $157 billion.",
+    "Anthropic's Series F raised $13 billion in September 2025.",
+    "Microsoft invested $10 billion in January 2023.",
+    "The round did not include Apple.",
+]
+
+
+@st.composite
+def grounded(draw: st.DrawFn) -> tuple[str, dict[int, str]]:
+    """Passages made of known sentences, and an answer quoting, twisting or inventing them with markers."""
+    passages = {
+        n: " ".join(draw(st.lists(st.sampled_from(FACTS), min_size=1, max_size=4)))
+        for n in range(1, draw(st.integers(1, 4)) + 1)
+    }
+    sentences = []
+    for _ in range(draw(st.integers(1, 5))):
+        sentence = draw(st.sampled_from(FACTS))
+        twist = draw(st.sampled_from(["", "", "number", "name", "negate"]))
+        if twist == "number":
+            sentence = re.sub(r"\d+(?:\.\d+)?", lambda m: str(float(m.group()) + 1), sentence, count=1)
+        elif twist == "name":
+            sentence = sentence.replace("Amazon", "Oracle").replace("Thrive Capital", "Sequoia")
+        elif twist == "negate":
+            sentence = sentence.replace(" raised ", " did not raise ").replace(" led ", " never led ")
+        marker = draw(st.sampled_from(["", " [1]", " [2]", " [3]", " [1, 2]", " [1-3]", " [9]"]))
+        sentences.append(sentence[:-1] + marker + ".")
+    return draw(st.sampled_from([" ", "\n", "\n- "])).join(sentences), passages
+
+
+@fuzz(300)
 @given(answer=prose(max_words=120, markers=True) | st.text(max_size=600))
 def test_split_claims_never_crashes_and_spans_hold(answer: str) -> None:
     EXAMPLES["split_claims"] += 1
@@ -147,13 +192,16 @@ def test_split_claims_never_crashes_and_spans_hold(answer: str) -> None:
 VERDICTS = {"supported", "unsupported", "uncited", "miscited", "not_factual"}
 
 
-@FUZZ
-@settings(max_examples=120)
-@given(answer=prose(max_words=60, markers=True) | st.text(max_size=300), passages=PASSAGES, strict=st.booleans())
+@fuzz(120)
+@given(
+    case=grounded() | st.tuples(prose(max_words=60, markers=True) | st.text(max_size=300), PASSAGES),
+    strict=st.booleans(),
+)
 def test_checker_never_crashes_and_offsets_are_valid(
-    lexical_verifier: Verifier, answer: str, passages: dict[int, str], strict: bool
+    lexical_verifier: Verifier, case: tuple[str, dict[int, str]], strict: bool
 ) -> None:
     EXAMPLES["verifier.check"] += 1
+    answer, passages = case
     result = lexical_verifier.check(answer, passages, strict=strict)
     assert 0.0 <= result.grounding <= 1.0
     for claim in result.claims:
@@ -176,18 +224,18 @@ def _respace(text: str, doubled: list[bool]) -> str:
     return "  " + "".join(out) + " \n"
 
 
-@FUZZ
-@settings(max_examples=100)
+@fuzz(100)
 @given(
-    answer=prose(max_words=60, markers=True),
-    passages=PASSAGES,
+    case=grounded() | st.tuples(prose(max_words=60, markers=True), PASSAGES),
     doubled=st.lists(st.booleans(), min_size=1, max_size=8),
 )
 def test_verdicts_do_not_depend_on_spacing(
-    lexical_verifier: Verifier, answer: str, passages: dict[int, str], doubled: list[bool]
+    lexical_verifier: Verifier, case: tuple[str, dict[int, str]], doubled: list[bool]
 ) -> None:
     EXAMPLES["verifier.spacing"] += 1
+    answer, passages = case
     first = lexical_verifier.check(answer, passages)
+    VERDICT_COUNTS.update(c.verdict for c in first.claims)
     second = lexical_verifier.check(_respace(answer, doubled), passages)
     assert [(c.text, c.verdict, c.citations) for c in first.claims] == [
         (c.text, c.verdict, c.citations) for c in second.claims
@@ -214,7 +262,8 @@ SEEDS = {
     ".docx": _docx_bytes(),
     ".html": b"<html><head><title>T</title><meta name='source' content='https://x.org'></head>"
     b"<body><p>Acme raised <b>$5m</b>.</p><table><tr><td>a</td></tr></table></body></html>",
-    ".md": b"---\ntitle: Notes\ndate: 2024-01-02\nsources:\n  - https://example.org/a\n---\n# Notes\n\nThe ferry leaves.\n",
+    ".md": b"---\ntitle: Notes\ndate: 2024-01-02\nsources:\n  - https://example.org/a\n---\n"
+    b"# Notes\n\nThe ferry leaves.\n",
     ".txt": "Café Zürich raised 5 million francs.\n\nSources:\nhttps://x.org\n".encode(),
 }
 SEEDS[".markdown"] = SEEDS[".md"]
@@ -266,18 +315,23 @@ def scratch() -> Iterator[Path]:
         yield Path(folder)
 
 
-@FUZZ
-@settings(max_examples=400)
+def _load_or_error(path: Path) -> SourceDocument | LoadError:
+    try:
+        return load_file(path)
+    except LoadError as exc:
+        return exc
+
+
+@fuzz(400)
 @given(data=st.data(), suffix=st.sampled_from(SUPPORTED_SUFFIXES))
 def test_loaders_return_a_document_or_raise_load_error(scratch: Path, data: st.DataObject, suffix: str) -> None:
     EXAMPLES[f"load_file{suffix}"] += 1
     content = data.draw(file_bytes(suffix), label="content")
     path = scratch / f"fuzz{suffix}"
     path.write_bytes(content)
-    try:
-        document = load_file(path)
-    except LoadError as exc:
-        assert str(exc)
+    document = _load_or_error(path)  # any other exception fails the test
+    if isinstance(document, LoadError):
+        assert str(document), "a LoadError must say why"
         return
     assert isinstance(document, SourceDocument)
     assert document.text.strip()

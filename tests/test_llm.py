@@ -25,6 +25,7 @@ import pytest
 from rag.config import GeneratorSettings
 from rag.generate import NOT_IN_DOCUMENTS, Draft, GeneratorUnavailable
 from rag.llm import (
+    CallStats,
     LlamaCppBackend,
     LLMGenerator,
     OpenAIBackend,
@@ -38,10 +39,7 @@ from rag.types import Chunk, Hit
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-SEED_CANDIDATES = (
-    REPO / "corpus" / "panews-openai-super-financing.txt",
-    Path("/work/shared/seed/000_66bcb7f3a5287fb8.txt"),
-)
+SEED_ARTICLE = REPO / "corpus" / "panews-openai-super-financing.txt"
 FINANCING_QUESTION = "Which companies participated in OpenAI's latest financing round?"
 
 
@@ -62,13 +60,14 @@ def make_hit(text: str, n: int = 1, source: str = "doc.txt", page: int | None = 
 
 def seed_passage() -> str:
     """The seed article's paragraph naming the round's participants (Amazon, Nvidia, SoftBank)."""
-    for path in SEED_CANDIDATES:
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            start = text.index("Microsoft's early strategic investment")
-            end = text.index("OpenAI is no longer just a model company")
-            return text[start:end].strip()
-    raise AssertionError(f"seed article not found at any of {[str(p) for p in SEED_CANDIDATES]}")
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    start = text.index("Microsoft's early strategic investment")
+    end = text.index("OpenAI is no longer just a model company")
+    return text[start:end].strip()
+
+
+def _stats(stats: CallStats) -> str:
+    return f"{stats.prompt_tokens} prompt + {stats.completion_tokens} completion tokens in {stats.seconds:.2f} s"
 
 
 def free_port() -> int:
@@ -136,6 +135,13 @@ def test_context_budget_keeps_best_ranked_passages() -> None:
     assert 'n="3"' not in tight
 
 
+def test_inline_layout_puts_the_rules_between_passages_and_question() -> None:
+    messages = build_messages("What is alpha?", [make_hit("Alpha text.", 1)], 6000, layout="inline")
+    assert [m["role"] for m in messages] == ["user"]  # the chat template supplies the model's own system prompt
+    user = messages[0]["content"]
+    assert user.index("</passage>") < user.index(SYSTEM_PROMPT) < user.index("Question: What is alpha?")
+
+
 def test_one_shot_example_is_optional() -> None:
     hits = [make_hit("x", 1)]
     with_example = build_messages("q?", hits, 100, one_shot=True)
@@ -159,7 +165,9 @@ def test_one_shot_example_is_optional() -> None:
         ("Amazon took part [7]. Nvidia too [2][9].", "Amazon took part. Nvidia too [2]."),
         ("Answer: Amazon took part [1].", "Amazon took part [1]."),
         ("Sure! Here is the answer:\nAmazon took part [1].\nI hope this helps!", "Amazon took part [1]."),
-        ("- Amazon [1]\n- Nvidia [2]", "Amazon [1]. Nvidia [2]."),
+        ("- Amazon [1]\n- Nvidia [2]", "Amazon, Nvidia [1][2]."),
+        ("Participants include:\n- Amazon\n- Nvidia [1]", "Participants include: Amazon, Nvidia [1]."),
+        ("Amazon joined [1].\nNvidia joined [2].", "Amazon joined [1]. Nvidia joined [2]."),
         ("<think>let me see</think>Amazon took part [1].", "Amazon took part [1]."),
         ("The passages do not say how much. Amazon took part [1].", "Amazon took part [1]."),
     ],
@@ -183,6 +191,46 @@ def test_parse_completion_normalises_markers_and_strips_chatter(raw: str, expect
 )
 def test_parse_completion_maps_abstentions(raw: str) -> None:
     assert parse_completion(raw, n_passages=2) == Draft(text=NOT_IN_DOCUMENTS, abstained=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("[1] Amazon\n[1] Nvidia", "Amazon, Nvidia [1]."),
+        ("[1] Amazon joined the round. [2] Nvidia did too.", "Amazon joined the round [1]. Nvidia did too [2]."),
+        ("[2] Amazon joined. [1] Nvidia joined.", "Amazon joined [2]. Nvidia joined [1]."),
+        (
+            "xAI relies on X Corp. (formerly Twitter) for data [1].",
+            "xAI relies on X Corp. (formerly Twitter) for data [1].",
+        ),
+    ],
+)
+def test_parse_completion_handles_leading_markers_and_abbreviations(raw: str, expected: str) -> None:
+    assert parse_completion(raw, n_passages=2).text == expected
+
+
+def test_uncited_sentences_are_attributed_to_the_passage_they_copy() -> None:
+    passages = [
+        "Google has its own global data center network and a self-developed TPU chip system.",
+        "Anthropic's capital structure is heavily reliant on strategic investments from Amazon and Google.",
+    ]
+    raw = (
+        "Anthropic's main strategic investors are Amazon and Google. "  # copied from passage 2, uncited
+        "Paris is the capital of France. "  # from the model's memory: must stay uncited
+        "Google uses TPUs [1]"  # cited by the model: kept as is
+    )
+    draft = parse_completion(raw, 2, passages=passages)
+    assert draft.text == (
+        "Anthropic's main strategic investors are Amazon and Google [2]. "
+        "Paris is the capital of France. Google uses TPUs [1]."
+    )
+
+
+def test_a_counted_list_is_one_claim_attributed_by_content() -> None:
+    """Qwen 0.5B's real reply: "[1] [2] [3]" count the list items; they do not cite passages 2 and 3."""
+    passages = ["Participants include: Amazon, Nvidia, SoftBank.", "Google has TPUs.", "Anthropic is funded by Amazon."]
+    draft = parse_completion("[1] Amazon\n[2] Nvidia\n[3] SoftBank", 3, passages=passages)
+    assert draft == Draft(text="Amazon, Nvidia, SoftBank [1].", abstained=False)
 
 
 def test_citation_numbers_in_order_of_first_use() -> None:
@@ -289,7 +337,7 @@ def test_openai_generator_answers_through_a_real_server(openai_server: str) -> N
     assert generator.last_raw.strip()
     assert isinstance(backend, OpenAIBackend)
     assert backend.stats.completion_tokens > 0
-    print(f"\nopenai/smollm2: {backend.stats.seconds:.2f} s, {backend.stats.tokens_per_second:.1f} tok/s: {draft}")
+    print(f"\nopenai/smollm2: {_stats(backend.stats)}: {draft}")
 
 
 def test_wrong_path_on_a_real_server_reports_the_http_status(openai_server: str) -> None:
@@ -334,7 +382,7 @@ def test_local_answer_is_cited(qwen: LLMGenerator) -> None:
     draft = qwen.generate(FINANCING_QUESTION, hits)
     backend = qwen.backend
     assert isinstance(backend, LlamaCppBackend)
-    print(f"\nlocal/qwen: {backend.stats.seconds:.2f} s, {backend.stats.tokens_per_second:.1f} tok/s: {draft}")
+    print(f"\nlocal/qwen: {_stats(backend.stats)}: {draft}")
     assert not draft.abstained, qwen.last_raw
     assert citation_numbers(draft.text) == [1], qwen.last_raw
     assert re.search(r"Amazon|Nvidia|SoftBank", draft.text), qwen.last_raw
@@ -351,9 +399,10 @@ def test_local_answer_ignores_instructions_inside_passages(qwen: LLMGenerator, i
     assert "HACKED" not in qwen.last_raw.upper()
 
 
+@pytest.mark.slow  # transformers dequantises the whole GGUF to fp32: 20-80 s on 2 cores
 def test_transformers_fallback_runs_a_gguf_model() -> None:
     """The no-compiler path: transformers dequantises the GGUF (SmolLM2, the smallest) and answers."""
-    backend = TransformersBackend(smollm2_path(), threads=2)
+    backend = TransformersBackend(smollm2_path())
     reply = backend.chat([{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0)
     print(f"\ntransformers/smollm2: load {backend.load_seconds:.1f} s, {backend.stats.seconds:.2f} s: {reply!r}")
     assert reply.strip()

@@ -192,6 +192,18 @@ def test_uploaded_document_is_answered_from(page: Any, tmp_path: Path) -> None:
     assert "Zephyr Capital" in card.locator("mark").first.inner_text()
     shot(page, "5-upload-answered.png")
 
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#doc-choice input").click()
+    page.get_by_role("option", name=doc.name, exact=False).click()
+    page.click("#delete")
+    page.locator("#ingest-status", has_text="Deleted zephyr-acme.md: 1 chunk left the index").wait_for(timeout=60_000)
+    assert doc.name not in page.locator("#doc-table").inner_text()
+    shot(page, "6-deleted.png")
+    page.get_by_role("tab", name="Chat").click()
+    again = ask(page, "Who invested in Acme Robotics?")
+    assert "zephyr-acme.md" not in page.locator("#source-panel").inner_text()
+    assert "Zephyr Capital" not in again.inner_text()
+
 
 def test_hostile_document_is_shown_as_text(page: Any, tmp_path: Path) -> None:
     doc = tmp_path / "hostile.md"
@@ -201,7 +213,7 @@ def test_hostile_document_is_shown_as_text(page: Any, tmp_path: Path) -> None:
     )
     upload(page, doc)
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    shot(page, "6-hostile-listed.png")
+    shot(page, "7-hostile-listed.png")
     page.get_by_role("tab", name="Chat").click()
     turn = ask(page, "How much did Quarry Labs raise from Basalt Ventures?")
     card = open_citation(page, turn, "Basalt")
@@ -209,4 +221,4 @@ def test_hostile_document_is_shown_as_text(page: Any, tmp_path: Path) -> None:
     assert page.evaluate("typeof window.__pwned") == "undefined"  # ...and never run
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("#conversation script, #source-panel script").count() == 0
-    shot(page, "7-hostile-as-text.png")
+    shot(page, "8-hostile-as-text.png")

@@ -318,6 +318,10 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
     return demo
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _describe(exc: BaseException) -> str:
     return str(exc) or exc.__class__.__name__
 
@@ -399,12 +403,12 @@ def _documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         details = refused + ([f"{f.path}: {f.error}" for f in report.failed] if report else [])
         if report and not report.failed and report.files:
             message = (
-                f"Indexed {report.files} file{'s' if report.files != 1 else ''}: {report.added} chunks added, "
+                f"Indexed {_count(report.files, 'file')}: {_count(report.added, 'chunk')} added, "
                 f"{report.skipped} unchanged ({report.seconds:.1f} s)."
             )
             html = render_status("warn" if refused else "ok", message, refused or None)
         elif report and report.files:
-            html = render_status("warn", f"Indexed {report.added} chunks; some files were skipped:", details)
+            html = render_status("warn", f"Indexed {_count(report.added, 'chunk')}; some files were skipped:", details)
         else:
             html = render_status("error", "Nothing was added:", details)
         return (html, *listing(), None)
@@ -416,7 +420,7 @@ def _documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         deleted_file = remove_upload(path, folder)
         name = Path(path).name
         extra = " and its uploaded file" if deleted_file else ""
-        return (render_status("ok", f"Deleted {name}: {removed} chunks left the index{extra}."), *listing())
+        return (render_status("ok", f"Deleted {name}: {_count(removed, 'chunk')} left the index{extra}."), *listing())
 
     files.upload(
         add,
@@ -611,10 +615,7 @@ def run_evaluation(
             progress((done[0], len(questions)), desc="Answering questions", unit="questions")
 
     if progress is not None:
-        progress(0, desc="Loading models")
-    warm_up = getattr(ev, "warm_up", None)
-    if warm_up is not None:
-        warm_up(private)
+        progress(0, desc="Loading models")  # run_questions answers a warm-up question first
     corpus = pipeline.settings.ingest.corpus_dir
     info = ev.run_info(
         private.settings.to_dict(),

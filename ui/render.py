@@ -525,6 +525,7 @@ CSS = """
   cursor: pointer;
   color: var(--color-accent); background: var(--color-accent-soft);
   border: 1px solid var(--border-color-accent-subdued); }
+.cite-chip { transition: none; }
 .cite-chip:hover, .cite-chip.active { color: #fff; background: var(--color-accent);
   border-color: var(--color-accent); }
 .cite-missing { color: var(--body-text-color-subdued); font-size: .8em; vertical-align: super; }
@@ -574,8 +575,8 @@ CSS = """
   color: var(--body-text-color); }
 .src-row:hover { border-color: var(--color-accent); }
 .src-row .src-n { grid-row: span 2; }
-.src-row-title { font-weight: 600; font-size: .88em; line-height: 1.35; }
-.src-row-file { font-size: .78em; color: var(--body-text-color-subdued); }
+.src-row-title { font-weight: 600; color: var(--body-text-color); font-size: .88em; line-height: 1.35; }
+.src-row-file { font-size: .78em; font-weight: 400; color: var(--body-text-color-subdued); }
 .src-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em;
   padding: 0 5px; border-radius: 6px;
   background: var(--color-accent); color: #fff; font-weight: 600; font-size: .8em; flex: none; }
@@ -606,7 +607,8 @@ CSS = """
   border-bottom: 1px solid var(--border-color-primary); background: none; }
 #eval-metrics table.metrics th { text-align: left; font-weight: 400; color: var(--body-text-color-subdued); }
 #eval-metrics table.metrics td { text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
-#doc-table table, #doc-table td, #doc-table th { font-family: var(--font) !important; }
+#doc-table td, #doc-table th, #doc-table td *, #doc-table th * {
+  font-family: "Source Sans Pro", ui-sans-serif, system-ui, sans-serif !important; }
 #delete, #ask, #eval-run { align-self: center; }
 table.metrics caption { text-align: left; font-weight: 600; padding-bottom: 6px; }
 .eval-charts { display: flex; flex-wrap: wrap; gap: 10px; }
