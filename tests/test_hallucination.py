@@ -15,12 +15,13 @@ import re
 
 import pytest
 
-from conftest import SEED
 from rag.config import GeneratorSettings, VerifySettings
 from rag.llm import LlamaCppBackend, LLMGenerator
 from rag.models import smollm2_path
 from rag.types import Chunk, Hit
 from rag.verify import Verifier
+
+from conftest import SEED
 
 ORGANISATIONS = (
     "Alphabet", "Amazon", "Anthropic", "Apple", "Google", "Meta", "Microsoft", "Nvidia", "OpenAI", "Oracle",
@@ -40,7 +41,7 @@ def _seed_hits() -> list[Hit]:
     text = SEED.read_text(encoding="utf-8")
     passages = [
         text[text.index("Microsoft's early strategic") : text.index("SoftBank") + len("SoftBank")],
-        text[text.index("Anthropic's capital structure") : text.index("safety boundaries.") + len("safety boundaries.")],
+        text[text.index("Anthropic's capital structure") : text.index("safety boundaries.") + len("safety boundaries")],
     ]
     hits = []
     for n, passage in enumerate(passages, start=1):
