@@ -33,15 +33,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
-    from rag.types import Answer, Chunk, Hit
-    from rag.verify import Verification
+    from rag.types import Chunk
 
 METRICS_K = 10
 """Retrieval depth for the ranking metrics; the answer still uses ``retrieval.top_k``."""
@@ -624,56 +623,6 @@ def hit_curve(results: Sequence[QuestionResult], max_k: int = METRICS_K) -> list
 # --- the model-driven loop --------------------------------------------------------
 
 
-class _RecordingVerifier:
-    """Passes ``check`` through to the real verifier and keeps its :class:`Verification`.
-
-    ``Answer`` carries final verdicts only; ALCE citation precision needs the
-    verifier's per-citation audit of the *original* citations, which only the
-    ``Verification`` object has.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.last: Verification | None = None
-
-    def check(self, *args: Any, **kwargs: Any) -> Verification:
-        self.last = self.inner.check(*args, **kwargs)
-        return self.last
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class _PrefetchedRetriever:
-    """Serves the answer's retrieval from the deeper (k=10) metrics retrieval of the same question.
-
-    With the same candidate pool, the top ``top_k`` of a k=10 retrieval are
-    exactly the ``top_k`` the pipeline would retrieve itself, so retrieving
-    twice would only double the cost. When the pools differ (``candidates``
-    smaller than 10) it falls through to the real retriever.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.cached: tuple[str, list[Hit]] | None = None
-
-    def retrieve(self, question: str, top_k: int | None = None, mode: str | None = None) -> list[Hit]:
-        k = top_k or self.inner.settings.top_k
-        candidates = self.inner.settings.candidates
-        if (
-            self.cached is not None
-            and mode is None
-            and question == self.cached[0]
-            and max(candidates, k) == max(candidates, METRICS_K)
-            and k <= METRICS_K
-        ):
-            return self.cached[1][:k]
-        return list(self.inner.retrieve(question, top_k=top_k, mode=mode))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 def relevant_counts(pipeline: Pipeline, gold_by_question: Mapping[str, Sequence[GoldSpan]]) -> dict[str, int]:
     """Per question, how many chunks in the whole index overlap its gold spans (nDCG's ideal)."""
     spans_by_source: dict[str, list[tuple[str, GoldSpan]]] = {}
@@ -712,8 +661,6 @@ def run_questions(
 
     ``warm=False`` skips :func:`warm_up` when the caller has already done it.
     """
-    from rag.followup import standalone_question
-
     texts = CorpusTexts(corpus_dir)
     gold_by_question: dict[str, list[GoldSpan]] = {}
     warnings_by_question: dict[str, list[str]] = {}
@@ -733,35 +680,25 @@ def run_questions(
 
     if warm:
         warm_up(pipeline)
-    retriever = _PrefetchedRetriever(pipeline.retriever)
-    verifier = _RecordingVerifier(pipeline.verifier)
-    original = pipeline.retriever, pipeline.verifier
-    pipeline.retriever, pipeline.verifier = retriever, verifier  # type: ignore[assignment]
     results: list[QuestionResult] = []
-    try:
-        for q in questions:
-            result = _run_one(
-                pipeline, q, gold_by_question[q.id], n_relevant[q.id], retriever, verifier, standalone_question
-            )
-            result.warnings = warnings_by_question.get(q.id, [])
-            results.append(result)
-            if progress:
-                progress(result)
-    finally:
-        pipeline.retriever, pipeline.verifier = original
+    for q in questions:
+        result = _run_one(pipeline, q, gold_by_question[q.id], n_relevant[q.id])
+        result.warnings = warnings_by_question.get(q.id, [])
+        results.append(result)
+        if progress:
+            progress(result)
     _add_semantic_similarity(pipeline, results)
     return results
 
 
-def _run_one(
-    pipeline: Pipeline,
-    q: EvalQuestion,
-    gold: list[GoldSpan],
-    n_relevant: int,
-    retriever: _PrefetchedRetriever,
-    verifier: _RecordingVerifier,
-    standalone: Callable[[str, list[str]], str],
-) -> QuestionResult:
+def _run_one(pipeline: Pipeline, q: EvalQuestion, gold: list[GoldSpan], n_relevant: int) -> QuestionResult:
+    """One question through :meth:`Pipeline.trace`: the answer, its k=10 ranking and its verification.
+
+    ``trace`` retrieves once at depth 10 and gives the generator the first
+    ``top_k`` of that ranking, so the ranking metrics describe exactly the
+    retrieval the answer used, without retrieving twice or touching the shared
+    pipeline's parts (the UI runs evaluations beside live chat).
+    """
     from rag.verify import citation_recall_precision
 
     result = QuestionResult(
@@ -777,21 +714,15 @@ def _run_one(
         metrics={},
         correct=False,
     )
-    verifier.last = None
-    retriever.cached = None
     started = time.perf_counter()
     try:
-        query = standalone(q.question, [])
-        hits = list(retriever.inner.retrieve(query, top_k=METRICS_K))
-        retrieve_ms = (time.perf_counter() - started) * 1000.0
-        retriever.cached = (query, hits)
-        answer = pipeline.answer(q.question)
+        trace = pipeline.trace(q.question, retrieve_k=METRICS_K)
     except Exception as exc:  # one bad question must not lose the whole run
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         result.metrics["answer_wall_ms"] = (time.perf_counter() - started) * 1000.0
         return result
-    answer = _with_retrieval_time(answer, retrieve_ms)
     result.metrics["answer_wall_ms"] = (time.perf_counter() - started) * 1000.0
+    answer, hits = trace.answer, trace.ranked[:METRICS_K]
     result.answer = answer.to_dict()
     result.retrieved = [
         {"id": h.chunk.id, "source": h.chunk.source, "start": h.chunk.start, "end": h.chunk.end, "score": h.score}
@@ -800,21 +731,17 @@ def _run_one(
     if gold:
         result.metrics.update(retrieval_metrics([h.chunk for h in hits], gold, n_relevant))
     if q.answer is not None and not q.unanswerable:
-        if answer.abstained:
-            result.metrics.update(answer_metrics("", q.answer, q.question))
-        else:
-            result.metrics.update(answer_metrics(answer.answer, q.answer, q.question))
+        prediction = "" if answer.abstained else answer.answer
+        result.metrics.update(answer_metrics(prediction, q.answer, q.question))
     if not answer.abstained:
         claims = result.answer["claims"]
-        if verifier.last is not None:
-            alce = citation_recall_precision([verifier.last])
-            recalled = alce["citation_recall"] * alce["claims"]
-            precise = alce["citation_precision"] * alce["citations"]
+        if trace.verification is not None:
+            alce = citation_recall_precision([trace.verification])
             counts = {
                 "claims": alce["claims"],
                 "citations": alce["citations"],
-                "recalled": recalled,
-                "precise": precise,
+                "recalled": alce["citation_recall"] * alce["claims"],
+                "precise": alce["citation_precision"] * alce["citations"],
             }
         else:
             counts = citation_scores_from_claims(claims)
@@ -828,15 +755,6 @@ def _run_one(
         result.metrics.get("reference_token_recall"),
     )
     return result
-
-
-def _with_retrieval_time(answer: Answer, retrieve_ms: float) -> Answer:
-    """Charge the shared k=10 retrieval to the answer's retrieve stage (it was served from that cache)."""
-    timings = dict(answer.timings_ms)
-    served = timings.get("retrieve", 0.0)
-    timings["retrieve"] = round(retrieve_ms, 2)
-    timings["total"] = round(timings.get("total", 0.0) - served + retrieve_ms, 2)
-    return replace(answer, timings_ms=timings)
 
 
 def _add_semantic_similarity(pipeline: Pipeline, results: list[QuestionResult]) -> None:

@@ -56,7 +56,7 @@ def onnx_model_file(model_path: Path, cache: Path | None = None) -> Path:
         from rag.models import cache_dir
 
         cache = cache_dir()
-    target = cache / f"{model_path.name}-{model_key(model_path)}-int8.onnx"
+    target = cache / f"embedding-{model_key(model_path)}-int8.onnx"
     with _export_lock:
         if not target.is_file():
             export_int8(model_path, target)
@@ -103,7 +103,13 @@ def export_int8(model_path: Path, target: Path) -> None:
         fused = Path(tmp) / "fused.onnx"
         _fuse(raw, fused, config)
         quantized = Path(tmp) / "int8.onnx"
-        quantize_dynamic(str(fused), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(
+            str(fused),
+            str(quantized),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            extra_options={"DefaultTensorType": 1},  # float: the fused ops have no shape inference
+        )
         staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         os.replace(quantized, staged)
         os.replace(staged, target)

@@ -323,6 +323,51 @@ def test_ask_endpoint_returns_the_answer_json(served: str) -> None:
     assert "OpenAI" in follow["standalone_question"]
 
 
+CONCURRENT_QUESTIONS = (
+    QUESTION,
+    "What are Google's advantages in AI?",
+    "What does xAI rely on to form a data closed loop?",
+    "What is Anthropic's capital structure reliant on?",
+    "What strategy does Meta pursue with its LLaMA models?",
+    "When was OpenAI established?",
+    "When did OpenAI establish its capped-profit structure?",
+    "What are OpenAI's current commercialization paths?",
+    "What may training a cutting-edge model require?",
+    "What could OpenAI face if profitability falls below capital expectations?",
+    "How does Google fund its large model research?",
+    "What does Anthropic emphasize compared to OpenAI?",
+    "What are the two paths in AI competition?",
+    "How might the AI industry structure evolve?",
+    "What did Microsoft's early strategic investment do for OpenAI?",
+    "What is OpenAI's disadvantage compared with xAI?",
+    "What does the conclusion say about capital and the future of AI?",
+    "What will the next five years determine?",
+    "What kind of platform is OpenAI becoming?",
+    "What does the capital structure of the latest round provide besides funds?",
+)
+
+
+def test_twenty_concurrent_users_get_their_own_answers(served: str, seed_pipeline: Any) -> None:
+    """20 API users at once: each gets exactly the answer it gets alone (the extractive path is deterministic)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    alone = {q: seed_pipeline.answer(q, generator="extractive").answer for q in CONCURRENT_QUESTIONS}
+
+    def ask(question: str) -> dict[str, Any]:
+        result: dict[str, Any] = Client(served, verbose=False).predict(
+            question, generator="extractive", api_name="/ask"
+        )
+        return result
+
+    with ThreadPoolExecutor(max_workers=len(CONCURRENT_QUESTIONS)) as pool:
+        results = list(pool.map(ask, CONCURRENT_QUESTIONS))
+    assert [r["question"] for r in results] == list(CONCURRENT_QUESTIONS)
+    assert [r["answer"] for r in results] == [alone[q] for q in CONCURRENT_QUESTIONS]
+    assert len({r["answer"] for r in results}) > len(CONCURRENT_QUESTIONS) // 2
+
+
 @pytest.mark.parametrize("served", ["alice:s3cret"], indirect=True)
 def test_login_is_required_when_rag_ui_auth_is_set(served: str) -> None:
     import httpx
