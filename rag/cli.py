@@ -93,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="score the pipeline on a question set, or compare two runs")
     evaluate.add_argument("questions", nargs="?", type=Path, help="question set (JSONL), e.g. eval/questions.jsonl")
-    evaluate.add_argument("--out", type=Path, help="run directory (default: eval/runs/<time>); with --compare: B")
+    evaluate.add_argument(
+        "--out", type=Path, help="run directory (default: eval/runs/<time>); with --compare: where compare.md goes"
+    )
     evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two run dirs")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
     evaluate.add_argument("--generator", choices=["auto", "extractive", "local", "openai"])

@@ -38,6 +38,9 @@ class EmbeddingSettings:
     model: str = "all-MiniLM-L6-v2"
     batch_size: int = 32
     device: str = "cpu"
+    # "torch": sentence-transformers (fp32); "onnx": the same weights exported once to INT8 ONNX
+    # (rag/onnx_embed.py), several times faster on CPU; eval/bench_results/bench.md has the numbers.
+    backend: str = "torch"
 
 
 @dataclass(frozen=True)

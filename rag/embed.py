@@ -45,6 +45,9 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
         self.model_path = resolve_model_path(settings.model)
+        self.backend = settings.backend.strip().lower()
+        if self.backend not in ("torch", "onnx"):
+            raise ValueError(f"embedding.backend must be 'torch' or 'onnx', got {settings.backend!r}")
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -56,9 +59,14 @@ class Embedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                from sentence_transformers import SentenceTransformer
+                if self.backend == "onnx":
+                    from rag.onnx_embed import OnnxEncoder
 
-                self._model = SentenceTransformer(str(self.model_path), device=self.settings.device)
+                    self._model = OnnxEncoder(self.model_path)
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(str(self.model_path), device=self.settings.device)
             return self._model
 
     def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
@@ -66,6 +74,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
+        if self.backend == "onnx":
+            return np.asarray(model.encode(texts, batch_size=batch_size or self.settings.batch_size), dtype=np.float32)
         vectors = model.encode(
             texts,
             batch_size=batch_size or self.settings.batch_size,
@@ -80,7 +90,8 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        dim = self._load().get_embedding_dimension()
+        model = self._load()
+        dim = model.dimension if self.backend == "onnx" else model.get_embedding_dimension()
         return int(dim or 384)
 
     def count_tokens(self, text: str) -> list[int]:

@@ -1006,6 +1006,8 @@ def format_comparison(comparison: Mapping[str, Any], all_metrics: bool = False) 
     for key in keys:
         d = deltas[key]
         delta = d["delta"]
+        if delta is not None:
+            delta = round(delta, 3) + 0.0  # -0.0004 prints as +0.000, not -0.000
         shown = "-" if delta is None else f"{delta:+.3f}" if abs(delta) < 100 else f"{delta:+.0f}"
         lines.append(f"  {key:<{width}}  {format_value(d['a']):>9}  {format_value(d['b']):>9}  {shown:>9}")
     flips = comparison["flips"]

@@ -35,18 +35,23 @@ from typing import Any
 import numpy as np
 
 RECIPE = "opt-bert+int8-dynamic-v1"
+_HASH_LIMIT = 32 * 1024 * 1024
 _export_lock = threading.Lock()
 
 
 def model_key(model_path: Path) -> str:
-    """Short hash of the source weights' identity (name, sizes, mtimes) and the export recipe."""
+    """Short hash of the export recipe and the source model: small files by content; large weights
+    by path, size and modification time (hashing 90 MB on every start would cost more than it saves)."""
     digest = hashlib.sha256(RECIPE.encode())
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json"):
+    for name in ("config.json", "sentence_bert_config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
         file = model_path / name
-        if file.is_file():
-            stat = file.stat()
-            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    digest.update(str(model_path.resolve()).encode())
+        if not file.is_file():
+            continue
+        stat = file.stat()
+        if stat.st_size <= _HASH_LIMIT:
+            digest.update(name.encode() + b"\0" + file.read_bytes())
+        else:
+            digest.update(f"{file.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -146,7 +151,7 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=self.max_length)
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(1, len(os.sched_getaffinity(0)))
+        options.intra_op_num_threads = threads or _cpus()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(self.file), options, providers=["CPUExecutionProvider"])
@@ -176,6 +181,13 @@ class OnnxEncoder:
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             out[batch] = pooled / np.clip(norms, 1e-12, None)
         return out
+
+
+def _cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _max_seq_length(model_path: Path) -> int:
