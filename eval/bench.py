@@ -490,10 +490,11 @@ def summarize_profile(profiler: Any, top: int = 15) -> dict[str, Any]:
 
     def walk(frame: Any, seen: frozenset[str]) -> None:
         name = label(frame)
-        own[name] = own.get(name, 0.0) + frame.total_self_time
+        real = [child for child in frame.children if not child.is_synthetic]
+        own[name] = own.get(name, 0.0) + frame.time - sum(child.time for child in real)
         if name not in seen:
             total[name] = total.get(name, 0.0) + frame.time
-        for child in frame.children:
+        for child in real:
             walk(child, seen | {name})
 
     if root is not None:

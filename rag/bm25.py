@@ -25,14 +25,12 @@ from scipy import sparse
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _STEMMER = PorterStemmer()
-TOKENIZER_VERSION = "porter-1"
+TOKENIZER_VERSION = "porter-2"
 STOPWORDS = frozenset(
     [
         "s",
         "t",
         "i",
-        "m",
-        "d",
         "ll",
         "re",
         "ve",

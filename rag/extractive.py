@@ -70,7 +70,7 @@ class ExtractiveSettings:
     +5..+10, unrelated ones below -5).
     """
 
-    min_logit: float = 0.0
+    min_logit: float = 3.0
     keep_margin: float = 2.0
     max_sentences: int = 3
     shortlist: int = 12
@@ -82,9 +82,39 @@ class _Candidate:
     text: str
     lead_in: str
     score: float
+    covers: frozenset[str]
 
 
 _DEPENDENT_START = re.compile(r"^(?:it|its|this|these|they|their|that|those|the round|the deal|he|she)\b", re.I)
+_CROSS_REFERENCE = re.compile(r"\bbriefs?\b|\bsee the\b", re.I)
+# A question asking for one of these measures is only answered by a sentence that names it
+# (or a synonym): "Oracle's $7 billion Stargate commitment" does not answer "Oracle's stake in OpenAI".
+MEASURES: dict[str, tuple[str, ...]] = {
+    "revenue": ("revenue", "sales", "run-rate", "run rate", "annualized", "annualised"),
+    "rate": ("rate", "%", "percent", "coupon", "yield"),
+    "price": ("price", "priced", "per share", "closed at", "traded"),
+    "stake": ("stake", "equity", "ownership", "own ", "owns", "%", "percent", "share of"),
+    "employee": ("employee", "staff", "headcount", "workers"),
+    "gigawatt": ("gigawatt", "gw"),
+    "capex": ("capex", "capital expenditure", "capital spending", "spend", "spending", "outlay"),
+    "profit": ("profit", "income", "earnings", "margin"),
+    "loss": ("loss", "losses", "burn"),
+    "debt": ("debt", "loan", "notes", "bond", "credit"),
+    "user": ("user", "subscriber", "customer"),
+}
+_MEASURE_WORDS = {
+    "revenue": "revenue", "revenues": "revenue", "sales": "revenue",
+    "interest": "rate", "rate": "rate", "yield": "rate", "coupon": "rate",
+    "price": "price", "priced": "price",
+    "stake": "stake", "ownership": "stake",
+    "employees": "employee", "employee": "employee", "headcount": "employee", "staff": "employee",
+    "gigawatts": "gigawatt", "gigawatt": "gigawatt", "gw": "gigawatt",
+    "capex": "capex", "capital expenditure": "capex", "capital expenditures": "capex",
+    "profit": "profit", "profits": "profit", "margin": "profit",
+    "loss": "loss", "losses": "loss",
+    "debt": "debt", "loan": "debt", "loans": "debt", "notes": "debt", "bonds": "debt",
+    "users": "user", "subscribers": "user", "customers": "user",
+}  # fmt: skip
 
 
 class ExtractiveGenerator:
@@ -97,17 +127,25 @@ class ExtractiveGenerator:
         self.settings = settings or ExtractiveSettings()
 
     def generate(self, question: str, hits: list[Hit]) -> Draft:
-        candidates = self._candidates(question, hits)
+        key_terms = set(tokenize(" ".join(question_entities(question))))
+        candidates = self._candidates(question, hits, key_terms)
         if not candidates or candidates[0].score < self.settings.min_logit:
             return Draft(NOT_IN_DOCUMENTS, abstained=True)
         best = candidates[0].score
         chosen: list[_Candidate] = []
+        covered: set[str] = set()
         for candidate in candidates:
-            if len(chosen) >= self.settings.max_sentences or candidate.score < best - self.settings.keep_margin:
+            if len(chosen) >= self.settings.max_sentences or candidate.score < self.settings.min_logit:
                 break
-            if candidate.score < self.settings.min_logit or any(_overlaps(candidate, c) for c in chosen):
+            if any(_overlaps(candidate, c) for c in chosen):
                 continue
-            chosen.append(candidate)
+            # Within the margin of the best, or bringing a name the answer still lacks
+            # (the other side of "compare Anthropic's Series E with its Series G").
+            if candidate.score >= best - self.settings.keep_margin or not candidate.covers <= covered:
+                chosen.append(candidate)
+                covered |= candidate.covers
+        if not key_terms <= covered:
+            return Draft(NOT_IN_DOCUMENTS, abstained=True)
         sentences: list[str] = []
         for candidate in chosen:
             if candidate.lead_in:
@@ -115,45 +153,66 @@ class ExtractiveGenerator:
             sentences.append(_cited_sentence(candidate.text, candidate.passage))
         return Draft(" ".join(dict.fromkeys(sentences)), abstained=False)
 
-    def _candidates(self, question: str, hits: list[Hit]) -> list[_Candidate]:
+    def _candidates(self, question: str, hits: list[Hit], key_terms: set[str]) -> list[_Candidate]:
         """Shortlist units lexically, then let the cross-encoder judge each unit in context.
 
         The context is the document title and, for a list or a sentence opening with
         "it"/"the round", the sentence before: "ICONIQ led the round" only answers
         "who led Anthropic's Series F?" when the scorer can see which round it was.
+        A unit must share at least one of the question's names/years (all of them when
+        there is only one) with its text, lead-in or document; the answer as a whole
+        must cover them all (checked in :meth:`generate`).
         """
         needs = question_needs(question)
-        key_terms = set(tokenize(" ".join(question_entities(question))))
+        measures = asked_measures(question)
         content_terms = set(tokenize(question))
-        shortlist: list[tuple[float, int, str, str, str]] = []
+        shortlist: list[tuple[float, int, str, str, str, frozenset[str]]] = []
         for n, hit in enumerate(hits, start=1):
-            title_terms = set(tokenize(hit.chunk.title))
+            document_terms = set(tokenize(f"{hit.chunk.title} {hit.chunk.source.replace('-', ' ')}"))
             units = split_units(hit.chunk.text)
             for index, unit in enumerate(units):
-                if len(unit.text) < 20 or unit.text.count("|") >= 2:
-                    continue  # fragments and table rows read badly out of context
+                if len(unit.text) < 20 or unit.text.count("|") >= 2 or _CROSS_REFERENCE.search(unit.text):
+                    continue  # fragments, table rows and "see the brief on ..." read badly out of context
                 if not has_needed_content(unit.text, needs) and "names" not in needs:
                     continue  # for "who led X and at what valuation?" each half may come from its own sentence
                 previous = units[index - 1].text if index else ""
                 needs_lead_in = unit.text.rstrip(".").count(":") > 0 and unit.text.split(":")[0].count(" ") < 4
                 lead_in = previous if previous and (needs_lead_in or _DEPENDENT_START.match(unit.text)) else ""
+                if measures and not all(_names_measure(unit.text + " " + lead_in, m) for m in measures):
+                    continue
                 terms = set(tokenize(unit.text + " " + lead_in))
-                if not key_terms <= terms | title_terms:
+                covers = frozenset(key_terms & (terms | document_terms))
+                if key_terms and not (covers if len(key_terms) > 1 else covers == key_terms):
                     continue  # a sentence about another company or year cannot answer the question
                 term_cover = len(content_terms & terms) / len(content_terms) if content_terms else 0.0
-                shortlist.append((term_cover, n, unit.text, lead_in, hit.chunk.title))
+                shortlist.append((term_cover, n, unit.text, lead_in, hit.chunk.title, covers))
         if not shortlist:
             return []
         shortlist.sort(key=lambda item: -item[0])
         shortlist = shortlist[: self.settings.shortlist]
         logits = self.scorer.score(
-            question, [f"{title}. {lead_in} {text}".strip() for _, _, text, lead_in, title in shortlist]
+            question, [f"{title}. {lead_in} {text}".strip() for _, _, text, lead_in, title, _ in shortlist]
         )
         scored = [
-            _Candidate(n, text, lead_in, float(logit))
-            for (_, n, text, lead_in, _), logit in zip(shortlist, logits, strict=True)
+            _Candidate(n, text, lead_in, float(logit), covers)
+            for (_, n, text, lead_in, _, covers), logit in zip(shortlist, logits, strict=True)
         ]
         return sorted(scored, key=lambda c: -c.score)
+
+
+def asked_measures(question: str) -> set[str]:
+    """Measures the question asks about (revenue, interest rate, share price, stake ...)."""
+    q = f" {question.lower()} "
+    return {measure for word, measure in _MEASURE_WORDS.items() if re.search(rf"\b{re.escape(word)}\b", q)}
+
+
+def _names_measure(text: str, measure: str) -> bool:
+    """Whole-word match ("rate" must not match "corporate"); symbols like "%" match anywhere."""
+    lowered = text.lower()
+    return any(
+        re.search(rf"\b{re.escape(word.strip())}" if word.strip()[:1].isalnum() else re.escape(word), lowered)
+        for word in MEASURES[measure]
+    )
 
 
 def _overlaps(a: _Candidate, b: _Candidate) -> bool:

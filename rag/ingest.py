@@ -4,8 +4,8 @@ A file is identified by its resolved path; its ``doc_id`` hashes that path and
 the file's bytes, so an unchanged file is skipped, a changed one replaces its
 old chunks, and two copies of one file in different places stay separate.
 Chunks from many files are embedded together in large batches (the model is
-the bottleneck), then each file is written with :meth:`ChromaStore.write_document`,
-which records the file in the manifest only after its chunks are stored.
+the bottleneck), then each batch of files is written with :meth:`ChromaStore.write_documents`,
+which records a file in the manifest only after its chunks are stored.
 
 One bad file never stops the run: it is reported with a reason and skipped.
 A lock file in the data directory keeps two ingests from writing at once.
@@ -186,11 +186,14 @@ class Ingestor:
     def _flush(self, pending: list[_Pending], report: IngestReport) -> int:
         texts = [chunk.text for item in pending for chunk in item.chunks]
         vectors = self.embedder.embed(texts)
+        batch = []
         offset = 0
         for item in pending:
             n = len(item.chunks)
-            self.store.write_document(item.chunks, vectors[offset : offset + n], item.record)
+            batch.append((item.chunks, vectors[offset : offset + n], item.record))
             offset += n
-            report.added += n
-            report.chunks += n
+        self.store.write_documents(batch)  # all chunks, then all manifest entries: see its docstring
+        for item in pending:
+            report.added += len(item.chunks)
+            report.chunks += len(item.chunks)
         return len(texts)

@@ -1,8 +1,8 @@
 """Sentence segmentation of source passages, with character spans.
 
-Source text is split into units an answer can quote: sentences, and also
-"lead-in + list" blocks ("Participants include: ·Amazon ·Nvidia ·SoftBank")
-kept whole, because the list items alone mean nothing. Spans index into the
+Source text is split into units an answer can quote: sentences (across
+wrapped lines), and "lead-in + list" blocks ("Participants include: ·Amazon
+·Nvidia ·SoftBank") kept whole, because the list items alone mean nothing. Spans index into the
 original text so the UI can highlight exactly what was quoted.
 """
 
@@ -96,25 +96,54 @@ def split_units(text: str) -> list[Unit]:
         start, line = lines[index]
         stripped = line.strip()
         if stripped.endswith(":") and index + 1 < len(lines) and _BULLET.match(lines[index + 1][1]):
-            items = []
-            end = start + len(line)
-            index += 1
-            while index < len(lines) and _BULLET.match(lines[index][1]):
-                item_start, item = lines[index]
-                items.append(_BULLET.sub("", item).strip().rstrip(";,."))
-                end = item_start + len(item.rstrip())
-                index += 1
-            units.append(Unit(f"{stripped} {', '.join(items)}.", start, end))
+            index, list_units = _list_block(stripped, lines, index)
+            units.extend(list_units)
             continue
         if _BULLET.match(line):
             item = _BULLET.sub("", line).strip()
             offset = start + line.index(item[0]) if item else start
             units.extend(_sentences(item, offset))
-        else:
-            units.extend(_sentences(line, start))
+            index += 1
+            continue
+        # A paragraph wrapped over several lines (PDF text, hard-wrapped prose) is one run of sentences.
+        end = start + len(line)
+        while (
+            index + 1 < len(lines)
+            and not stripped.endswith(":")
+            and text[end : lines[index + 1][0]].count("\n") == 1
+            and not _BULLET.match(lines[index + 1][1])
+        ):
+            index += 1
+            next_start, next_line = lines[index]
+            end = next_start + len(next_line)
+            stripped = next_line.strip()
+        units.extend(_sentences(text[start:end], start))
         index += 1
     cleaned = [Unit(" ".join(_MARKUP.sub("", u.text).split()), u.start, u.end) for u in units]
     return [u for u in cleaned if _is_statement(u.text)]
+
+
+def _list_block(lead_in: str, lines: list[tuple[int, str]], index: int) -> tuple[int, list[Unit]]:
+    """A lead-in line and the bullets after it.
+
+    Plain items ("·Amazon ·Nvidia ·SoftBank") mean nothing alone, so the block is one
+    unit. Items that carry their own label ("Size: $110 billion ...") are facts each,
+    and quoting the whole "Key points" block would bury the one that answers.
+    """
+    start = lines[index][0]
+    items: list[tuple[int, str]] = []
+    end = start
+    index += 1
+    while index < len(lines) and _BULLET.match(lines[index][1]):
+        item_start, item = lines[index]
+        body = _BULLET.sub("", item).strip()
+        items.append((item_start + item.index(body[0]) if body else item_start, body))
+        end = item_start + len(item.rstrip())
+        index += 1
+    if sum(": " in body for _, body in items) * 2 > len(items):
+        return index, [unit for offset, body in items for unit in _sentences(body, offset)]
+    joined = ", ".join(body.rstrip(";,.") for _, body in items)
+    return index, [Unit(f"{lead_in} {joined}.", start, end)]
 
 
 def _is_statement(text: str) -> bool:

@@ -246,20 +246,35 @@ class ChromaStore:
 
     # -- writes ----------------------------------------------------------------
     def write_document(self, chunks: list[Chunk], vectors: np.ndarray, record: FileRecord) -> None:
-        """Store a file's chunks, then its manifest entry, then drop its older chunks.
+        """Store one file's chunks, then its manifest entry, then drop its older chunks (see :meth:`write_documents`)."""
+        self.write_documents([(chunks, vectors, record)])
+
+    def write_documents(self, documents: Sequence[tuple[list[Chunk], np.ndarray, FileRecord]]) -> None:
+        """Store several files' chunks, then their manifest entries, then drop their older chunks.
 
         A process killed at any point leaves every manifest entry describing a
-        complete set of stored chunks. The entry is written before the old version's
-        chunks are dropped (had they been dropped first, a crash in between left an
-        entry whose chunks were gone); leftovers of an old version make the next
-        ingest rewrite the file, because an unchanged file is only skipped when its
-        current chunks are all it has (see :meth:`chunk_versions`).
+        complete set of stored chunks: all chunks of the batch are stored before
+        any of its entries is written. The entries are written before the old
+        versions' chunks are dropped (had they been dropped first, a crash in
+        between left an entry whose chunks were gone); leftovers of an old version
+        make the next ingest rewrite the file, because an unchanged file is only
+        skipped when its current chunks are all it has (see :meth:`chunk_versions`).
 
         The revision is bumped before the chunks change as well as after: a process
         killed between the chunk writes and the final bump would otherwise leave the
         chunks changed under an unchanged revision, and a BM25 cache built before the
         crash would keep being trusted while it disagrees with Chroma.
+
+        Writing a batch of files with one upsert, one manifest write and two revision
+        bumps, instead of all four per file, is what keeps the store's share of an
+        ingest small: each Chroma call costs milliseconds whatever its size
+        (``eval/bench_results/bench.md``).
         """
+        if not documents:
+            return
+        chunks = [chunk for batch, _, _ in documents for chunk in batch]
+        vectors = np.concatenate([np.asarray(v, dtype=np.float32).reshape(len(c), -1) for c, v, _ in documents])
+        records = [record for _, _, record in documents]
         self.bump_revision()
         for start in range(0, len(chunks), _PAGE):
             batch = chunks[start : start + _PAGE]
@@ -270,9 +285,9 @@ class ChromaStore:
                 metadatas=[chunk_metadata(c) for c in batch],
             )
         self.files.upsert(
-            ids=[record.path],
-            embeddings=[_PLACEHOLDER_VECTOR],
-            documents=[record.path],
+            ids=[record.path for record in records],
+            embeddings=[_PLACEHOLDER_VECTOR] * len(records),
+            documents=[record.path for record in records],
             metadatas=[
                 {
                     "doc_id": record.doc_id,
@@ -280,14 +295,16 @@ class ChromaStore:
                     "title": record.title,
                     "source": record.source,
                 }
+                for record in records
             ],
         )
-        self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
+        for record in records:
+            self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
         self.bump_revision()
 
     def delete_document(self, path: str) -> int:
         """Remove a file's chunks and manifest entry; returns how many chunks went."""
-        self.bump_revision()  # before the chunks change too; see write_document
+        self.bump_revision()  # before the chunks change too; see write_documents
         existing = self.chunks.get(where={"path": path}, include=[])["ids"]
         if existing:
             self.chunks.delete(ids=existing)
