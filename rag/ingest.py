@@ -22,15 +22,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.chunking import Chunker
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 from rag.store import ChromaStore, FileRecord, StoreError
 from rag.types import Chunk, FileFailure, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]
 _FLUSH_CHUNKS = 256
+# rag.loaders and rag.chunking (which import llama-index, ~1-2 s) are imported where they are
+# used, so `rag ask` and the UI's question path, which import this module through rag.pipeline,
+# do not pay for them.
 
 
 class IngestLocked(RuntimeError):
@@ -48,6 +49,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[FileFailure]]:
 
     Directory walks do not follow symlinked directories, so a symlink loop cannot recurse forever.
     """
+    from rag.loaders import SUPPORTED_SUFFIXES
+
     found: dict[str, Path] = {}
     failures: list[FileFailure] = []
     for path in paths:
@@ -108,6 +111,8 @@ class Ingestor:
     """Runs one ingest over paths; see the module docstring for the guarantees."""
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder) -> None:
+        from rag.chunking import Chunker
+
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -123,6 +128,8 @@ class Ingestor:
         return report
 
     def _ingest(self, paths: list[Path], prune: bool, progress: ProgressCallback | None) -> IngestReport:
+        from rag.loaders import LoadError, load_file
+
         files, failures = discover(paths)
         report = IngestReport(files=len(files), failed=failures)
         manifest = self.store.file_records()

@@ -43,7 +43,8 @@ def model_key(model_path: Path) -> str:
     """Short hash of the export recipe and the source model: small files by content; large weights
     by path, size and modification time (hashing 90 MB on every start would cost more than it saves)."""
     digest = hashlib.sha256(RECIPE.encode())
-    for name in ("config.json", "sentence_bert_config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+    names = ("config.json", "sentence_bert_config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin")
+    for name in names:
         file = model_path / name
         if not file.is_file():
             continue

@@ -246,7 +246,7 @@ class ChromaStore:
 
     # -- writes ----------------------------------------------------------------
     def write_document(self, chunks: list[Chunk], vectors: np.ndarray, record: FileRecord) -> None:
-        """Store one file's chunks, then its manifest entry, then drop its older chunks (see :meth:`write_documents`)."""
+        """One file's chunks, then its manifest entry, then drop its older chunks (see :meth:`write_documents`)."""
         self.write_documents([(chunks, vectors, record)])
 
     def write_documents(self, documents: Sequence[tuple[list[Chunk], np.ndarray, FileRecord]]) -> None:

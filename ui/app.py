@@ -13,7 +13,6 @@ never mutated, because several users may be asking at once.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -56,14 +55,14 @@ EXAMPLES = (
 REPO = Path(__file__).resolve().parents[1]
 
 
-# -- per-request pipelines ---------------------------------------------------------------
+# -- pipelines for evaluation runs ---------------------------------------------------------------
 class DerivedPipeline(Pipeline):
     """A pipeline sharing ``base``'s store, models and generators, with other settings.
 
-    Hybrid search and reranking are retriever settings, which ``Pipeline.answer``
-    does not take per call; a derived pipeline with its own retriever gives a
-    request those settings without touching the shared one. Generators are
-    delegated to ``base`` so a loaded LLM is never loaded twice.
+    The Evaluation tab runs a whole question set with the settings chosen on the
+    page; a derived pipeline (own retriever when retrieval settings differ) gives
+    the run those settings without touching the pipeline that serves the chat.
+    Generators are delegated to ``base`` so a loaded LLM is never loaded twice.
     """
 
     def __init__(
@@ -93,22 +92,15 @@ class DerivedPipeline(Pipeline):
 
 
 class Assistant:
-    """Answers for the page and the API; picks the pipeline that matches the request's settings."""
+    """Answers for the page and the API, with the request's own settings.
+
+    Every choice (strict, generator, top-k, hybrid, rerank) is passed to
+    ``Pipeline.answer`` for this call only, so users with different settings
+    share one pipeline, its loaded models and its BM25 index.
+    """
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self._variants: dict[tuple[bool, bool], Pipeline] = {}
-        self._lock = threading.Lock()
-
-    def pipeline_for(self, hybrid: bool | None = None, rerank: bool | None = None) -> Pipeline:
-        base = self.pipeline.settings.retrieval
-        key = (base.hybrid if hybrid is None else bool(hybrid), base.rerank if rerank is None else bool(rerank))
-        if key == (base.hybrid, base.rerank):
-            return self.pipeline
-        with self._lock:
-            if key not in self._variants:
-                self._variants[key] = DerivedPipeline(self.pipeline, replace(base, hybrid=key[0], rerank=key[1]))
-            return self._variants[key]
 
     def answer(
         self,
@@ -125,8 +117,10 @@ class Assistant:
             raise ValueError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATORS)}")
         chosen = None if not generator or generator == settings.generator.name else generator
         k = None if not top_k or int(top_k) == settings.retrieval.top_k else max(1, int(top_k))
-        target = self.pipeline_for(hybrid, rerank)
-        return target.answer(question, history=list(history or []), strict=strict, generator=chosen, top_k=k)
+        mode = None if hybrid is None else ("hybrid" if hybrid else "dense")
+        return self.pipeline.answer(
+            question, history=list(history or []), strict=strict, generator=chosen, top_k=k, mode=mode, rerank=rerank
+        )
 
 
 # -- the app ---------------------------------------------------------------------------
