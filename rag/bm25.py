@@ -20,11 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from nltk.stem.porter import PorterStemmer
 from scipy import sparse
 
+from rag.porter import stem as porter_stem
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_STEMMER = PorterStemmer()
 TOKENIZER_VERSION = "porter-2"
 STOPWORDS = frozenset(
     [
@@ -121,7 +121,7 @@ def tokenize(text: str) -> list[str]:
 def _stem(token: str) -> str:
     if not token.isalpha() or len(token) <= 3:
         return token
-    return _STEMMER.stem(token)
+    return porter_stem(token)  # NLTK's PorterStemmer, without importing NLTK (see rag/porter.py)
 
 
 @dataclass
