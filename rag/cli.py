@@ -177,6 +177,7 @@ def format_ingest_report(report: IngestReport) -> str:
         f"{report.files} files: {report.added} chunks added, {report.skipped} files unchanged, "
         f"{report.removed} chunks removed, {report.chunks} chunks in these files ({report.seconds:.1f} s)"
     ]
+    lines += [f"warning: {warning}" for warning in report.warnings]
     if report.failed:
         lines.append(f"{len(report.failed)} files skipped:")
         lines += [f"  {failure.path}: {failure.error}" for failure in report.failed]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.embed import Embedder
-from rag.store import ChromaStore, FileRecord, StoreError
+from rag.store import ChromaStore, DamagedStoreError, FileRecord, StoreError
 from rag.types import Chunk, FileFailure, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -123,7 +123,13 @@ class Ingestor:
     def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         with ingest_lock(self.settings.store.data_dir):
-            report = self._ingest(paths, prune, progress)
+            try:
+                report = self._ingest(paths, prune, progress)
+            except DamagedStoreError as exc:
+                # Chroma's files were left unreadable by a killed process: rebuild from the documents.
+                self.store.reset()
+                report = self._ingest(paths, prune, progress)
+                report.warnings.append(f"rebuilt the index from the documents: {exc}")
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -42,6 +42,15 @@ class StoreError(RuntimeError):
     """Chroma is unreachable or refused an operation; the message says which and where."""
 
 
+class DamagedStoreError(StoreError):
+    """Chroma's own files are unreadable, typically after a process was killed while Chroma persisted
+    its HNSW index (it writes ``index_metadata.pickle`` in place). Our write order keeps the *logical*
+    index consistent, but cannot make Chroma's file writes atomic; the cure is a rebuild."""
+
+
+_DAMAGE_MARKERS = ("hnsw segment reader", "deserializing pickle", "error loading hnsw", "segment reader")
+
+
 @dataclass(frozen=True)
 class FileRecord:
     """Manifest entry of one ingested file."""
@@ -155,7 +164,13 @@ class _Guarded:
             return StoreError(
                 f"lost the connection to {self._where} ({operation}: {_reason(exc)}); is it still running?"
             )
-        return StoreError(f"{self._where} failed ({operation}): {exc.__class__.__name__}: {_reason(exc)}")
+        reason = _reason(exc)
+        if any(marker in reason.lower() for marker in _DAMAGE_MARKERS):
+            return DamagedStoreError(
+                f"{self._where} is damaged ({operation}: {reason}); an interrupted write left Chroma's vector index "
+                "unreadable: run 'rag ingest' to rebuild it from the documents"
+            )
+        return StoreError(f"{self._where} failed ({operation}): {exc.__class__.__name__}: {reason}")
 
 
 class ChromaStore:
@@ -174,6 +189,16 @@ class ChromaStore:
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         self.files = guarded.get_or_create_collection(f"{settings.collection}_files", embedding_function=None)
+
+    def reset(self) -> None:
+        """Drop both collections and start empty (the rebuild after :class:`DamagedStoreError`)."""
+        for name in (self.settings.collection, f"{self.settings.collection}_files"):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # a collection too damaged to delete cleanly is recreated below anyway
+                continue
+        fresh = ChromaStore(self.settings, self.client)
+        self.chunks, self.files = fresh.chunks, fresh.files
 
     # -- reads -----------------------------------------------------------------
     def count(self) -> int:

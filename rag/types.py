@@ -122,6 +122,7 @@ class IngestReport:
     removed: int = 0
     failed: list[FileFailure] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
