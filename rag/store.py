@@ -48,7 +48,10 @@ class DamagedStoreError(StoreError):
     index consistent, but cannot make Chroma's file writes atomic; the cure is a rebuild."""
 
 
-_DAMAGE_MARKERS = ("hnsw segment reader", "deserializing pickle", "error loading hnsw", "segment reader")
+# Seen after SIGKILLs in tests/test_crash_safety.py: "Error constructing hnsw segment reader: ... Error
+# deserializing pickle file" and "Error sending backfill request to compactor: Failed to apply logs to the
+# hnsw segment writer".
+_DAMAGE_MARKERS = ("hnsw segment", "deserializing pickle", "error loading hnsw", "backfill request to compactor")
 
 
 @dataclass(frozen=True)
