@@ -431,3 +431,37 @@ def test_two_ingests_on_one_data_dir(zygote: Zygote, crash_root: Path, tmp_path:
     third_log = tmp_path / "third.log"
     assert zygote.wait(zygote.start("ingest", [str(corpus), "--json"], third_log, {"RAG_DATA_DIR": str(data)})) == 0
     assert json.loads(third_log.read_text()[third_log.read_text().index("{") :])["added"] == 0
+
+
+def test_chroma_files_cut_mid_write_are_rebuilt_by_the_next_ingest(tmp_path: Path) -> None:
+    """A SIGKILL can land inside Chroma's own HNSW persist (it writes index_metadata.pickle in place).
+
+    Seen twice in CI runs of the kill loop. Cutting the files by hand gives the same state
+    deterministically: the next `rag ingest` must detect it, rebuild from the documents and say so.
+    """
+    from helpers_ingest_child import make_tiny_model, write_corpus
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 120)  # enough chunks for Chroma to persist an HNSW index (sync threshold 1000)
+    env = _child_env(tmp_path / "data", make_tiny_model(tmp_path / "model"))
+    rag = [str(Path(sys.executable).with_name("rag"))]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*rag, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    first = json.loads(run("ingest", str(corpus), "--json").stdout)
+    assert first["added"] > 1000
+    pickles = list((tmp_path / "data" / "chroma").glob("*/index_metadata.pickle"))
+    assert pickles
+    for pickle in pickles:
+        pickle.write_bytes(b"")
+    damaged = run("--set", "generator.name=extractive", "ask", "How much did Acme000 raise?")
+    assert damaged.returncode != 0
+    assert "run 'rag ingest' to rebuild it" in damaged.stderr
+    assert "Traceback" not in damaged.stderr
+    rebuilt = run("ingest", str(corpus), "--json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    report = json.loads(rebuilt.stdout)
+    assert report["added"] == first["added"]
+    assert any("rebuilt the index" in warning for warning in report["warnings"])
+    assert json.loads(run("ingest", str(corpus), "--json").stdout)["added"] == 0
