@@ -110,11 +110,7 @@ def tokenize(text: str) -> list[str]:
     Stemming lets "participated" match "participants" and "invests" match "investment".
     Single letters stay: "Series F" and "Series G" are different rounds.
     """
-    return [
-        _stem(token)
-        for token in _TOKEN.findall(text.lower())
-        if token not in STOPWORDS
-    ]
+    return [_stem(token) for token in _TOKEN.findall(text.lower()) if token not in STOPWORDS]
 
 
 @lru_cache(maxsize=200_000)

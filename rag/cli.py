@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     ingest.add_argument("--prune", action="store_true", help="remove chunks of files that no longer exist")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="embed (and, with RAG_CHROMA_URL, write) in N processes (default: ingest.workers, 1)",
+    )
     ingest.set_defaults(handler=cmd_ingest)
 
     ask = sub.add_parser("ask", help="answer one question with verified citations")
@@ -135,6 +141,17 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _positive_int(text: str) -> int:
+    """argparse type for counts: a readable error instead of a traceback for 0 or -1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
 # -- commands ------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
     from rag.ingest import IngestLocked
@@ -143,7 +160,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     paths = args.paths or [settings.ingest.corpus_dir]
     pipeline = open_pipeline(settings)
     try:
-        report = pipeline.ingest(paths, prune=args.prune, progress=_progress_bar(not args.json))
+        report = pipeline.ingest(paths, prune=args.prune, progress=_progress_bar(not args.json), workers=args.workers)
     except IngestLocked as exc:
         raise UserError(str(exc)) from exc
     if args.json:

@@ -5,6 +5,11 @@ wheel, so nothing is fetched from a model hub. ``embedding.model`` may name a
 local directory holding any other sentence-transformers model instead.
 Vectors are L2-normalised so a dot product is the cosine similarity, which is
 what Chroma's ``cosine`` space and the verifier both expect.
+
+``embedding.backend`` picks the runtime: ``onnx`` (default) runs the same
+weights exported once to INT8 ONNX (:mod:`rag.onnx_embed`): about twice as fast
+on CPU and no PyTorch import when a process starts; ``torch`` runs them with
+sentence-transformers in fp32. ``eval/bench_results/bench.md`` compares them.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ class Embedder:
     @property
     def name(self) -> str:
         return self.settings.model
+
+    @property
+    def identity(self) -> str:
+        """What the store records as the index's model: the bundled name, or the model folder's name
+        (not its full path, so moving the folder or the index to another machine is not a change)."""
+        if self.settings.model.lower() in BUNDLED_MODELS:
+            return "all-MiniLM-L6-v2"
+        return self.model_path.resolve().name
 
     def _load(self) -> Any:
         with self._lock:

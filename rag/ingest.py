@@ -9,6 +9,16 @@ which records a file in the manifest only after its chunks are stored.
 
 One bad file never stops the run: it is reported with a reason and skipped.
 A lock file in the data directory keeps two ingests from writing at once.
+
+With ``ingest.workers`` > 1 (``rag ingest --workers N``), batches go to N
+worker processes, each with its own copy of the model and its share of the
+CPUs. Against a Chroma server each worker writes its batches itself, so the
+writes scale with the server too; an embedded store belongs to one process, so
+there the workers return the vectors and this process writes them. Every batch
+keeps the write order of :meth:`ChromaStore.write_documents`, so a crash in any
+process leaves the index consistent. On one small machine the model already
+uses every core and workers add little (``eval/bench_results/bench.md``);
+they pay off on a larger machine or several of them sharing one server.
 """
 
 from __future__ import annotations
@@ -18,9 +28,13 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
+
+import numpy as np
 
 from rag.config import Settings
 from rag.embed import Embedder
@@ -107,6 +121,24 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _failure(key: str, exc: Exception) -> FileFailure:
+    """The reason a file was skipped, in words; a store failure is not the file's and stops the run."""
+    from rag.loaders import LoadError
+
+    if isinstance(exc, StoreError):
+        # The store, not this file, failed (e.g. the Chroma server went away): stop the run
+        # instead of reporting every remaining file as unparseable and exiting 0.
+        raise exc
+    if isinstance(exc, LoadError):
+        return FileFailure(key, str(exc))
+    if isinstance(exc, PermissionError):
+        return FileFailure(key, "permission denied: the file cannot be read")
+    if isinstance(exc, OSError):
+        return FileFailure(key, f"cannot read file: {exc.strerror or exc}")
+    # a parser bug on one file must not stop the others
+    return FileFailure(key, f"could not parse: {exc.__class__.__name__}: {exc}")
+
+
 class Ingestor:
     """Runs one ingest over paths; see the module docstring for the guarantees."""
 
@@ -120,28 +152,40 @@ class Ingestor:
             settings.chunking.chunk_size, settings.chunking.chunk_overlap, tokenizer=embedder.count_tokens
         )
 
-    def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        workers: int | None = None,
+    ) -> IngestReport:
+        """Ingests ``paths``; ``workers`` overrides ``ingest.workers`` (see the module docstring)."""
+        workers = self.settings.ingest.workers if workers is None else workers
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         started = time.perf_counter()
         with ingest_lock(self.settings.store.data_dir):
             try:
-                report = self._ingest(paths, prune, progress)
+                report = self._ingest(paths, prune, progress, workers)
             except DamagedStoreError as exc:
                 # Chroma's files were left unreadable by a killed process: rebuild from the documents.
                 self.store.reset()
-                report = self._ingest(paths, prune, progress)
+                report = self._ingest(paths, prune, progress, workers)
                 report.warnings.append(f"rebuilt the index from the documents: {exc}")
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _ingest(self, paths: list[Path], prune: bool, progress: ProgressCallback | None) -> IngestReport:
+    def _ingest(self, paths: list[Path], prune: bool, progress: ProgressCallback | None, workers: int) -> IngestReport:
         from rag.loaders import LoadError, load_file
 
+        self.store.check_embedding_model(self.embedder.identity)  # again: a rebuild starts from empty collections
         files, failures = discover(paths)
         report = IngestReport(files=len(files), failed=failures)
         manifest = self.store.file_records()
         limit = int(self.settings.ingest.max_file_mb * 1024 * 1024)
-        pending: list[_Pending] = []
         todo: list[_Pending] = []
+        hashed: list[tuple[Path, str, str]] = []
+        failed: dict[str, FileFailure] = {}
         for path in files:
             key = str(path)
             try:
@@ -150,63 +194,120 @@ class Ingestor:
                     raise LoadError(
                         f"file too large: {size / 1048576:.1f} MB, the limit is {self.settings.ingest.max_file_mb:g} MB"
                     )
-                content = path.read_bytes()
-                doc_id = document_id(key, content)
-                known = manifest.get(key)
-                if known and known.doc_id == doc_id and self.store.chunk_versions(key) == {doc_id: known.n_chunks}:
-                    report.skipped += 1
-                    report.chunks += known.n_chunks
-                    continue
+                hashed.append((path, key, document_id(key, path.read_bytes())))
+            except Exception as exc:
+                failed[key] = _failure(key, exc)
+        # What the store holds for these files, in batched requests (one request per file was the
+        # slowest part of re-ingesting a large unchanged corpus); read under the ingest lock.
+        versions = self.store.chunk_versions_many([key for _, key, _ in hashed])
+        stale: set[str] = set()
+        for path, key, doc_id in hashed:
+            known = manifest.get(key)
+            stored = versions.get(key, {})
+            if known and known.doc_id == doc_id and stored == {doc_id: known.n_chunks}:
+                report.skipped += 1
+                report.chunks += known.n_chunks
+                continue
+            if set(stored) - {doc_id}:
+                stale.add(key)  # chunks of another version to drop after this one is stored
+            try:
                 document = load_file(path)
                 chunks = self.chunker.split(document, doc_id)
-            except StoreError:
-                # The store, not this file, failed (e.g. the Chroma server went away): stop the run
-                # instead of reporting every remaining file as unparseable and exiting 0.
-                raise
-            except LoadError as exc:
-                report.failed.append(FileFailure(key, str(exc)))
-                continue
-            except PermissionError:
-                report.failed.append(FileFailure(key, "permission denied: the file cannot be read"))
-                continue
-            except OSError as exc:
-                report.failed.append(FileFailure(key, f"cannot read file: {exc.strerror or exc}"))
-                continue
-            except Exception as exc:  # a parser bug on one file must not stop the others
-                report.failed.append(FileFailure(key, f"could not parse: {exc.__class__.__name__}: {exc}"))
+            except Exception as exc:
+                failed[key] = _failure(key, exc)
                 continue
             record = FileRecord(path=key, doc_id=doc_id, n_chunks=len(chunks), title=document.title, source=path.name)
             todo.append(_Pending(record, chunks))
+        report.failed += [failed[str(path)] for path in files if str(path) in failed]  # in file order
+        batches = _batches(todo)
         total = sum(len(item.chunks) for item in todo)
         done = 0
-        for item in todo:
-            pending.append(item)
-            if sum(len(p.chunks) for p in pending) >= _FLUSH_CHUNKS:
-                done += self._flush(pending, report)
-                if progress:
-                    progress(done, total, item.record.source)
-                pending = []
-        if pending:
-            done += self._flush(pending, report)
+        for batch in self._embedded(batches, stale, workers):
+            done += sum(len(item.chunks) for item in batch)
+            for item in batch:
+                report.added += len(item.chunks)
+                report.chunks += len(item.chunks)
             if progress:
-                progress(done, total, pending[-1].record.source)
+                progress(done, total, batch[-1].record.source)
         if prune:
             for key in sorted(set(manifest) - {str(p) for p in files}):
                 if not Path(key).exists():
                     report.removed += self.store.delete_document(key)
         return report
 
-    def _flush(self, pending: list[_Pending], report: IngestReport) -> int:
-        texts = [chunk.text for item in pending for chunk in item.chunks]
-        vectors = self.embedder.embed(texts)
-        batch = []
-        offset = 0
-        for item in pending:
-            n = len(item.chunks)
-            batch.append((item.chunks, vectors[offset : offset + n], item.record))
-            offset += n
-        self.store.write_documents(batch)  # all chunks, then all manifest entries: see its docstring
-        for item in pending:
-            report.added += len(item.chunks)
-            report.chunks += len(item.chunks)
-        return len(texts)
+    def _embedded(self, batches: list[list[_Pending]], stale: set[str], workers: int) -> Iterator[list[_Pending]]:
+        """Embeds and stores each batch, yielding it once stored: here, or in ``workers`` processes."""
+        if workers <= 1 or len(batches) <= 1:
+            for batch in batches:
+                self.store.write_documents(_with_vectors(batch, self.embedder.embed(_texts(batch))), stale=stale)
+                yield batch
+            return
+        workers = min(workers, len(batches))
+        server = bool(self.settings.store.chroma_url)
+        context = get_context("spawn")  # no fork: the parent holds model threads and an open store
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(self.settings, workers, server)
+        ) as pool:
+            futures: dict[Future[np.ndarray | None], list[_Pending]] = {
+                pool.submit(_worker_batch, batch, stale): batch for batch in batches
+            }
+            for future in as_completed(futures):
+                batch = futures[future]
+                vectors = future.result()  # a worker's StoreError stops the run, as it does here
+                if vectors is not None:  # embedded store: the worker embedded, this process writes
+                    self.store.write_documents(_with_vectors(batch, vectors), stale=stale)
+                yield batch
+
+
+def _batches(todo: list[_Pending]) -> list[list[_Pending]]:
+    """Whole files grouped into batches of at least ``_FLUSH_CHUNKS`` chunks (the last may be smaller)."""
+    batches: list[list[_Pending]] = []
+    current: list[_Pending] = []
+    size = 0
+    for item in todo:
+        current.append(item)
+        size += len(item.chunks)
+        if size >= _FLUSH_CHUNKS:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _texts(batch: list[_Pending]) -> list[str]:
+    return [chunk.text for item in batch for chunk in item.chunks]
+
+
+def _with_vectors(batch: list[_Pending], vectors: np.ndarray) -> list[tuple[list[Chunk], np.ndarray, FileRecord]]:
+    """Each file's chunks with its rows of ``vectors`` (which follow the batch's chunk order)."""
+    documents = []
+    offset = 0
+    for item in batch:
+        n = len(item.chunks)
+        documents.append((item.chunks, vectors[offset : offset + n], item.record))
+        offset += n
+    return documents
+
+
+# -- worker processes (rag ingest --workers N) -----------------------------------------------
+_worker: tuple[Embedder, ChromaStore | None] | None = None
+
+
+def _start_worker(settings: Settings, workers: int, server: bool) -> None:
+    """Runs once in each worker: its share of the CPUs, its model and, for a server, its own client."""
+    global _worker
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # onnxruntime and PyTorch read it when they load
+    _worker = (Embedder(settings.embedding), ChromaStore(settings.store) if server else None)
+
+
+def _worker_batch(batch: list[_Pending], stale: set[str]) -> np.ndarray | None:
+    """Embeds one batch; writes it when this worker has a server connection, else returns the vectors."""
+    assert _worker is not None, "_start_worker runs first"
+    embedder, store = _worker
+    vectors = embedder.embed(_texts(batch))
+    if store is None:
+        return vectors
+    store.write_documents(_with_vectors(batch, vectors), stale=stale)
+    return None

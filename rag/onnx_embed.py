@@ -13,22 +13,30 @@ The export runs on first use, never at import: PyTorch traces the model to
 ONNX, onnxruntime's transformer optimizer fuses it, ``quantize_dynamic``
 quantizes it, and the result is renamed into place under
 ``~/.cache/rag-models`` (or ``$RAG_MODEL_CACHE``) so an interrupted export
-never leaves a file a later run would trust. The file name carries a key of the
-source weights and the recipe, so a different model or recipe gets its own file.
+never leaves a file a later run would trust; a file lock makes concurrent first
+uses export once. The file name carries a key of the source weights and the
+recipe, so a different model or recipe gets its own file.
 
 Tokenization uses the model's own ``tokenizer.json`` with the truncation length
-sentence-transformers uses (``max_seq_length``), texts are sorted by length so
-a batch pads little, and pooling (attention-masked mean) plus L2 normalisation
-are done in numpy, as sentence-transformers does for this model.
+sentence-transformers uses (``max_seq_length``); each text runs alone (see
+:meth:`OnnxEncoder.encode`), and mean pooling plus L2 normalisation are done in
+numpy, as sentence-transformers does for this model.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
+import shutil
+import sys
 import tempfile
 import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +71,34 @@ def onnx_model_file(model_path: Path, cache: Path | None = None) -> Path:
 
         cache = cache_dir()
     target = cache / f"embedding-{model_key(model_path)}-int8.onnx"
-    with _export_lock:
-        if not target.is_file():
-            export_int8(model_path, target)
+    if target.is_file():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    with _export_lock, (cache / ".export.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process exporting the same model: wait for its file
+        try:
+            if not target.is_file():
+                for stale in cache.glob(".export-*"):  # left by an export that was killed; we hold the lock
+                    shutil.rmtree(stale, ignore_errors=True)
+                print(f"rag: exporting the embedding model to ONNX INT8 in {cache} (once)", file=sys.stderr)
+                with warnings.catch_warnings(), _quiet_root_logger():
+                    warnings.simplefilter("ignore")
+                    export_int8(model_path, target)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return target
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """onnxruntime's quantizer logs advice to the root logger; it is not the user's concern."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def export_int8(model_path: Path, target: Path) -> None:
@@ -116,9 +148,7 @@ def export_int8(model_path: Path, target: Path) -> None:
             per_channel=True,
             extra_options={"DefaultTensorType": 1},  # float: the fused ops have no shape inference
         )
-        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        os.replace(quantized, staged)
-        os.replace(staged, target)
+        os.replace(quantized, target)  # same directory: an atomic rename, never a partial file
 
 
 def _fuse(source: Path, target: Path, config: dict[str, Any]) -> None:
@@ -161,30 +191,31 @@ class OnnxEncoder:
         self.dimension = int(config.get("hidden_size", 384))
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        """(len(texts), dim) unit vectors, one text per onnxruntime call.
+
+        Dynamic quantization takes one activation scale per call, over the whole
+        input: batching texts would make a text's vector depend on its neighbours
+        (and on their padding), by up to ~1e-2. One text per call keeps every vector
+        a function of its text alone, and is no slower on CPU: a 200-token sequence
+        already fills the matrix units, and no padding is computed. ``batch_size``
+        is accepted for the sentence-transformers signature and not needed.
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]
-            weights = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            out[batch] = pooled / np.clip(norms, 1e-12, None)
+            pooled = self._session.run(None, feeds)[0][0].mean(axis=0)  # no padding: every token counts
+            out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out
 
 
 def _cpus() -> int:
+    """Threads for onnxruntime: ``OMP_NUM_THREADS`` when set (PyTorch honours it too), else the usable CPUs."""
+    configured = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

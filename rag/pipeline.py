@@ -44,6 +44,7 @@ class Pipeline:
         cross_encoder: CrossEncoder,
         generator: Generator | None = None,
     ) -> None:
+        store.check_embedding_model(embedder.identity)  # fail now, not with silently wrong answers later
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -73,8 +74,16 @@ class Pipeline:
         return cls(settings, store, embedder, retriever, verifier, cross_encoder)
 
     # -- documents -------------------------------------------------------------
-    def ingest(self, paths: list[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
-        report = Ingestor(self.settings, self.store, self.embedder).ingest(paths, prune=prune, progress=progress)
+    def ingest(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        progress: ProgressCallback | None = None,
+        workers: int | None = None,
+    ) -> IngestReport:
+        report = Ingestor(self.settings, self.store, self.embedder).ingest(
+            paths, prune=prune, progress=progress, workers=workers
+        )
         self.retriever.invalidate()
         return report
 

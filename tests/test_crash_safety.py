@@ -300,6 +300,8 @@ def test_sigkill_during_ingest_never_corrupts_the_index(zygote: Zygote, crash_ro
 class _WordEmbedder:
     """Stands in for the model where only storage is tested: word-count tokens, hashed vectors."""
 
+    identity = "word-counter"
+
     def count_tokens(self, text: str) -> list[int]:
         return [0] * len(text.split())
 

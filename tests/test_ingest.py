@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.ingest import IngestLocked, ingest_lock
 from rag.loaders import LoadError, load_file
 
-from conftest import CORPUS, SEED
+from conftest import CORPUS, SEED, make_settings
 
 
 def _write_docx(path: Path, paragraphs: list[str], title: str) -> None:
@@ -111,3 +116,77 @@ def test_loader_errors_are_readable(tmp_path: Path) -> None:
 def test_second_ingest_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
     with ingest_lock(tmp_path), pytest.raises(IngestLocked, match="another 'rag ingest'"), ingest_lock(tmp_path):
         pass
+
+
+@pytest.mark.parametrize("store", ["embedded", "server"])
+def test_worker_processes_store_what_one_process_stores(
+    store: str, chroma_server: str, tmp_path: Path, pipeline_factory, monkeypatch
+) -> None:
+    """``rag ingest --workers 2``: the same chunks and vectors, re-ingest still a no-op, the same answer.
+
+    Against a server the workers write themselves; embedded, they embed and this process writes.
+    """
+    monkeypatch.setattr("rag.ingest._FLUSH_CHUNKS", 25)  # several batches from a dozen briefs
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in sorted(CORPUS.glob("*.md"))[:12]:
+        shutil.copy(path, docs / path.name)
+    single = pipeline_factory(make_settings(tmp_path / "single"))
+    single.ingest([docs])
+    server = {"store.chroma_url": chroma_server, "store.collection": f"workers_{uuid.uuid4().hex[:8]}"}
+    parallel = pipeline_factory(make_settings(tmp_path / "parallel", **(server if store == "server" else {})))
+
+    steps: list[int] = []
+    report = parallel.ingest([docs], workers=2, progress=lambda done, total, name: steps.append(done))
+    assert not report.failed
+    assert report.added == single.store.count() == parallel.store.count() > 50
+    assert len(steps) >= 3
+    assert steps == sorted(steps)
+    assert steps[-1] == report.added
+
+    def stored(pipeline) -> dict[str, tuple[str, np.ndarray]]:  # type: ignore[no-untyped-def]
+        got = pipeline.store.chunks.get(include=["documents", "embeddings"])
+        rows = zip(got["ids"], got["documents"], got["embeddings"], strict=True)
+        return {chunk_id: (text, np.asarray(vector)) for chunk_id, text, vector in rows}
+
+    expected, actual = stored(single), stored(parallel)
+    assert set(actual) == set(expected)
+    for chunk_id, (text, vector) in expected.items():
+        assert actual[chunk_id][0] == text
+        np.testing.assert_allclose(actual[chunk_id][1], vector, atol=1e-4)
+    assert {r.path: r.n_chunks for r in parallel.documents()} == {r.path: r.n_chunks for r in single.documents()}
+
+    assert parallel.ingest([docs], workers=2).added == 0
+    question = "Who led Anthropic's Series F?"
+    answer = parallel.answer(question)
+    assert not answer.abstained
+    assert answer.answer == single.answer(question).answer
+
+
+def test_workers_must_be_positive(tmp_path: Path, pipeline_factory, settings) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        pipeline_factory(settings).ingest([tmp_path], workers=0)
+
+
+def test_an_index_refuses_another_embedding_model(docs: Path, tmp_path: Path, pipeline_factory, settings) -> None:
+    """Vectors of two models must never meet in one index: asking or ingesting with another model is refused
+    in one line that says what to do, on the CLI too."""
+    from helpers_ingest_child import make_tiny_model
+
+    from rag.store import ChromaStore, EmbeddingMismatchError
+
+    pipeline_factory(settings).ingest([docs])
+    tiny = make_tiny_model(tmp_path / "tiny-model")
+    with pytest.raises(EmbeddingMismatchError, match=r"'all-MiniLM-L6-v2'.*'tiny-model'.*store\.collection"):
+        ChromaStore(settings.store).check_embedding_model("tiny-model")
+    ChromaStore(settings.store).check_embedding_model("all-MiniLM-L6-v2")  # the same model: fine
+
+    env = {**os.environ, "RAG_DATA_DIR": str(settings.store.data_dir), "RAG_CONFIG": os.devnull,
+           "HF_HUB_OFFLINE": "1", "RAG_EMBEDDING_MODEL": str(tiny)}  # fmt: skip
+    rag = Path(sys.executable).with_name("rag")
+    for command in (["ask", "Who invested in OpenAI?"], ["ingest", str(docs)]):
+        done = subprocess.run([str(rag), *command], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "'tiny-model'" in done.stderr
+    assert {r.source for r in pipeline_factory(settings).documents()} >= {SEED.name}  # nothing was lost
