@@ -64,6 +64,7 @@ CHUNKS_PER_FILE = 10
 BANK_SIGMA = 0.05
 RESULT_PREFIX = "BENCH_RESULT "
 RERANK_QUERIES = 10
+PDF_PASSES = 5
 
 
 @dataclass(frozen=True)
@@ -424,18 +425,27 @@ class Runner:
 
     def worker(self, name: str, spec: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
         payload = json.dumps(spec)
+        spec_file = self.log.parent / f".spec-{name}-{os.getpid()}.json"
         if len(payload) > 50_000:  # the argument list has a size limit
-            spec_file = self.log.parent / f".spec-{name}-{os.getpid()}.json"
             spec_file.write_text(payload)
             payload = "@" + str(spec_file)
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", name, payload]
         started = time.perf_counter()
-        with self.log.open("a") as handle:
-            handle.write(f"\n$ worker {name} {json.dumps(spec)[:400]}\n")
-            handle.flush()
-            done = subprocess.run(
-                command, stdout=subprocess.PIPE, stderr=handle, text=True, env=child_env(), cwd=REPO, timeout=timeout
-            )
+        try:
+            with self.log.open("a") as handle:
+                handle.write(f"\n$ worker {name} {json.dumps(spec)[:400]}\n")
+                handle.flush()
+                done = subprocess.run(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=handle,
+                    text=True,
+                    env=child_env(),
+                    cwd=REPO,
+                    timeout=timeout,
+                )
+        finally:
+            spec_file.unlink(missing_ok=True)
         lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"worker {name} failed with code {done.returncode}; see {self.log}")
@@ -868,11 +878,14 @@ def w_pdf(spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"documents": len(paths), "pages": sum(len(m) for m in markers)}
     for name, read in readers.items():
         read(paths[0])  # imports and first-call costs outside the clock
-        t0 = time.perf_counter()
-        pages = [read(p) for p in paths]
-        seconds = time.perf_counter() - t0
-        out[name] = {"seconds": round(seconds, 3), "pages_per_s": round(out["pages"] / seconds, 1),
-                     **page_fidelity(pages, markers)}  # fmt: skip
+        timings = []
+        for _ in range(PDF_PASSES):  # a pass takes well under 2 s: the best of several resists noise
+            t0 = time.perf_counter()
+            pages = [read(p) for p in paths]
+            timings.append(time.perf_counter() - t0)
+        seconds = min(timings)
+        out[name] = {"seconds": round(seconds, 3), "passes": [round(t, 3) for t in timings],
+                     "pages_per_s": round(out["pages"] / seconds, 1), **page_fidelity(pages, markers)}  # fmt: skip
     names = list(readers)
     out["speedup"] = round(out[names[0]]["pages_per_s"] / out[names[1]]["pages_per_s"], 2)
     return out
@@ -1413,7 +1426,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             if isinstance(r, dict):
                 order = f"{r['pages_in_order']}/{r['pages_checked']}"
                 lines.append(f"| {name} | {r['pages_per_s']} | {r['page_count_ok']} | {order} |")
-        lines += ["", f"Speed-up: **{pdf['speedup']}×**.", ""]
+        lines += ["", f"Speed-up: **{pdf['speedup']}×** (best of {PDF_PASSES} passes each).", ""]
     st = results.get("startup")
     if st:
         lines += [

@@ -4,7 +4,7 @@ On two CPU cores the transformer is the ingest bottleneck (the pipeline around
 it costs about 15%, ``eval/bench_results/bench.md``). Running the *same* MiniLM
 weights through onnxruntime with the attention and layer-norm kernels fused and
 the matrix multiplies quantized to INT8 (dynamic quantization: weights stored as
-int8, activations quantized per call) encodes about 2.3 times as fast as
+int8, activations quantized per call) encodes 1.8 to 2.3 times as fast as
 PyTorch fp32, and its vectors stay within cosine 0.985 of the fp32 ones (mean
 0.994; ``tests/test_bench.py`` checks >= 0.98); hit@5 on ``eval/questions.jsonl``
 is 0.865 against 0.851 for fp32.
