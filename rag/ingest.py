@@ -297,7 +297,9 @@ _worker: tuple[Embedder, ChromaStore | None] | None = None
 def _start_worker(settings: Settings, workers: int, server: bool) -> None:
     """Runs once in each worker: its share of the CPUs, its model and, for a server, its own client."""
     global _worker
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    from rag.onnx_embed import usable_cpus
+
+    threads = max(1, usable_cpus() // workers)  # CPUs this process may use, not all the machine has
     os.environ["OMP_NUM_THREADS"] = str(threads)  # onnxruntime and PyTorch read it when they load
     _worker = (Embedder(settings.embedding), ChromaStore(settings.store) if server else None)
 

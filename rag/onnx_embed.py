@@ -182,7 +182,7 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=self.max_length)
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _cpus()
+        options.intra_op_num_threads = threads or usable_cpus()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(self.file), options, providers=["CPUExecutionProvider"])
@@ -211,7 +211,7 @@ class OnnxEncoder:
         return out
 
 
-def _cpus() -> int:
+def usable_cpus() -> int:
     """Threads for onnxruntime: ``OMP_NUM_THREADS`` when set (PyTorch honours it too), else the usable CPUs."""
     configured = os.environ.get("OMP_NUM_THREADS", "").strip()
     if configured.isdigit() and int(configured) > 0:
