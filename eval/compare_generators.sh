@@ -26,7 +26,7 @@ for generator in $GENERATORS; do
       "${RAG[@]}" eval --compare eval/runs/baseline eval/runs/local >/dev/null ;;
     openai)
       port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-      model=$("$PY" -c 'from rag.models import smollm2_path; print(smollm2_path())')
+      model=$("$PY" -c 'from rag.generation.weights import smollm2_path; print(smollm2_path())')
       log=$(mktemp)
       OMP_WAIT_POLICY=PASSIVE "$PY" -m llama_cpp.server --model "$model" --model_alias smollm2 \
         --host 127.0.0.1 --port "$port" --n_ctx 4096 --n_threads 2 >"$log" 2>&1 &

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.generation.registry import GENERATOR_NAMES
+from rag.types import AskOptions
+
 if TYPE_CHECKING:
     from rag.config import Settings
     from rag.pipeline import Pipeline
@@ -71,12 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the full answer object as JSON")
     ask.add_argument("--strict", action="store_true", help="drop sentences the sources do not support")
-    ask.add_argument("--generator", choices=["auto", "extractive", "local", "openai"], help="override the generator")
+    ask.add_argument("--generator", choices=GENERATOR_NAMES, help="override the generator")
     ask.set_defaults(handler=cmd_ask)
 
     chat = sub.add_parser("chat", help="interactive questions with follow-ups, in the terminal")
     chat.add_argument("--strict", action="store_true")
-    chat.add_argument("--generator", choices=["auto", "extractive", "local", "openai"])
+    chat.add_argument("--generator", choices=GENERATOR_NAMES)
     chat.set_defaults(handler=cmd_chat)
 
     check = sub.add_parser("check", help="verify the citations of any answer: JSON {answer, sources} from FILE or -")
@@ -104,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two run dirs")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
-    evaluate.add_argument("--generator", choices=["auto", "extractive", "local", "openai"])
+    evaluate.add_argument("--generator", choices=GENERATOR_NAMES)
     evaluate.add_argument("--json", action="store_true", help="print the metrics (or the comparison) as JSON")
     evaluate.add_argument(
         "--set", dest="eval_set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a setting"
@@ -124,8 +127,8 @@ def load(args: argparse.Namespace) -> Settings:
 
 
 def open_pipeline(settings: Settings) -> Pipeline:
+    from rag.index.store import StoreError
     from rag.pipeline import Pipeline
-    from rag.store import StoreError
 
     try:
         return Pipeline.from_settings(settings)
@@ -141,6 +144,11 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _options(args: argparse.Namespace) -> AskOptions:
+    """The per-request choices given as flags; unset flags keep the settings."""
+    return AskOptions(strict=args.strict or None, generator=args.generator)
+
+
 def _positive_int(text: str) -> int:
     """argparse type for counts: a readable error instead of a traceback for 0 or -1."""
     try:
@@ -154,7 +162,7 @@ def _positive_int(text: str) -> int:
 
 # -- commands ------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.ingest import IngestLocked
+    from rag.ingest.ingestor import IngestLocked
 
     settings = load(args)
     paths = args.paths or [settings.ingest.corpus_dir]
@@ -205,7 +213,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = load(args)
     pipeline = open_pipeline(settings)
     _require_documents(pipeline)
-    answer = pipeline.answer(args.question, strict=args.strict or None, generator=args.generator)
+    answer = pipeline.answer(args.question, options=_options(args))
     if args.json:
         _print_json(answer.to_dict())
     else:
@@ -257,15 +265,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             return 0
-        answer = pipeline.answer(question, history=history, strict=args.strict or None, generator=args.generator)
+        answer = pipeline.answer(question, history=history, options=_options(args))
         history.append(answer.standalone_question)
         print(format_answer(answer))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rag.embed import Embedder
-    from rag.rerank import CrossEncoder
-    from rag.verify import Verifier, check_payload
+    from rag.index.embed import Embedder
+    from rag.retrieval.rerank import CrossEncoder
+    from rag.verification.checker import Verifier, check_payload
 
     raw = sys.stdin.read() if args.file == "-" else _read_file(args.file)
     try:
@@ -318,8 +326,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run a question set through the pipeline into a run directory, or compare two run directories."""
-    from rag import evaluate as ev
     from rag.config import SettingsError, load_settings, parse_assignments
+    from rag.evaluation import evaluate as ev
 
     try:
         if args.compare:
@@ -389,7 +397,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Serve the web UI; an empty index is filled from corpus/ first so the page has something to answer from."""
-    from rag.ingest import IngestLocked
+    from rag.ingest.ingestor import IngestLocked
 
     settings = load(args)
     try:

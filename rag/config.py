@@ -38,7 +38,7 @@ class EmbeddingSettings:
     model: str = "all-MiniLM-L6-v2"
     batch_size: int = 32
     device: str = "cpu"
-    # "onnx": the same weights exported once to INT8 ONNX (rag/onnx_embed.py): about twice as fast
+    # "onnx": the same weights exported once to INT8 ONNX (rag/index/onnx_embed.py): about twice as fast
     # on CPU, no PyTorch import at start-up, equal hit@5; "torch": sentence-transformers in fp32.
     # eval/bench_results/bench.md has the measurements behind the default.
     backend: str = "onnx"
@@ -54,7 +54,7 @@ class ChunkingSettings:
 class IngestSettings:
     max_file_mb: float = 50.0
     corpus_dir: Path = Path("corpus")
-    # Processes that embed (and, against a Chroma server, write) batches in parallel; see rag/ingest.py.
+    # Processes that embed (and, against a Chroma server, write) batches in parallel; see rag/ingest/ingestor.py.
     workers: int = 1
 
 
@@ -83,7 +83,7 @@ class GeneratorSettings:
 
 @dataclass(frozen=True)
 class VerifySettings:
-    """Citation checker. The weights and cut-offs are fitted by ``python -m rag.calibrate``
+    """Citation checker. The weights and cut-offs are fitted by ``python -m rag.verification.calibrate``
     on the dev split of tests/data/claims.jsonl; eval/verify_report.md records how."""
 
     strict: bool = False

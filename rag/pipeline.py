@@ -8,7 +8,6 @@ tests and benchmarks can swap any stage.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -16,19 +15,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.embed import Embedder
-from rag.followup import standalone_question
-from rag.generate import NOT_IN_DOCUMENTS, Generator, choose_generator
-from rag.ingest import Ingestor, ProgressCallback
-from rag.retrieve import HybridRetriever
-from rag.store import ChromaStore, FileRecord
-from rag.types import Answer, Citation, Claim, Hit, IngestReport
+from rag.generation.base import NOT_IN_DOCUMENTS, Generator
+from rag.generation.registry import choose_generator
+from rag.index.embed import Embedder
+from rag.index.store import ChromaStore, FileRecord
+from rag.ingest.ingestor import Ingestor, ProgressCallback
+from rag.retrieval.followup import standalone_question
+from rag.retrieval.hybrid import HybridRetriever
+from rag.text.markers import parse_markers
+from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 
 if TYPE_CHECKING:
-    from rag.rerank import CrossEncoder
-    from rag.verify import Verification, Verifier
+    from rag.retrieval.rerank import CrossEncoder
+    from rag.verification.checker import Verification, Verifier
 
-_MARKER = re.compile(r"\[(\d+)\]")
+DEFAULTS = AskOptions()
 
 
 class Pipeline:
@@ -57,8 +58,8 @@ class Pipeline:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
-        from rag.rerank import CrossEncoder
-        from rag.verify import Verifier
+        from rag.retrieval.rerank import CrossEncoder
+        from rag.verification.checker import Verifier
 
         store = ChromaStore(settings.store)
         embedder = Embedder(settings.embedding)
@@ -113,34 +114,16 @@ class Pipeline:
         self.retriever.retrieve("warm up", top_k=1)
         self.cross_encoder.score("warm up", ["warm up"])
 
-    def answer(
-        self,
-        question: str,
-        history: list[str] | None = None,
-        strict: bool | None = None,
-        generator: str | None = None,
-        top_k: int | None = None,
-        mode: str | None = None,
-        rerank: bool | None = None,
-    ) -> Answer:
+    def answer(self, question: str, history: list[str] | None = None, options: AskOptions = DEFAULTS) -> Answer:
         """Answer ``question``; ``history`` holds earlier questions of the conversation.
 
-        ``strict``, ``generator``, ``top_k``, ``mode`` (dense/bm25/hybrid) and
-        ``rerank`` override the settings for this call only, so one shared
+        ``options`` override the settings for this call only, so one shared
         pipeline can serve users with different choices at once.
         """
-        return self.trace(question, history, strict, generator, top_k, mode, rerank).answer
+        return self.trace(question, history, options).answer
 
     def trace(
-        self,
-        question: str,
-        history: list[str] | None = None,
-        strict: bool | None = None,
-        generator: str | None = None,
-        top_k: int | None = None,
-        mode: str | None = None,
-        rerank: bool | None = None,
-        retrieve_k: int = 0,
+        self, question: str, history: list[str] | None = None, options: AskOptions = DEFAULTS, retrieve_k: int = 0
     ) -> Trace:
         """:meth:`answer` plus what the evaluator scores: the ranked hits and the verification.
 
@@ -150,13 +133,13 @@ class Pipeline:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
-        k = top_k or self.settings.retrieval.top_k
+        k = options.top_k or self.settings.retrieval.top_k
         started = time.perf_counter()
         standalone = standalone_question(question, history or [])
-        ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=mode, rerank=rerank)
+        ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=options.mode, rerank=options.rerank)
         hits = ranked[:k]
         retrieved = time.perf_counter()
-        chosen = self.generator(generator)
+        chosen = self.generator(options.generator)
         draft = chosen.generate(standalone, hits) if hits else None
         generated = time.perf_counter()
         timings = {"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated)}
@@ -177,7 +160,7 @@ class Pipeline:
             return Trace(abstention, ranked, None)
         passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
         verification = self.verifier.check(
-            draft.text, passages, strict=self.settings.verify.strict if strict is None else strict
+            draft.text, passages, strict=self.settings.verify.strict if options.strict is None else options.strict
         )
         verified = time.perf_counter()
         timings.update(verify=_ms(generated, verified), total=_ms(started, verified))
@@ -209,7 +192,7 @@ def cited_sources(text: str, claims: list[Claim], hits: list[Hit]) -> list[Citat
     Numbers are not compacted: the verifier's notes ("[2] corrected to [3]")
     and repaired claims refer to retrieval numbers, and must stay true.
     """
-    cited = {int(m.group(1)) for m in _MARKER.finditer(text)}
+    cited = set(parse_markers(text))
     cited.update(n for claim in claims for n in claim.citations)
     citations = []
     for n in sorted(k for k in cited if 1 <= k <= len(hits)):

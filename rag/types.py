@@ -71,7 +71,12 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Claim:
-    """One answer sentence with its citations and the checker's verdict."""
+    """One answer sentence with its citations and the checker's verdict.
+
+    ``start``/``end`` locate the sentence (with its ``[n]`` markers) in the
+    final answer text, so renderers place badges and chips without splitting
+    the answer again; they are -1 for a sentence strict mode removed.
+    """
 
     text: str
     citations: list[int]
@@ -80,6 +85,32 @@ class Claim:
     evidence: list[Evidence] = field(default_factory=list)
     reason: str = ""
     repaired_from: list[int] = field(default_factory=list)
+    start: int = -1
+    end: int = -1
+
+
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """Per-request choices carried from the edge (CLI flags, UI controls, API arguments) to ``Pipeline.answer``.
+
+    ``None`` means "as configured", so one shared pipeline serves users with
+    different choices at once without anyone changing its settings.
+    """
+
+    strict: bool | None = None
+    generator: str | None = None
+    top_k: int | None = None
+    mode: RetrievalMode | None = None
+    rerank: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
+        if self.mode is not None and self.mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown retrieval mode {self.mode!r}: use hybrid, dense or bm25")
 
 
 @dataclass(frozen=True)

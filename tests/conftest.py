@@ -29,7 +29,7 @@ SEED = CORPUS / "panews-openai-super-financing.txt"
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     model = Embedder(EmbeddingSettings())
     model.embed(["warm up"])
@@ -38,7 +38,7 @@ def embedder():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def cross_encoder():  # type: ignore[no-untyped-def]
-    from rag.rerank import CrossEncoder
+    from rag.retrieval.rerank import CrossEncoder
 
     scorer = CrossEncoder()
     scorer.score("warm", ["up"])
@@ -59,10 +59,10 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def pipeline_factory(embedder, cross_encoder):  # type: ignore[no-untyped-def]
     """Builds a Pipeline over given settings, sharing the session's models."""
+    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore
-    from rag.verify import Verifier
+    from rag.retrieval.hybrid import HybridRetriever
+    from rag.verification.checker import Verifier
 
     def build(settings):  # type: ignore[no-untyped-def]
         store = ChromaStore(settings.store)
@@ -78,10 +78,10 @@ def pipeline_factory(embedder, cross_encoder):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def seed_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
     """A pipeline over the seed article alone (what the product started from)."""
+    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore
-    from rag.verify import Verifier
+    from rag.retrieval.hybrid import HybridRetriever
+    from rag.verification.checker import Verifier
 
     root = tmp_path_factory.mktemp("seed")
     docs = root / "docs"

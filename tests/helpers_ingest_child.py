@@ -103,13 +103,13 @@ def run_ingest(argv: list[str]) -> int:
 
 
 def check() -> int:
-    from rag.chunking import Chunker
     from rag.config import load_settings
-    from rag.embed import Embedder
-    from rag.ingest import discover, document_id
-    from rag.loaders import load_file
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore, DamagedStoreError
+    from rag.index.embed import Embedder
+    from rag.index.store import ChromaStore, DamagedStoreError
+    from rag.ingest.chunking import Chunker
+    from rag.ingest.ingestor import discover, document_id
+    from rag.ingest.loaders import load_file
+    from rag.retrieval.hybrid import HybridRetriever
 
     settings = load_settings()
     try:
@@ -156,7 +156,7 @@ def zygote() -> int:
 
     import rag.cli
     import rag.pipeline
-    import rag.rerank  # noqa: F401
+    import rag.retrieval.rerank  # noqa: F401
 
     print("READY", flush=True)
     for line in sys.stdin:

@@ -26,10 +26,10 @@ import bench  # noqa: E402
 
 
 def _corpus_texts(limit: int = 40) -> list[str]:
-    from rag.chunking import Chunker
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
-    from rag.loaders import load_file
+    from rag.index.embed import Embedder
+    from rag.ingest.chunking import Chunker
+    from rag.ingest.loaders import load_file
 
     chunker = Chunker(200, 30, tokenizer=Embedder(EmbeddingSettings()).count_tokens)
     texts: list[str] = []
@@ -40,7 +40,7 @@ def _corpus_texts(limit: int = 40) -> list[str]:
 
 def test_onnx_embeddings_are_close_to_sentence_transformers() -> None:
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     texts = [
         *_corpus_texts(),
@@ -63,7 +63,7 @@ def test_onnx_export_is_built_once_per_model_and_leaves_no_partial_files(tmp_pat
     sys.path.insert(0, str(REPO / "tests"))
     from helpers_ingest_child import make_tiny_model
 
-    from rag.onnx_embed import OnnxEncoder, onnx_model_file
+    from rag.index.onnx_embed import OnnxEncoder, onnx_model_file
 
     model = make_tiny_model(tmp_path / "tiny")
     cache = tmp_path / "cache"
@@ -79,7 +79,7 @@ def test_onnx_export_is_built_once_per_model_and_leaves_no_partial_files(tmp_pat
 
 def test_unknown_embedding_backend_is_a_clear_error() -> None:
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     with pytest.raises(ValueError, match="torch' or 'onnx"):
         Embedder(EmbeddingSettings(backend="tensorflow"))
@@ -89,7 +89,7 @@ def test_vendored_porter_stemmer_matches_nltk() -> None:
     """BM25 tokens must not change: same stems as nltk's PorterStemmer on every word we index or ask."""
     from nltk.stem.porter import PorterStemmer
 
-    from rag.porter import stem
+    from rag.text.porter import stem
 
     words: set[str] = set()
     sources = [*CORPUS.iterdir(), REPO / "eval" / "questions.jsonl", *(REPO / "tests" / "data").glob("*")]

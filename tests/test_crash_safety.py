@@ -325,9 +325,9 @@ def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path
     ingest must see the leftovers instead of skipping the now-unchanged file.
     Fixed in ChromaStore.write_document and Ingestor (see their docstrings).
     """
-    from rag.ingest import Ingestor
-    from rag.retrieve import HybridRetriever
-    from rag.store import _STATE_ID, ChromaStore
+    from rag.index.store import _STATE_ID, ChromaStore
+    from rag.ingest.ingestor import Ingestor
+    from rag.retrieval.hybrid import HybridRetriever
 
     docs = tmp_path / "docs"
     docs.mkdir()

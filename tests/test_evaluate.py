@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import (
+from rag.evaluation.evaluate import (
     CorpusTexts,
     EvidenceSpan,
     GoldSpan,
@@ -40,7 +40,7 @@ from rag.evaluate import (
     summarise,
     token_f1,
 )
-from rag.loaders import load_file
+from rag.ingest.loaders import load_file
 from rag.types import Chunk
 
 REPO = Path(__file__).resolve().parents[1]

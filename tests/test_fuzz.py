@@ -2,7 +2,7 @@
 
 * chunker: every chunk's offsets point at its text, and no non-whitespace
   character of the document falls outside every chunk;
-* rag.sentences.split_units: spans are valid, ordered and never overlap;
+* rag.text.sentences.split_units: spans are valid, ordered and never overlap;
 * claim splitting and the citation checker (lexical path, no models): never
   crash on arbitrary text and markers, spans and evidence offsets are valid,
   and verdicts do not change when only the spacing inside lines changes;
@@ -29,12 +29,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.chunking import Chunker
-from rag.claims import split_claims
 from rag.config import VerifySettings
-from rag.loaders import SUPPORTED_SUFFIXES, LoadError, SourceDocument, load_file
-from rag.sentences import split_units
-from rag.verify import Verifier
+from rag.ingest.chunking import Chunker
+from rag.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, SourceDocument, load_file
+from rag.text.claims import split_claims
+from rag.text.sentences import split_units
+from rag.verification.checker import Verifier
 
 from conftest import CORPUS
 
@@ -97,7 +97,7 @@ ANY_TEXT = prose() | st.text(max_size=1500)
 def chunkers() -> dict[tuple[int, int], Chunker]:
     """The real splitter with the real tokenizer (no model is loaded for it), small sizes too."""
     from rag.config import EmbeddingSettings
-    from rag.embed import Embedder
+    from rag.index.embed import Embedder
 
     tokens = Embedder(EmbeddingSettings()).count_tokens
     return {size: Chunker(*size, tokenizer=tokens) for size in [(16, 0), (24, 4), (40, 10), (200, 30)]}

@@ -16,10 +16,10 @@ import re
 import pytest
 
 from rag.config import GeneratorSettings, VerifySettings
-from rag.llm import LlamaCppBackend, LLMGenerator
-from rag.models import smollm2_path
+from rag.generation.llm import LlamaCppBackend, LLMGenerator
+from rag.generation.weights import smollm2_path
 from rag.types import Chunk, Hit
-from rag.verify import Verifier
+from rag.verification.checker import Verifier
 
 from conftest import SEED
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.ingest import IngestLocked, ingest_lock
-from rag.loaders import LoadError, load_file
+from rag.ingest.ingestor import IngestLocked, ingest_lock
+from rag.ingest.loaders import LoadError, load_file
 
 from conftest import CORPUS, SEED, make_settings
 
@@ -126,7 +126,7 @@ def test_worker_processes_store_what_one_process_stores(
 
     Against a server the workers write themselves; embedded, they embed and this process writes.
     """
-    monkeypatch.setattr("rag.ingest._FLUSH_CHUNKS", 25)  # several batches from a dozen briefs
+    monkeypatch.setattr("rag.ingest.ingestor._FLUSH_CHUNKS", 25)  # several batches from a dozen briefs
     docs = tmp_path / "docs"
     docs.mkdir()
     for path in sorted(CORPUS.glob("*.md"))[:12]:
@@ -173,7 +173,7 @@ def test_an_index_refuses_another_embedding_model(docs: Path, tmp_path: Path, pi
     in one line that says what to do, on the CLI too."""
     from helpers_ingest_child import make_tiny_model
 
-    from rag.store import ChromaStore, EmbeddingMismatchError
+    from rag.index.store import ChromaStore, EmbeddingMismatchError
 
     pipeline_factory(settings).ingest([docs])
     tiny = make_tiny_model(tmp_path / "tiny-model")

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from rag.config import GeneratorSettings
-from rag.generate import NOT_IN_DOCUMENTS, Draft, GeneratorUnavailable
-from rag.llm import (
+from rag.generation.base import NOT_IN_DOCUMENTS, Draft, GeneratorUnavailable
+from rag.generation.llm import (
     CallStats,
     LlamaCppBackend,
     LLMGenerator,
@@ -32,8 +32,8 @@ from rag.llm import (
     TransformersBackend,
     make_chat_backend,
 )
-from rag.models import QWEN_SHA256, QWEN_SIZE, default_local_model, smollm2_path
-from rag.prompts import SENTINEL, SYSTEM_PROMPT, build_messages, citation_numbers, parse_completion
+from rag.generation.prompts import SENTINEL, SYSTEM_PROMPT, build_messages, citation_numbers, parse_completion
+from rag.generation.weights import QWEN_SHA256, QWEN_SIZE, default_local_model, smollm2_path
 from rag.types import Chunk, Hit
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -12,7 +12,7 @@
 Not tested here: "no read permission". The tests run as root, which reads any
 file whatever its mode, so a chmod-based test could not fail; the code path
 (PermissionError -> "permission denied: the file cannot be read") is in
-rag/ingest.py and rag/loaders.py.
+rag/ingest/ingestor.py and rag/ingest/loaders.py.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from rag.types import AskOptions
 
 from conftest import CORPUS, SEED, free_port, make_settings, wait_for_port
 
@@ -131,7 +133,7 @@ def make_bad_folder(folder: Path) -> dict[str, str]:
 
 
 def test_bad_files_are_reported_and_good_ones_ingested(tmp_path: Path, pipeline_factory) -> None:  # type: ignore[no-untyped-def]
-    from rag.store import ChromaStore
+    from rag.index.store import ChromaStore
 
     docs = tmp_path / "docs"
     good = make_bad_folder(docs)
@@ -213,10 +215,10 @@ def silent_llm() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def hostile_pipeline(tmp_path_factory, embedder, cross_encoder, silent_llm):  # type: ignore[no-untyped-def]
     """The seed article plus documents that try to instruct the model, with a silent LLM configured."""
+    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
-    from rag.retrieve import HybridRetriever
-    from rag.store import ChromaStore
-    from rag.verify import Verifier
+    from rag.retrieval.hybrid import HybridRetriever
+    from rag.verification.checker import Verifier
 
     root = tmp_path_factory.mktemp("hostile")
     docs = root / "docs"
@@ -262,8 +264,8 @@ def _without_markers(text: str) -> str:
     ],
 )
 def test_instructions_inside_documents_do_not_change_answers(hostile_pipeline, seed_pipeline, question: str) -> None:  # type: ignore[no-untyped-def]
-    hostile = hostile_pipeline.answer(question, generator="extractive")
-    clean = seed_pipeline.answer(question, generator="extractive")
+    hostile = hostile_pipeline.answer(question, options=AskOptions(generator="extractive"))
+    clean = seed_pipeline.answer(question, options=AskOptions(generator="extractive"))
     print(f"\n{question}\n  clean:   {clean.answer!r}\n  hostile: {hostile.answer!r}")
     assert "HACKED" not in hostile.answer.upper()
     assert hostile.abstained == clean.abstained
@@ -273,11 +275,11 @@ def test_instructions_inside_documents_do_not_change_answers(hostile_pipeline, s
 
 # -- failures outside us: the hosted LLM --------------------------------------------------------------
 def test_silent_llm_fails_within_its_timeout_through_the_pipeline(hostile_pipeline) -> None:  # type: ignore[no-untyped-def]
-    from rag.generate import GeneratorUnavailable
+    from rag.generation.base import GeneratorUnavailable
 
     started = time.perf_counter()
     with pytest.raises(GeneratorUnavailable, match=r"did not answer within 2 s") as info:
-        hostile_pipeline.answer(QUESTION, generator="openai")
+        hostile_pipeline.answer(QUESTION, options=AskOptions(generator="openai"))
     elapsed = time.perf_counter() - started
     print(f"silent LLM: error after {elapsed:.1f} s: {info.value}")
     assert elapsed < 2 + 10  # the 2 s limit plus retrieval on a loaded machine; never a hang
@@ -374,7 +376,7 @@ def test_chroma_server_stalling_then_dying_mid_session(
     own_chroma_server, tmp_path: Path, pipeline_factory, monkeypatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     import rag.cli
-    from rag.store import StoreError
+    from rag.index.store import StoreError
 
     url, server = own_chroma_server
     docs = tmp_path / "docs"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rag.bm25 import BM25Index, tokenize
-from rag.retrieve import reciprocal_rank_fusion
+from rag.index.bm25 import BM25Index, tokenize
+from rag.retrieval.hybrid import reciprocal_rank_fusion
 from rag.types import Chunk
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rag.types import Answer, Citation, Claim, Evidence
+from rag.types import Answer, AskOptions, Citation, Claim, Evidence
 from ui.render import (
     Turn,
     answer_segments,
@@ -353,7 +353,7 @@ def test_twenty_concurrent_users_get_their_own_answers(served: str, seed_pipelin
 
     from gradio_client import Client
 
-    alone = {q: seed_pipeline.answer(q, generator="extractive").answer for q in CONCURRENT_QUESTIONS}
+    alone = {q: seed_pipeline.answer(q, options=AskOptions(generator="extractive")).answer for q in CONCURRENT_QUESTIONS}
 
     def ask(question: str) -> dict[str, Any]:
         result: dict[str, Any] = Client(served, verbose=False).predict(

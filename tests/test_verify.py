@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.calibrate import build_verifier, load_examples, main, metrics
-from rag.claims import is_factual, split_claims
 from rag.config import VerifySettings
-from rag.facts import extract_facts, fact_in, index_text
-from rag.rerank import CrossEncoder
-from rag.verify import Verifier, check_payload, citation_recall_precision, support
+from rag.retrieval.rerank import CrossEncoder
+from rag.text.claims import is_factual, split_claims
+from rag.verification.calibrate import build_verifier, load_examples, main, metrics
+from rag.verification.checker import Verifier, check_payload, citation_recall_precision, support
+from rag.verification.facts import extract_facts, fact_in, index_text
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "tests" / "data" / "claims.jsonl"

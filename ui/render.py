@@ -20,7 +20,7 @@ from html import escape
 from html import unescape as html_unescape
 from urllib.parse import urlsplit
 
-from rag.claims import MARKER_RE, parse_markers, split_claims
+from rag.text.claims import MARKER_RE, parse_markers, split_claims
 from rag.types import Answer, Citation, Claim
 
 VERDICT_LABELS: dict[str, tuple[str, str]] = {
@@ -389,7 +389,7 @@ def render_metrics(rows: list[tuple[str, str]], caption: str = "") -> str:
     return f'<table class="metrics">{head}<tbody>{body}</tbody></table>'
 
 
-# Charts in a report written by rag.report: inline PNG data URIs. Only this exact
+# Charts in a report written by rag.evaluation.report: inline PNG data URIs. Only this exact
 # shape is taken over, so nothing else from the file can reach the page.
 _REPORT_IMAGE = re.compile(r'<img alt="([^"<>]{0,200})" src="(data:image/png;base64,[A-Za-z0-9+/]+={0,2})">')
 

@@ -17,7 +17,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from rag.loaders import SUPPORTED_SUFFIXES
+from rag.ingest.loaders import SUPPORTED_SUFFIXES
 
 MAX_NAME_CHARS = 150
 _UNSAFE = re.compile(r"[^\w.\- ()+,&@]")

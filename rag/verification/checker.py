@@ -5,7 +5,7 @@ decided in two layers:
 
 1. Hard checks, which cannot be argued with: every money amount, number,
    percentage, date, round label and organisation/person name in the claim
-   must appear in the cited text (after normalisation, :mod:`rag.facts`); the
+   must appear in the cited text (after normalisation, :mod:`rag.verification.facts`); the
    claim must not negate what the source states (or the reverse), use the
    opposite word of an antonym pair ("majority"/"minority", "pre-money"/
    "post-money"), or pin a figure on a different company or reporting outlet
@@ -15,7 +15,7 @@ decided in two layers:
    claim to the aligned source sentences; only when it is unsure does stage two
    add the cross-encoder's relevance logit. Both are logistic models whose
    weights, thresholds and the "unsure" band are fitted on the dev half of
-   ``tests/data/claims.jsonl`` by :mod:`rag.calibrate` (values in
+   ``tests/data/claims.jsonl`` by :mod:`rag.verification.calibrate` (values in
    :class:`rag.config.VerifySettings`).
 
 Answer-level policy (documented in eval/verify_report.md):
@@ -46,9 +46,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.claims import MARKERS_RE, ClaimText, is_factual, sentence_spans, split_claims
 from rag.config import VerifySettings
-from rag.facts import (
+from rag.retrieval.rerank import CrossEncoder
+from rag.text.claims import MARKERS_RE, ClaimText, is_factual, sentence_spans, split_claims
+from rag.types import Claim, Evidence
+from rag.verification.facts import (
     Fact,
     TextIndex,
     antonym_conflict,
@@ -61,8 +63,6 @@ from rag.facts import (
     normalise_text,
     stems,
 )
-from rag.rerank import CrossEncoder
-from rag.types import Claim, Evidence
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -191,7 +191,7 @@ def judge(settings: VerifySettings, coverage: float, similarity: float, cross: f
     Without an embedding model only lexical coverage is available; with
     embeddings, stage one decides the clear cases and the cross-encoder is
     consulted only in between ``screen_reject`` and ``screen_accept``. All
-    weights and cut-offs come from :mod:`rag.calibrate`.
+    weights and cut-offs come from :mod:`rag.verification.calibrate`.
     """
     if math.isnan(similarity):
         return coverage, coverage >= settings.lexical_threshold

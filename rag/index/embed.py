@@ -7,7 +7,7 @@ Vectors are L2-normalised so a dot product is the cosine similarity, which is
 what Chroma's ``cosine`` space and the verifier both expect.
 
 ``embedding.backend`` picks the runtime: ``onnx`` (default) runs the same
-weights exported once to INT8 ONNX (:mod:`rag.onnx_embed`): about twice as fast
+weights exported once to INT8 ONNX (:mod:`rag.index.onnx_embed`): about twice as fast
 on CPU and no PyTorch import when a process starts; ``torch`` runs them with
 sentence-transformers in fp32. ``eval/bench_results/bench.md`` compares them.
 """
@@ -73,7 +73,7 @@ class Embedder:
         with self._lock:
             if self._model is None:
                 if self.backend == "onnx":
-                    from rag.onnx_embed import OnnxEncoder
+                    from rag.index.onnx_embed import OnnxEncoder
 
                     self._model = OnnxEncoder(self.model_path)
                 else:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from rag.porter import stem as porter_stem
+from rag.text.porter import stem as porter_stem
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 TOKENIZER_VERSION = "porter-2"
@@ -117,7 +117,7 @@ def tokenize(text: str) -> list[str]:
 def _stem(token: str) -> str:
     if not token.isalpha() or len(token) <= 3:
         return token
-    return porter_stem(token)  # NLTK's PorterStemmer, without importing NLTK (see rag/porter.py)
+    return porter_stem(token)  # NLTK's PorterStemmer, without importing NLTK (see rag/text/porter.py)
 
 
 @dataclass

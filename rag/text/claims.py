@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.facts import extract_facts, word_set
+from rag.text.markers import MARKERS_RE, parse_markers, strip_markers
+from rag.verification.facts import extract_facts, word_set
 
-MARKER_RE = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:,|;|–|-)\s*\d{1,3})*)\s*\]")
-MARKERS_RE = re.compile(rf"(?:\s*{MARKER_RE.pattern})+")
 BULLET_RE = re.compile(r"[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+|[•·▪●‣◦][ \t]*|\d{1,2}[.)][ \t]+|>[ \t]*)")
 END_RE = re.compile(r"[.!?…]+")
 CLOSERS = "\"')]”’*_"
@@ -34,7 +33,6 @@ SENTENCE_STARTERS = word_set(
     the it its this that these those they he she we in on at by but however and a an also after
     """
 )
-MAX_CITATION_RANGE = 20
 HEADING_RE = re.compile(r"[ \t]*#{1,6}[ \t]*$")
 BOLD_LINE_RE = re.compile(r"(?:\*\*|__)[^*_]+(?:\*\*|__):?")
 
@@ -153,26 +151,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-def parse_markers(text: str) -> list[int]:
-    """Citation numbers in order of first appearance; "[1-3]" expands, "[0]" is ignored."""
-    numbers: list[int] = []
-    for m in MARKER_RE.finditer(text):
-        for part in re.split(r"\s*[,;]\s*", m.group(1)):
-            bounds = re.split(r"\s*[–-]\s*", part)
-            low, high = int(bounds[0]), int(bounds[-1])
-            if high < low or high - low > MAX_CITATION_RANGE:
-                high = low
-            numbers.extend(n for n in range(low, high + 1) if n > 0 and n not in numbers)
-    return numbers
-
-
-def strip_markers(text: str) -> str:
-    """Sentence text without markers, whitespace collapsed, no space left before punctuation."""
-    cleaned = MARKERS_RE.sub("", text)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    return re.sub(r"\s+([.,;:!?…])", r"\1", cleaned)
 
 
 def split_claims(text: str) -> list[ClaimText]:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from rag.generate import NOT_IN_DOCUMENTS, Draft
+from rag.generation.base import NOT_IN_DOCUMENTS, Draft
 from rag.types import Hit
 
 SENTINEL = "NOT_IN_DOCUMENTS"

@@ -14,9 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bm25 import TOKENIZER_VERSION, BM25Index
 from rag.config import RetrievalSettings
-from rag.store import ChromaStore
+from rag.index.bm25 import TOKENIZER_VERSION, BM25Index
+from rag.index.store import ChromaStore
 from rag.types import Chunk, Hit
 
 

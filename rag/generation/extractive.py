@@ -20,9 +20,9 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.bm25 import tokenize
-from rag.generate import NOT_IN_DOCUMENTS, Draft
-from rag.sentences import split_units
+from rag.generation.base import NOT_IN_DOCUMENTS, Draft
+from rag.index.bm25 import tokenize
+from rag.text.sentences import split_units
 from rag.types import Hit
 
 _MONEY = re.compile(r"(?:[$€£]\s?\d|\d[\d.,]*\s?(?:billion|million|trillion|bn|mn|b\b|m\b)|\bUSD\b|\bdollars?\b)", re.I)

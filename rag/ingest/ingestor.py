@@ -37,13 +37,13 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Settings
-from rag.embed import Embedder
-from rag.store import ChromaStore, DamagedStoreError, FileRecord, StoreError
+from rag.index.embed import Embedder
+from rag.index.store import ChromaStore, DamagedStoreError, FileRecord, StoreError
 from rag.types import Chunk, FileFailure, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]
 _FLUSH_CHUNKS = 256
-# rag.loaders and rag.chunking (which import llama-index, ~1-2 s) are imported where they are
+# rag.ingest.loaders and rag.ingest.chunking (which import llama-index, ~1-2 s) are imported where they are
 # used, so `rag ask` and the UI's question path, which import this module through rag.pipeline,
 # do not pay for them.
 
@@ -63,7 +63,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[FileFailure]]:
 
     Directory walks do not follow symlinked directories, so a symlink loop cannot recurse forever.
     """
-    from rag.loaders import SUPPORTED_SUFFIXES
+    from rag.ingest.loaders import SUPPORTED_SUFFIXES
 
     found: dict[str, Path] = {}
     failures: list[FileFailure] = []
@@ -123,7 +123,7 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
 
 def _failure(key: str, exc: Exception) -> FileFailure:
     """The reason a file was skipped, in words; a store failure is not the file's and stops the run."""
-    from rag.loaders import LoadError
+    from rag.ingest.loaders import LoadError
 
     if isinstance(exc, StoreError):
         # The store, not this file, failed (e.g. the Chroma server went away): stop the run
@@ -143,7 +143,7 @@ class Ingestor:
     """Runs one ingest over paths; see the module docstring for the guarantees."""
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder) -> None:
-        from rag.chunking import Chunker
+        from rag.ingest.chunking import Chunker
 
         self.settings = settings
         self.store = store
@@ -176,7 +176,7 @@ class Ingestor:
         return report
 
     def _ingest(self, paths: list[Path], prune: bool, progress: ProgressCallback | None, workers: int) -> IngestReport:
-        from rag.loaders import LoadError, load_file
+        from rag.ingest.loaders import LoadError, load_file
 
         self.store.check_embedding_model(self.embedder.identity)  # again: a rebuild starts from empty collections
         files, failures = discover(paths)
@@ -297,7 +297,7 @@ _worker: tuple[Embedder, ChromaStore | None] | None = None
 def _start_worker(settings: Settings, workers: int, server: bool) -> None:
     """Runs once in each worker: its share of the CPUs, its model and, for a server, its own client."""
     global _worker
-    from rag.onnx_embed import usable_cpus
+    from rag.index.onnx_embed import usable_cpus
 
     threads = max(1, usable_cpus() // workers)  # CPUs this process may use, not all the machine has
     os.environ["OMP_NUM_THREADS"] = str(threads)  # onnxruntime and PyTorch read it when they load

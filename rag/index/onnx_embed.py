@@ -67,7 +67,7 @@ def model_key(model_path: Path) -> str:
 def onnx_model_file(model_path: Path, cache: Path | None = None) -> Path:
     """Path of the INT8 ONNX model for ``model_path``, exporting it first when missing."""
     if cache is None:
-        from rag.models import cache_dir
+        from rag.model_cache import cache_dir
 
         cache = cache_dir()
     target = cache / f"embedding-{model_key(model_path)}-int8.onnx"

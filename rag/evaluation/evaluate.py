@@ -16,7 +16,7 @@ the harness that calls models:
 
 Gold evidence is a verbatim quote from a corpus file. A retrieved chunk counts
 as relevant when its character span overlaps the quote's span in the loaded
-document text (``rag.loaders.load_file(path).text``, the text chunk offsets
+document text (``rag.ingest.loaders.load_file(path).text``, the text chunk offsets
 refer to), so the metrics do not depend on chunk ids, chunk size or overlap.
 """
 
@@ -217,7 +217,7 @@ class CorpusTexts:
     def text(self, source: str) -> str | None:
         """The loaded text of ``corpus_dir/source``, or None when missing or unreadable."""
         if source not in self._texts:
-            from rag.loaders import LoadError, load_file
+            from rag.ingest.loaders import LoadError, load_file
 
             path = self.corpus_dir / source
             try:
@@ -359,7 +359,7 @@ def key_facts(reference: str, question: str = "") -> list[Any]:
     because any on-topic answer repeats them; if that leaves nothing, all of
     the reference's facts count.
     """
-    from rag.facts import extract_facts, fact_in, index_text
+    from rag.verification.facts import extract_facts, fact_in, index_text
 
     unique: dict[tuple[str, tuple[object, ...]], Any] = {}
     for fact in extract_facts(reference):
@@ -377,7 +377,7 @@ def key_fact_recall(prediction: str, reference: str, question: str = "") -> tupl
 
     None when the reference has no checkable fact (the metric does not apply).
     """
-    from rag.facts import fact_in, index_text
+    from rag.verification.facts import fact_in, index_text
 
     facts = key_facts(reference, question)
     if not facts:
@@ -450,7 +450,7 @@ def is_correct(
 def citation_scores_from_claims(claims: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """ALCE-style citation counts from final claim verdicts, when the verifier's audits are unavailable.
 
-    Matches :func:`rag.verify.citation_recall_precision` as closely as the
+    Matches :func:`rag.verification.checker.citation_recall_precision` as closely as the
     verdicts allow: recall counts factual claims whose own citations support
     them ("supported"); a citation is precise when it is among the claim's
     supporting evidence. Repaired ("miscited") claims count against recall,
@@ -699,7 +699,7 @@ def _run_one(pipeline: Pipeline, q: EvalQuestion, gold: list[GoldSpan], n_releva
     retrieval the answer used, without retrieving twice or touching the shared
     pipeline's parts (the UI runs evaluations beside live chat).
     """
-    from rag.verify import citation_recall_precision
+    from rag.verification.checker import citation_recall_precision
 
     result = QuestionResult(
         id=q.id,
@@ -874,7 +874,7 @@ def write_run(
     pipeline: Pipeline | None = None,
 ) -> None:
     """results.jsonl, metrics.json, run.json, ragas.jsonl, report.md and report.html in ``out_dir``."""
-    from rag.report import write_reports
+    from rag.evaluation.report import write_reports
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

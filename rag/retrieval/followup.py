@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rag.bm25 import tokenize
+from rag.index.bm25 import tokenize
 
 _QUESTION_WORDS = frozenset("what which who whom whose when where why how did does do is are was were".split())
 _DEPENDENT = re.compile(

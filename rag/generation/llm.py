@@ -3,7 +3,7 @@
 A backend implements a single method, :meth:`ChatBackend.chat` (messages in,
 reply text out); :class:`LLMGenerator` does everything else (prompt, parsing,
 abstention) on top of it, so the ``local`` and ``openai`` generators give the
-same kind of :class:`~rag.generate.Draft` and differ only in where tokens come
+same kind of :class:`~rag.generation.registry.Draft` and differ only in where tokens come
 from:
 
 - :class:`LlamaCppBackend`: llama-cpp-python on a GGUF file; loads in about a
@@ -33,8 +33,8 @@ from typing import Any, Protocol
 import httpx
 
 from rag.config import GeneratorSettings
-from rag.generate import Draft, GeneratorUnavailable
-from rag.prompts import SENTINEL, Layout, build_messages, fit_passages, parse_completion
+from rag.generation.base import Draft, GeneratorUnavailable
+from rag.generation.prompts import SENTINEL, Layout, build_messages, fit_passages, parse_completion
 from rag.types import Hit
 
 Messages = list[dict[str, str]]
@@ -108,7 +108,8 @@ def clear_model_cache() -> None:
 class LlamaCppBackend:
     """llama-cpp-python on a GGUF file, using the chat template stored in the file."""
 
-    # Small local models follow the rules only when they sit next to the question (rag.prompts.build_messages).
+    # Small local models follow the rules only when they sit next to the question
+    # (rag.generation.prompts.build_messages).
     prompt_layout: Layout = "inline"
 
     def __init__(self, model_path: Path, threads: int, n_ctx: int = LLAMA_N_CTX) -> None:
@@ -294,7 +295,7 @@ def local_model_path(settings: GeneratorSettings) -> Path:
                 f"RAG_LOCAL_MODEL / generator.local_model_path points to {path}, which is not a file"
             )
         return path
-    from rag.models import default_local_model
+    from rag.generation.weights import default_local_model
 
     return default_local_model()
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.loaders import SourceDocument
+from rag.ingest.loaders import SourceDocument
 from rag.types import Chunk
 
 Tokenizer = Callable[[str], list[int]]

@@ -1,6 +1,6 @@
 """Fit and measure the citation checker on the labelled claim set.
 
-``python -m rag.calibrate tests/data/claims.jsonl`` scores every (claim,
+``python -m rag.verification.calibrate tests/data/claims.jsonl`` scores every (claim,
 passage) pair once with the real models, fits the soft-score weights and the
 thresholds on the ``dev`` split only, and prints precision/recall/F1 for
 detecting unsupported claims plus precision on supported claims, for the
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import EmbeddingSettings, VerifySettings
-from rag.verify import SupportResult, Verifier, decide, full_score, needs_cross, screen_score
+from rag.verification.checker import SupportResult, Verifier, decide, full_score, needs_cross, screen_score
 
 SOFT_FEATURES = ("coverage", "similarity", "cross")
 FITTED = frozenset(
@@ -81,8 +81,8 @@ def build_verifier(settings: VerifySettings, with_models: bool = True) -> Verifi
     """The checker as the product builds it: MiniLM embeddings and the bundled cross-encoder."""
     if not with_models:
         return Verifier(settings)
-    from rag.embed import Embedder
-    from rag.rerank import CrossEncoder
+    from rag.index.embed import Embedder
+    from rag.retrieval.rerank import CrossEncoder
 
     return Verifier(settings, embed=Embedder(EmbeddingSettings()).embed, cross_encoder=CrossEncoder())
 
@@ -119,7 +119,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> tuple[fl
     """L2-regularised logistic regression by Newton's method on standardised features.
 
     Returns the intercept and weights on the raw feature scale, so the settings
-    hold plain numbers that :func:`rag.verify.judge` applies directly.
+    hold plain numbers that :func:`rag.verification.checker.judge` applies directly.
     """
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
@@ -266,7 +266,9 @@ def _table(name: str, m: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry; returns the exit status so tests can call it in-process."""
-    parser = argparse.ArgumentParser(prog="python -m rag.calibrate", description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m rag.verification.calibrate", description=(__doc__ or "").split("\n\n")[0]
+    )
     parser.add_argument("path", type=Path, help="labelled claims (JSONL)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--no-models", action="store_true", help="lexical fallback only (no embedding/cross-encoder)")
