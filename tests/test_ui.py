@@ -353,7 +353,9 @@ def test_twenty_concurrent_users_get_their_own_answers(served: str, seed_pipelin
 
     from gradio_client import Client
 
-    alone = {q: seed_pipeline.answer(q, options=AskOptions(generator="extractive")).answer for q in CONCURRENT_QUESTIONS}
+    alone = {
+        q: seed_pipeline.answer(q, options=AskOptions(generator="extractive")).answer for q in CONCURRENT_QUESTIONS
+    }
 
     def ask(question: str) -> dict[str, Any]:
         result: dict[str, Any] = Client(served, verbose=False).predict(

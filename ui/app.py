@@ -22,7 +22,7 @@ import gradio as gr
 
 from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
-from rag.types import AskOptions
+from rag.types import AskOptions, RetrievalMode
 from ui.documents_tab import documents_tab
 from ui.evaluation_tab import describe, evaluation_tab
 from ui.render import (
@@ -74,7 +74,7 @@ class Assistant:
             raise ValueError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATOR_NAMES)}")
         chosen = None if not generator or generator == settings.generator.name else generator
         k = None if not top_k or int(top_k) == settings.retrieval.top_k else max(1, int(top_k))
-        mode = None if hybrid is None else ("hybrid" if hybrid else "dense")
+        mode: RetrievalMode | None = None if hybrid is None else ("hybrid" if hybrid else "dense")
         options = AskOptions(strict=strict, generator=chosen, top_k=k, mode=mode, rerank=rerank)
         return self.pipeline.answer(question, history=list(history or []), options=options)
 

@@ -14,7 +14,7 @@ from ui.uploads import UploadError, remove_upload, store_upload, uploads_dir
 
 
 def count(n: int, noun: str) -> str:
-    """"1 file", "3 files"."""
+    """ "1 file", "3 files"."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 

@@ -20,7 +20,8 @@ from html import escape
 from html import unescape as html_unescape
 from urllib.parse import urlsplit
 
-from rag.text.claims import MARKER_RE, parse_markers, split_claims
+from rag.text.claims import split_claims
+from rag.text.markers import MARKER_RE, parse_markers
 from rag.types import Answer, Citation, Claim
 
 VERDICT_LABELS: dict[str, tuple[str, str]] = {
