@@ -323,7 +323,7 @@ def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path
     built before the crash was trusted while Chroma held other chunks.
     ``drop_old``: after the new entry, before the old version's chunks are dropped; the next
     ingest must see the leftovers instead of skipping the now-unchanged file.
-    Fixed in ChromaStore.write_document and Ingestor (see their docstrings).
+    Fixed in ChromaStore.write_documents and Ingestor (see their docstrings).
     """
     from rag.index.store import _STATE_ID, ChromaStore
     from rag.ingest.ingestor import Ingestor
@@ -347,7 +347,7 @@ def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path
 
     def assert_records_complete() -> None:
         for path, record in store.file_records().items():
-            assert store.count_for_document(path, record.doc_id) == record.n_chunks, "entry without its chunks"
+            assert store.chunk_versions(path).get(record.doc_id, 0) == record.n_chunks, "entry without its chunks"
         assert bm25_ids() == chroma_ids(), "BM25 and Chroma disagree"
 
     ingestor.ingest([docs])

@@ -55,10 +55,6 @@ class CallStats:
     completion_tokens: int = 0
     prompt_tokens: int = 0
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
-
 
 # ---------------------------------------------------------------------------
 # In-process model cache
@@ -93,12 +89,6 @@ def _cached(kind: str, path: Path, load: Callable[[], tuple[Any, Any]]) -> _Load
             loaded = _Loaded(model=model, load_seconds=time.perf_counter() - started, extra=extra)
             _MODEL_CACHE[key] = loaded
         return loaded
-
-
-def clear_model_cache() -> None:
-    """Forget loaded models (frees memory once nothing else references them)."""
-    with _CACHE_LOCK:
-        _MODEL_CACHE.clear()
 
 
 # ---------------------------------------------------------------------------

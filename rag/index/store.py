@@ -278,10 +278,6 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def count_for_document(self, path: str, doc_id: str) -> int:
-        got = self.chunks.get(where={"$and": [{"path": path}, {"doc_id": doc_id}]}, include=[])
-        return len(got["ids"])
-
     def chunk_versions(self, path: str) -> dict[str, int]:
         """Stored chunks of ``path`` by ``doc_id``: one entry when only the current version is stored."""
         got = self.chunks.get(where={"path": path}, include=["metadatas"])
@@ -326,10 +322,6 @@ class ChromaStore:
         ]
 
     # -- writes ----------------------------------------------------------------
-    def write_document(self, chunks: list[Chunk], vectors: np.ndarray, record: FileRecord) -> None:
-        """One file's chunks, then its manifest entry, then drop its older chunks (see :meth:`write_documents`)."""
-        self.write_documents([(chunks, vectors, record)])
-
     def write_documents(
         self,
         documents: Sequence[tuple[list[Chunk], np.ndarray, FileRecord]],

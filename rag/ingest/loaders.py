@@ -1,8 +1,6 @@
 """File loaders: turn a .txt/.md/.html/.pdf/.docx file into one text with page spans.
 
-Each loader is a llama-index ``BaseReader`` so it plugs into llama-index
-pipelines, but the ingester calls :func:`load_file`, which returns a
-:class:`SourceDocument`: the document's full text (pages joined), where each
+The ingester calls :func:`load_file`, which returns a :class:`SourceDocument`: the document's full text (pages joined), where each
 page starts, and the metadata that citations show (title, date, sources).
 
 Every failure is raised as :class:`LoadError` with a sentence a user can act on
@@ -16,9 +14,6 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from llama_index.core import Document
-from llama_index.core.readers.base import BaseReader
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 PAGE_SEPARATOR = "\n\n"
@@ -259,18 +254,3 @@ def _load_docx(path: Path, raw: bytes) -> SourceDocument:
         date=created.date().isoformat() if created else _date_from_text(text),
         sources=_sources_from_text(text),
     )
-
-
-class RagFileReader(BaseReader):
-    """llama-index reader over :func:`load_file`, for use in llama-index pipelines."""
-
-    def load_data(self, file: Path, extra_info: dict[str, Any] | None = None) -> list[Document]:
-        loaded = load_file(Path(file))
-        metadata = {
-            "file_path": str(loaded.path),
-            "title": loaded.title,
-            "date": loaded.date,
-            "sources": " ".join(loaded.sources),
-            **(extra_info or {}),
-        }
-        return [Document(text=loaded.text, metadata=metadata)]
