@@ -6,7 +6,7 @@ Everything that came from a document, a user or a model passes through
 markup in the output is the markup built here.
 
 Citation chips carry a ``data-cite="t<turn>-<n>"`` key; the source panel holds
-one hidden card per key, and a few lines of JavaScript (:data:`CHAT_JS`) show
+one hidden card per key, and a few lines of JavaScript (ui/static/*.js) show
 the card of the chip that was clicked. Keeping the cards on the page means a
 click needs no round trip to the server.
 """
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 from html import unescape as html_unescape
+from importlib.resources import files
 from urllib.parse import urlsplit
 
 from rag.text.claims import split_claims
@@ -411,210 +412,13 @@ def render_charts(images: list[tuple[str, str]]) -> str:
 
 
 # -- page assets -------------------------------------------------------------------
-# Shared by both HTML components' js_on_load: delegation on the component element
-# survives value updates (only the inner HTML is replaced).
-_SHOW_SOURCE_JS = """
-if (!window.ragShowSource) {
-  window.ragShowSource = function (key) {
-    const panel = document.getElementById('source-panel');
-    if (!panel) return;
-    let found = null;
-    panel.querySelectorAll('.src-card').forEach(function (card) {
-      const match = card.dataset.card === key;
-      card.hidden = !match;
-      if (match) found = card;
-    });
-    const index = panel.querySelector('.src-index');
-    const back = panel.querySelector('.src-back');
-    if (index) index.hidden = !!found;
-    if (back) back.hidden = !found;
-    document.querySelectorAll('.cite-chip').forEach(function (chip) {
-      chip.classList.toggle('active', chip.dataset.cite === key);
-    });
-    const box = panel.querySelector('.sources');
-    if (box) box.scrollTop = 0;
-    if (found) {
-      // Scroll only the passage box, so the card header and the page stay put.
-      const passage = found.querySelector('.passage');
-      const mark = found.querySelector('mark');
-      if (passage && mark) passage.scrollTop = Math.max(0, mark.offsetTop - 24);
-    }
-  };
-  window.ragShowIndex = function () {
-    const panel = document.getElementById('source-panel');
-    if (!panel) return;
-    panel.querySelectorAll('.src-card').forEach(function (card) { card.hidden = true; });
-    const index = panel.querySelector('.src-index');
-    const back = panel.querySelector('.src-back');
-    if (index) index.hidden = false;
-    if (back) back.hidden = true;
-    document.querySelectorAll('.cite-chip.active').forEach(function (chip) { chip.classList.remove('active'); });
-  };
-  window.ragCopy = function (text, button) {
-    const done = function () {
-      const old = button.textContent;
-      button.textContent = 'Copied';
-      setTimeout(function () { button.textContent = old; }, 1500);
-    };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done);
-    } else {
-      const area = document.createElement('textarea');
-      area.value = text;
-      document.body.appendChild(area);
-      area.select();
-      document.execCommand('copy');
-      area.remove();
-      done();
-    }
-  };
-}
-"""
+def _static(name: str) -> str:
+    """A file of ``ui/static/``, read through the package so an installed wheel finds it too."""
+    return files("ui").joinpath("static", name).read_text(encoding="utf-8")
 
-CHAT_JS = (
-    _SHOW_SOURCE_JS
-    + """
-element.addEventListener('click', function (event) {
-  const chip = event.target.closest('[data-cite]');
-  if (chip) { event.preventDefault(); window.ragShowSource(chip.dataset.cite); return; }
-  const copy = event.target.closest('.copy-btn');
-  if (copy) { event.preventDefault(); window.ragCopy(copy.dataset.copy, copy); }
-});
-"""
-)
 
-SOURCES_JS = (
-    _SHOW_SOURCE_JS
-    + """
-element.addEventListener('click', function (event) {
-  const row = event.target.closest('[data-cite]');
-  if (row) { event.preventDefault(); window.ragShowSource(row.dataset.cite); return; }
-  if (event.target.closest('.src-back')) { event.preventDefault(); window.ragShowIndex(); }
-});
-"""
-)
-
-CSS = """
-.gradio-container { max-width: 1320px !important; margin: 0 auto !important; }
-#app-header { display: flex; align-items: baseline; gap: 14px; padding: 6px 2px 2px; }
-#app-header h1 { font-size: 1.45rem; margin: 0; font-weight: 600; letter-spacing: -0.01em; }
-#app-header p { margin: 0; color: var(--body-text-color-subdued); }
-.conversation { display: flex; flex-direction: column; gap: 14px; padding: 6px 2px; min-height: 420px; }
-.conversation.empty { justify-content: center; }
-.welcome { border: 1px dashed var(--border-color-primary); border-radius: 12px; padding: 22px 26px;
-  color: var(--body-text-color); }
-#conversation .welcome h3 { margin: 0 0 8px; font-size: 1.1rem; font-weight: 600; }
-.welcome p { margin: 6px 0; line-height: 1.7; }
-.welcome .hint { color: var(--body-text-color-subdued); }
-.turn { display: flex; flex-direction: column; gap: 8px; }
-.msg { display: flex; }
-.msg-user { justify-content: flex-end; }
-.msg .bubble { border-radius: 14px; padding: 10px 14px; max-width: 92%; line-height: 1.6; overflow-wrap: anywhere; }
-.msg-user .bubble { background: var(--color-accent-soft); border: 1px solid var(--border-color-accent-subdued);
-  white-space: pre-wrap; }
-.msg-bot .bubble { background: var(--block-background-fill); border: 1px solid var(--border-color-primary);
-  box-shadow: 0 1px 2px rgba(0,0,0,.04); width: 92%; }
-.answer-body { white-space: pre-wrap; }
-.claim { border-radius: 4px; }
-.claim.v-unsupported, .claim.v-uncited { text-decoration: underline wavy rgba(220,38,38,.55);
-  text-underline-offset: 4px; }
-.claim.v-abstained { color: var(--body-text-color-subdued); font-style: italic; }
-.cites { white-space: nowrap; }
-.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.45em; height: 1.45em;
-  margin: 0 1px 0 3px;
-  padding: 0 4px; font-size: .72em; font-weight: 600; line-height: 1; vertical-align: .35em; border-radius: 6px;
-  cursor: pointer;
-  color: var(--color-accent); background: var(--color-accent-soft);
-  border: 1px solid var(--border-color-accent-subdued); }
-.cite-chip { transition: none; }
-.cite-chip:hover, .cite-chip.active { color: #fff; background: var(--color-accent);
-  border-color: var(--color-accent); }
-.cite-missing { color: var(--body-text-color-subdued); font-size: .8em; vertical-align: super; }
-.badge { display: inline-block; margin-left: 6px; padding: 0 7px; border-radius: 999px; font-size: .72em;
-  font-weight: 600;
-  line-height: 1.65; vertical-align: 1px; white-space: nowrap; cursor: help; border: 1px solid transparent; }
-.badge-supported { color: #166534; background: #dcfce7; border-color: #bbf7d0; }
-.badge-unsupported { color: #991b1b; background: #fee2e2; border-color: #fecaca; }
-.badge-uncited { color: #92400e; background: #fef3c7; border-color: #fde68a; }
-.badge-miscited { color: #6b21a8; background: #f3e8ff; border-color: #e9d5ff; }
-.badge-not_factual { color: #475569; background: #f1f5f9; border-color: #e2e8f0; }
-.standalone { font-size: .85em; color: var(--body-text-color-subdued); margin-bottom: 6px; }
-.standalone q { font-style: italic; }
-.notes { margin: 10px 0 0; padding: 8px 12px 8px 28px; border-radius: 8px; background: #fffbeb;
-  border: 1px solid #fde68a; color: #78350f; font-size: .86em; }
-.answer-meta { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 16px; margin-top: 10px; padding-top: 8px;
-  border-top: 1px solid var(--border-color-primary); font-size: .8em; color: var(--body-text-color-subdued); }
-.grounding { display: inline-flex; align-items: center; gap: 7px; font-weight: 600; }
-.grounding .meter { display: inline-block; width: 64px; height: 6px; border-radius: 3px;
-  background: var(--border-color-primary); overflow: hidden; }
-.grounding .meter span { display: block; height: 100%; }
-.g-high { color: #166534; } .g-high .meter span { background: #16a34a; }
-.g-mid { color: #92400e; } .g-mid .meter span { background: #d97706; }
-.g-low { color: #991b1b; } .g-low .meter span { background: #dc2626; }
-.copy-btn { margin-left: auto; padding: 2px 10px; border-radius: 6px; border: 1px solid var(--border-color-primary);
-  background: var(--background-fill-primary); color: var(--body-text-color); cursor: pointer; font-size: .95em; }
-.copy-btn:hover { border-color: var(--color-accent); }
-.pending { display: flex; align-items: center; gap: 10px; color: var(--body-text-color-subdued); }
-.dots { display: inline-flex; gap: 4px; }
-.dots i { width: 7px; height: 7px; border-radius: 50%; background: var(--color-accent); opacity: .3;
-  animation: ragpulse 1.2s infinite; }
-.dots i:nth-child(2) { animation-delay: .2s; } .dots i:nth-child(3) { animation-delay: .4s; }
-@keyframes ragpulse { 0%, 100% { opacity: .25; } 50% { opacity: 1; } }
-.error-msg { color: #991b1b; }
-#source-panel { position: sticky; top: 12px; }
-.sources { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 12px 14px;
-  background: var(--block-background-fill);
-  max-height: 78vh; overflow-y: auto; }
-.sources-head { display: flex; align-items: center; justify-content: space-between; margin-bottom: 6px; }
-#source-panel .sources-head h3 { margin: 0; font-size: 1rem; font-weight: 600; }
-.src-back { font-size: .8em; padding: 2px 9px; border-radius: 6px; border: 1px solid var(--border-color-primary);
-  background: none; cursor: pointer; color: var(--body-text-color); }
-.src-index ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 6px; }
-.src-row { width: 100%; display: grid; grid-template-columns: auto 1fr; gap: 0 10px; text-align: left;
-  padding: 8px 10px; border-radius: 8px;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); cursor: pointer;
-  color: var(--body-text-color); }
-.src-row:hover { border-color: var(--color-accent); }
-.src-row .src-n { grid-row: span 2; }
-.src-row-title { font-weight: 600; color: var(--body-text-color); font-size: .88em; line-height: 1.35; }
-.src-row-file { font-size: .78em; font-weight: 400; color: var(--body-text-color-subdued); }
-.src-n { display: inline-flex; align-items: center; justify-content: center; min-width: 1.6em; height: 1.6em;
-  padding: 0 5px; border-radius: 6px;
-  background: var(--color-accent); color: #fff; font-weight: 600; font-size: .8em; flex: none; }
-.src-card header { display: flex; gap: 10px; align-items: flex-start; }
-#source-panel .src-card h4 { margin: 0; font-size: .95rem; line-height: 1.35; font-weight: 600; }
-.src-meta { margin: 6px 0 4px; font-size: .8em; color: var(--body-text-color-subdued); }
-.src-links { font-size: .8em; margin-bottom: 4px; overflow-wrap: anywhere; }
-.src-links a { margin-right: 8px; }
-.src-claims { margin: 8px 0; font-size: .84em; }
-.src-claims .label, .muted { color: var(--body-text-color-subdued); font-size: .85em; }
-.src-claims ul { margin: 4px 0 0; padding-left: 0; list-style: none; }
-.src-claims li { margin: 3px 0; }
-.src-claims .badge { margin: 0 6px 0 0; }
-.passage { position: relative; margin: 8px 0 6px; padding: 10px 12px; border-left: 3px solid var(--color-accent);
-  background: var(--background-fill-secondary);
-  border-radius: 0 8px 8px 0; white-space: pre-wrap; font-size: .88em; line-height: 1.6; max-height: 46vh;
-  overflow-y: auto; }
-.passage mark { background: #fde047; color: #1c1917; padding: 1px 0; border-radius: 2px; }
-.passage mark.whole { background: #fef9c3; }
-.src-legend { font-size: .76em; color: var(--body-text-color-subdued); }
-.status { padding: 10px 12px; border-radius: 8px; font-size: .9em; }
-.status ul { margin: 6px 0 0; }
-.status-ok { background: #f0fdf4; border: 1px solid #bbf7d0; color: #14532d; }
-.status-warn { background: #fffbeb; border: 1px solid #fde68a; color: #78350f; }
-.status-error { background: #fef2f2; border: 1px solid #fecaca; color: #7f1d1d; }
-#eval-metrics table.metrics { width: 100%; border-collapse: collapse; border: none; font-size: .9em; }
-#eval-metrics table.metrics th, #eval-metrics table.metrics td { border: none; padding: 5px 8px;
-  border-bottom: 1px solid var(--border-color-primary); background: none; }
-#eval-metrics table.metrics th { text-align: left; font-weight: 400; color: var(--body-text-color-subdued); }
-#eval-metrics table.metrics td { text-align: right; font-variant-numeric: tabular-nums; font-weight: 600; }
-#doc-table td, #doc-table th, #doc-table td *, #doc-table th * {
-  font-family: "Source Sans Pro", ui-sans-serif, system-ui, sans-serif !important; }
-#delete, #ask, #eval-run { align-self: center; }
-table.metrics caption { text-align: left; font-weight: 600; padding-bottom: 6px; }
-.eval-charts { display: flex; flex-wrap: wrap; gap: 10px; }
-.eval-charts figure { margin: 0; }
-.eval-charts figcaption { font-size: .8em; color: var(--body-text-color-subdued); }
-.eval-charts img { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 8px;
-  margin: 6px 0; }
-"""
+# Read once at import. Both HTML components' js_on_load start with the shared
+# helpers of show_source.js, then add their own click delegation.
+CSS = _static("app.css")
+CHAT_JS = _static("show_source.js") + _static("chat.js")
+SOURCES_JS = _static("show_source.js") + _static("sources.js")
