@@ -402,7 +402,7 @@ def test_per_request_settings_do_not_touch_the_shared_pipeline(seed_pipeline: An
 def test_evaluation_tab_runs_a_question_set_into_a_run_dir(seed_pipeline: Any, tmp_path: Path) -> None:
     import json
 
-    from ui.app import run_evaluation, view_run
+    from ui.evaluation_tab import run_evaluation, view_run
 
     questions = tmp_path / "mini.jsonl"
     rows = [

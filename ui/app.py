@@ -1,10 +1,11 @@
 """The Gradio app: Chat, Documents and Evaluation tabs over one :class:`~rag.pipeline.Pipeline`.
 
-Answers are computed whole by the pipeline (verification needs the full text),
-then streamed to the page sentence by sentence, each with its citation chips
-and verdict badge. The same answering path backs the ``/ask`` API endpoint
-(``gradio_client``: ``client.predict("question", api_name="/ask")``), which
-returns exactly the JSON of ``rag ask --json``.
+Each tab is built by its own module (``chat_tab``, ``documents_tab``,
+``evaluation_tab``); this one assembles them, sets the page's theme, styles and
+login, and serves the ``/ask`` API endpoint. The chat and the endpoint answer
+through the same :class:`Assistant`; the endpoint (``gradio_client``:
+``client.predict("question", api_name="/ask")``) returns exactly the JSON of
+``rag ask --json``.
 
 Settings chosen on the page apply to one request only; the shared pipeline is
 never mutated, because several users may be asking at once.
@@ -13,8 +14,7 @@ never mutated, because several users may be asking at once.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,24 +23,16 @@ import gradio as gr
 from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
 from rag.types import AskOptions, RetrievalMode
+from ui.chat_tab import chat_tab
 from ui.documents_tab import documents_tab
-from ui.evaluation_tab import describe, evaluation_tab
-from ui.render import (
-    CHAT_JS,
-    CSS,
-    SOURCES_JS,
-    Turn,
-    answer_segments,
-    render_conversation,
-    render_sources,
-)
+from ui.evaluation_tab import evaluation_tab
+from ui.render import CSS
 from ui.uploads import inside
 
 if TYPE_CHECKING:
     from rag.types import Answer
 
 CONCURRENCY = 4
-STREAM_DELAY_S = 0.05
 EXAMPLES = (
     "Which companies participated in OpenAI's latest financing round?",
     "How much did SoftBank commit to OpenAI in 2025?",
@@ -132,117 +124,23 @@ def auth_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str] |
 def build_ui(pipeline: Pipeline) -> RagBlocks:
     """The whole app over ``pipeline``; call ``.launch()`` on the result."""
     assistant = Assistant(pipeline)
-    settings = pipeline.settings
-    corpus_examples = _has_bundled_corpus(pipeline)
-    hint = "Try: " + EXAMPLES[0] if corpus_examples else ""
+    examples = EXAMPLES if _has_bundled_corpus(pipeline) else ()
 
     demo = RagBlocks(title="Cited: answers checked against your documents", analytics_enabled=False)
-    demo.max_file_mb = settings.ingest.max_file_mb
+    demo.max_file_mb = pipeline.settings.ingest.max_file_mb
     with demo:
         gr.HTML(
             '<div id="app-header"><h1>Cited</h1>'
             "<p>Answers from your documents, every sentence checked against the passage it cites.</p></div>",
             js_on_load=None,
         )
-        turns = gr.State([])
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=420):
-                    conversation = gr.HTML(
-                        render_conversation([], hint), elem_id="conversation", js_on_load=CHAT_JS, autoscroll=True
-                    )
-                    with gr.Row(equal_height=True):
-                        question = gr.Textbox(
-                            placeholder="Ask a question about the documents…  (follow-ups use the conversation)",
-                            show_label=False,
-                            lines=1,
-                            max_lines=4,
-                            scale=6,
-                            autofocus=True,
-                            elem_id="question",
-                        )
-                        ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
-                    with gr.Row():
-                        strict = gr.Checkbox(
-                            value=settings.verify.strict,
-                            label="Strict mode: drop sentences the sources do not support",
-                            elem_id="strict",
-                            scale=4,
-                        )
-                        clear = gr.Button("Clear conversation", size="sm", scale=1, min_width=150, elem_id="clear")
-                    if corpus_examples:
-                        gr.Examples(list(EXAMPLES), inputs=[question], label="Examples")
-                    with gr.Accordion("Settings", open=False, elem_id="settings"):
-                        gr.Markdown("Applied to your next question only; nothing is saved.", elem_classes="muted")
-                        with gr.Row():
-                            generator = gr.Dropdown(
-                                list(GENERATOR_NAMES),
-                                value=settings.generator.name if settings.generator.name in GENERATOR_NAMES else "auto",
-                                label="Generator",
-                                info="auto: the OpenAI-compatible endpoint when configured, else extractive",
-                            )
-                            top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages (top-k)")
-                        with gr.Row():
-                            hybrid = gr.Checkbox(value=settings.retrieval.hybrid, label="Hybrid search (BM25 + dense)")
-                            rerank = gr.Checkbox(value=settings.retrieval.rerank, label="Cross-encoder rerank")
-                with gr.Column(scale=2, min_width=340):
-                    sources = gr.HTML(render_sources([]), elem_id="source-panel", js_on_load=SOURCES_JS)
-
+            with gr.Tab("Chat", id="chat"):
+                controls = chat_tab(assistant.answer, pipeline.settings, examples)
             with gr.Tab("Documents", id="documents"):
                 documents_tab(pipeline, demo)
-
             with gr.Tab("Evaluation", id="evaluation"):
-                evaluation_tab(pipeline, [strict, generator, top_k, hybrid, rerank])
-
-        def chat(
-            text: str,
-            history: list[Turn],
-            strict_mode: bool,
-            generator_name: str,
-            k: float,
-            use_hybrid: bool,
-            use_rerank: bool,
-        ) -> Iterator[tuple[Any, Any, Any, Any]]:
-            """Stream one answer: the question and a pending bubble, then sentence after sentence."""
-            text = (text or "").strip()
-            if not text:
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                return
-            earlier = [t.answer.standalone_question or t.question for t in history if t.answer is not None]
-            yield render_conversation([*history, Turn(text)]), gr.skip(), gr.skip(), ""
-            try:
-                answer = assistant.answer(
-                    text,
-                    history=earlier,
-                    strict=strict_mode,
-                    generator=generator_name,
-                    top_k=k,
-                    hybrid=use_hybrid,
-                    rerank=use_rerank,
-                )
-            except Exception as exc:  # shown in the conversation; the page must stay usable
-                failed = [*history, Turn(text, error=f"Could not answer: {describe(exc)}")]
-                yield render_conversation(failed), gr.skip(), history, gr.skip()
-                return
-            index = len(history) + 1
-            pieces = answer_segments(answer, index)
-            for shown in range(1, len(pieces)):
-                yield render_conversation([*history, Turn(text, answer, shown=shown)]), gr.skip(), gr.skip(), gr.skip()
-                time.sleep(STREAM_DELAY_S)
-            done = [*history, Turn(text, answer)]
-            yield render_conversation(done), render_sources(done), done, gr.skip()
-
-        chat_inputs = [question, turns, strict, generator, top_k, hybrid, rerank]
-        chat_outputs = [conversation, sources, turns, question]
-        for trigger in (question.submit, ask.click):
-            trigger(chat, chat_inputs, chat_outputs, api_visibility="private", show_progress="hidden")
-        clear.click(
-            lambda: (render_conversation([], hint), render_sources([]), [], ""),
-            None,
-            [conversation, sources, turns, question],
-            api_visibility="private",
-            show_progress="hidden",
-        )
+                evaluation_tab(pipeline, controls)
 
         def ask_api(
             question: str,

@@ -1,0 +1,154 @@
+"""The Chat tab: ask, watch the checked answer arrive sentence by sentence, read its sources.
+
+Answers are computed whole by the pipeline (verification needs the full text),
+then streamed to the page one sentence at a time, each with its citation chips
+and verdict badge. The conversation lives in a per-session ``gr.State`` of
+:class:`~ui.render.Turn`, so users never see each other's turns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from rag.config import Settings
+from rag.generation.registry import GENERATOR_NAMES
+from rag.types import Answer
+from ui.evaluation_tab import describe
+from ui.render import CHAT_JS, SOURCES_JS, Turn, answer_segments, render_conversation, render_sources
+
+STREAM_DELAY_S = 0.05
+
+# question, earlier standalone questions, then the Settings controls' values:
+# strict, generator, top-k, hybrid, rerank (the order of ``Assistant.answer``).
+AnswerFn = Callable[[str, list[str], bool, str, float, bool, bool], Answer]
+
+
+@dataclass(frozen=True)
+class ChatTab:
+    """The components of the Chat tab that its events read and write."""
+
+    conversation: gr.HTML
+    sources: gr.HTML
+    turns: gr.State
+    question: gr.Textbox
+    ask: gr.Button
+    clear: gr.Button
+    strict: gr.Checkbox
+    generator: gr.Dropdown
+    top_k: gr.Slider
+    hybrid: gr.Checkbox
+    rerank: gr.Checkbox
+
+    @property
+    def controls(self) -> list[Any]:
+        """The per-request settings controls, in :data:`AnswerFn` order; the Evaluation tab reuses them."""
+        return [self.strict, self.generator, self.top_k, self.hybrid, self.rerank]
+
+
+def chat_tab(answer: AnswerFn, settings: Settings, examples: Sequence[str]) -> list[Any]:
+    """Lay out and wire the Chat tab inside the current ``gr.Tab``; returns its settings controls.
+
+    ``examples`` are offered under the question box and the first is hinted on
+    the empty page; pass none when the bundled corpus is not indexed.
+    """
+    hint = "Try: " + examples[0] if examples else ""
+    tab = _layout(settings, examples, hint)
+    _wire(tab, answer, hint)
+    return tab.controls
+
+
+def _layout(settings: Settings, examples: Sequence[str], hint: str) -> ChatTab:
+    """Conversation and question box on the left, the source panel on the right."""
+    turns = gr.State([])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            conversation = gr.HTML(
+                render_conversation([], hint), elem_id="conversation", js_on_load=CHAT_JS, autoscroll=True
+            )
+            with gr.Row(equal_height=True):
+                question = gr.Textbox(
+                    placeholder="Ask a question about the documents…  (follow-ups use the conversation)",
+                    show_label=False,
+                    lines=1,
+                    max_lines=4,
+                    scale=6,
+                    autofocus=True,
+                    elem_id="question",
+                )
+                ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ask")
+            with gr.Row():
+                strict = gr.Checkbox(
+                    value=settings.verify.strict,
+                    label="Strict mode: drop sentences the sources do not support",
+                    elem_id="strict",
+                    scale=4,
+                )
+                clear = gr.Button("Clear conversation", size="sm", scale=1, min_width=150, elem_id="clear")
+            if examples:
+                gr.Examples(list(examples), inputs=[question], label="Examples")
+            with gr.Accordion("Settings", open=False, elem_id="settings"):
+                gr.Markdown("Applied to your next question only; nothing is saved.", elem_classes="muted")
+                with gr.Row():
+                    generator = gr.Dropdown(
+                        list(GENERATOR_NAMES),
+                        value=settings.generator.name if settings.generator.name in GENERATOR_NAMES else "auto",
+                        label="Generator",
+                        info="auto: the OpenAI-compatible endpoint when configured, else extractive",
+                    )
+                    top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages (top-k)")
+                with gr.Row():
+                    hybrid = gr.Checkbox(value=settings.retrieval.hybrid, label="Hybrid search (BM25 + dense)")
+                    rerank = gr.Checkbox(value=settings.retrieval.rerank, label="Cross-encoder rerank")
+        with gr.Column(scale=2, min_width=340):
+            sources = gr.HTML(render_sources([]), elem_id="source-panel", js_on_load=SOURCES_JS)
+    return ChatTab(conversation, sources, turns, question, ask, clear, strict, generator, top_k, hybrid, rerank)
+
+
+def _wire(tab: ChatTab, answer: AnswerFn, hint: str) -> None:
+    """Ask (Enter or the button) streams an answer; Clear empties the conversation and the source panel."""
+
+    def chat(
+        text: str,
+        history: list[Turn],
+        strict: bool,
+        generator: str,
+        top_k: float,
+        hybrid: bool,
+        rerank: bool,
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Stream one answer: the question and a pending bubble, then sentence after sentence."""
+        text = (text or "").strip()
+        if not text:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        earlier = [t.answer.standalone_question or t.question for t in history if t.answer is not None]
+        yield render_conversation([*history, Turn(text)]), gr.skip(), gr.skip(), ""
+        try:
+            result = answer(text, earlier, strict, generator, top_k, hybrid, rerank)
+        except Exception as exc:  # shown in the conversation; the page must stay usable
+            failed = [*history, Turn(text, error=f"Could not answer: {describe(exc)}")]
+            yield render_conversation(failed), gr.skip(), history, gr.skip()
+            return
+        pieces = answer_segments(result, len(history) + 1)
+        for shown in range(1, len(pieces)):
+            yield render_conversation([*history, Turn(text, result, shown=shown)]), gr.skip(), gr.skip(), gr.skip()
+            time.sleep(STREAM_DELAY_S)
+        done = [*history, Turn(text, result)]
+        yield render_conversation(done), render_sources(done), done, gr.skip()
+
+    inputs = [tab.question, tab.turns, *tab.controls]
+    outputs = [tab.conversation, tab.sources, tab.turns, tab.question]
+    for trigger in (tab.question.submit, tab.ask.click):
+        trigger(chat, inputs, outputs, api_visibility="private", show_progress="hidden")
+    tab.clear.click(
+        lambda: (render_conversation([], hint), render_sources([]), [], ""),
+        None,
+        outputs,
+        api_visibility="private",
+        show_progress="hidden",
+    )
