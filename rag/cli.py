@@ -127,7 +127,7 @@ def load(args: argparse.Namespace) -> Settings:
 
 
 def open_pipeline(settings: Settings) -> Pipeline:
-    from rag.index.store import StoreError
+    from rag.index.chroma_client import StoreError
     from rag.pipeline import Pipeline
 
     try:
@@ -326,73 +326,85 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run a question set through the pipeline into a run directory, or compare two run directories."""
+    from datetime import datetime
+
     from rag.config import SettingsError, load_settings, parse_assignments
-    from rag.evaluation import evaluate as ev
+    from rag.evaluation.formatting import format_comparison, format_summary
+    from rag.evaluation.questions import QuestionSetError, load_questions
+    from rag.evaluation.rundir import EvalError, compare_runs, write_comparison
+    from rag.evaluation.runner import run_evaluation
 
     try:
         if args.compare:
-            comparison = ev.compare_runs(args.compare[0], args.compare[1])
-            ev.write_comparison(comparison, args.out or args.compare[1])
-            _print_json(comparison) if args.json else print(ev.format_comparison(comparison))
+            comparison = compare_runs(args.compare[0], args.compare[1])
+            write_comparison(comparison, args.out or args.compare[1])
+            _print_json(comparison) if args.json else print(format_comparison(comparison))
             return 0
         if args.questions is None:
             raise UserError("give a question set (e.g. eval/questions.jsonl) or --compare RUN_A RUN_B")
         if args.limit is not None and args.limit < 1:
             raise UserError("--limit must be at least 1")
-        questions = ev.load_questions(args.questions)[: args.limit]
+        questions = load_questions(args.questions)
         overrides = parse_assignments([*args.set, *args.eval_set])
         if args.generator:
             overrides["generator.name"] = args.generator
         settings = load_settings(overrides)
-    except (ev.QuestionSetError, ev.EvalError, SettingsError) as exc:
+    except (QuestionSetError, EvalError, SettingsError) as exc:
         raise UserError(str(exc)) from exc
-    import time
-    from datetime import datetime
-
     out = args.out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     pipeline = open_pipeline(settings)
-    corpus = settings.ingest.corpus_dir
     if pipeline.store.count() == 0:
+        corpus = settings.ingest.corpus_dir
         print(f"the index in {settings.store.data_dir} is empty: ingesting {corpus}/ first", file=sys.stderr)
         report = pipeline.ingest([corpus], progress=_progress_bar(not args.json))
         print(format_ingest_report(report), file=sys.stderr)
-    info = ev.run_info(
-        settings.to_dict(), args.questions, questions, corpus, args.limit, pipeline.generator().name, sys.argv
-    )
-    from tqdm import tqdm
-
-    print(f"loading models; then {len(questions)} questions go to {out}/", file=sys.stderr)
-    ev.warm_up(pipeline)
-    bar = tqdm(total=len(questions), unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True)
-    correct = 0
-
-    def advance(result: ev.QuestionResult) -> None:
-        nonlocal correct
-        correct += result.correct
-        bar.update(1)
-        bar.set_postfix_str(f"correct {correct}/{bar.n}" + (f", error in {result.id}" if result.error else ""))
-
-    started = time.perf_counter()
+    progress, bar, problems = _eval_progress(out)
     try:
-        results = ev.run_questions(pipeline, questions, corpus, progress=advance, warm=False)
-    finally:
-        bar.close()
-    wall = time.perf_counter() - started
-    metrics = ev.summarise(results, wall_s=round(wall, 2))
-    info["seconds"] = round(wall, 2)
-    try:
-        ev.write_run(out, results, metrics, info, pipeline)
-    except ev.EvalError as exc:
+        _, metrics = run_evaluation(
+            pipeline, questions, AskOptions(), out, args.limit, progress, sys.argv, questions_path=args.questions
+        )
+    except EvalError as exc:
         raise UserError(str(exc)) from exc
-    for result in results:
-        for line in ([f"{result.id}: {result.error}"] if result.error else []) + result.warnings:
-            print(f"warning: {line}", file=sys.stderr)
+    finally:
+        if bar:
+            bar[0].close()
+    for line in problems:
+        print(f"warning: {line}", file=sys.stderr)
     if args.json:
         _print_json(metrics)
     else:
-        print(ev.format_summary(metrics))
-        print(f"\n{len(results)} questions in {wall:.0f} s; wrote {out}/ (report.html, report.md, metrics.json)")
+        print(format_summary(metrics))
+        print(
+            f"\n{metrics['n.questions']} questions in {metrics['cost.wall_s']:.0f} s; "
+            f"wrote {out}/ (report.html, report.md, metrics.json)"
+        )
     return 0
+
+
+def _eval_progress(out: Path) -> tuple[Callable[[int, int, Any], None], list[Any], list[str]]:
+    """The runner's progress callback: a tqdm bar on stderr with the running count of correct answers.
+
+    Returns the callback, the bar (a list, filled once the models start
+    loading; the caller closes it) and the errors and warnings to print after the run.
+    """
+    from tqdm import tqdm
+
+    bar: list[Any] = []
+    problems: list[str] = []
+    correct = 0
+
+    def progress(done: int, total: int, result: Any) -> None:
+        nonlocal correct
+        if result is None:
+            print(f"loading models; then {total} questions go to {out}/", file=sys.stderr)
+            bar.append(tqdm(total=total, unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True))
+            return
+        correct += result.correct
+        bar[0].update(1)
+        bar[0].set_postfix_str(f"correct {correct}/{bar[0].n}" + (f", error in {result.id}" if result.error else ""))
+        problems.extend(([f"{result.id}: {result.error}"] if result.error else []) + result.warnings)
+
+    return progress, bar, problems
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

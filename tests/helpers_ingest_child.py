@@ -105,7 +105,8 @@ def run_ingest(argv: list[str]) -> int:
 def check() -> int:
     from rag.config import load_settings
     from rag.index.embed import Embedder
-    from rag.index.store import ChromaStore, DamagedStoreError
+    from rag.index.chroma_client import DamagedStoreError
+    from rag.index.store import ChromaStore
     from rag.ingest.chunking import Chunker
     from rag.ingest.ingestor import discover, document_id
     from rag.ingest.loaders import load_file

@@ -173,7 +173,8 @@ def test_an_index_refuses_another_embedding_model(docs: Path, tmp_path: Path, pi
     in one line that says what to do, on the CLI too."""
     from helpers_ingest_child import make_tiny_model
 
-    from rag.index.store import ChromaStore, EmbeddingMismatchError
+    from rag.index.chroma_client import EmbeddingMismatchError
+    from rag.index.store import ChromaStore
 
     pipeline_factory(settings).ingest([docs])
     tiny = make_tiny_model(tmp_path / "tiny-model")

@@ -142,7 +142,8 @@ def test_ingest_and_ask_against_a_chroma_server(chroma_server: str, tmp_path: Pa
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
-    from rag.index.store import ChromaStore, StoreError
+    from rag.index.chroma_client import StoreError
+    from rag.index.store import ChromaStore
 
     from conftest import free_port
 

@@ -376,7 +376,7 @@ def test_chroma_server_stalling_then_dying_mid_session(
     own_chroma_server, tmp_path: Path, pipeline_factory, monkeypatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     import rag.cli
-    from rag.index.store import StoreError
+    from rag.index.chroma_client import StoreError
 
     url, server = own_chroma_server
     docs = tmp_path / "docs"

@@ -38,7 +38,8 @@ import numpy as np
 
 from rag.config import Settings
 from rag.index.embed import Embedder
-from rag.index.store import ChromaStore, DamagedStoreError, FileRecord, StoreError
+from rag.index.chroma_client import DamagedStoreError, StoreError
+from rag.index.store import ChromaStore, FileRecord
 from rag.types import Chunk, FileFailure, IngestReport
 
 ProgressCallback = Callable[[int, int, str], None]

@@ -1,7 +1,8 @@
 """File loaders: turn a .txt/.md/.html/.pdf/.docx file into one text with page spans.
 
-The ingester calls :func:`load_file`, which returns a :class:`SourceDocument`: the document's full text (pages joined), where each
-page starts, and the metadata that citations show (title, date, sources).
+The ingester calls :func:`load_file`, which returns a :class:`SourceDocument`: the
+document's full text (pages joined), where each page starts, and the metadata that
+citations show (title, date, sources).
 
 Every failure is raised as :class:`LoadError` with a sentence a user can act on
 ("password-protected PDF", "not a PDF file"), never a raw library traceback.
