@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from rag.config import Settings
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.pipeline import Pipeline
+from rag.types import IngestReport
 from ui.render import render_status
 from ui.uploads import UploadError, remove_upload, store_upload, uploads_dir
 
@@ -18,10 +21,88 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-# -- documents tab -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class DocumentsTab:
+    """The components of the Documents tab that its events read and write."""
+
+    files: gr.File
+    status: gr.HTML
+    summary: gr.Markdown
+    table: gr.Dataframe
+    chosen: gr.Dropdown
+    delete: gr.Button
+
+
 def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
+    """Lay out and wire the Documents tab inside the current ``gr.Tab``; the listing loads with the page.
+
+    Uploads and deletions share one concurrency slot ("ingest"), so two users
+    never write the index at once.
+    """
     settings = pipeline.settings
     folder = uploads_dir(settings.store.data_dir)
+    tab = _layout(settings, folder)
+
+    def listing() -> tuple[Any, Any, Any]:
+        records = pipeline.documents()
+        rows = [[r.title or r.source, r.source, r.n_chunks] for r in records]
+        choices = [(f"{r.title or r.source} ({r.source})", r.path) for r in records]
+        total = sum(r.n_chunks for r in records)
+        text = f"**{len(records)} documents, {total} chunks** in the index."
+        return text, rows, gr.update(choices=choices, value=None)
+
+    def add(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Store the uploads safely, then ingest them with a progress bar."""
+        from rag.ingest.ingestor import IngestLocked
+
+        if not paths:
+            return (gr.skip(), *listing(), gr.skip())
+        progress(0, desc="Saving uploads")
+        stored, refused = _store_all(paths, folder, settings.ingest.max_file_mb)
+        report = None
+        if stored:
+
+            def tick(done: int, total: int, source: str) -> None:
+                progress((done, total), desc=f"Embedding {source}", unit="chunks")
+
+            try:
+                report = pipeline.ingest(stored, progress=tick)
+            except IngestLocked as exc:
+                refused.append(str(exc))
+        return (ingest_status(report, refused), *listing(), None)
+
+    def remove(path: str | None) -> tuple[Any, ...]:
+        if not path:
+            return (render_status("warn", "Choose a document to delete first."), *listing())
+        removed = pipeline.delete_document(path)
+        extra = " and its uploaded file" if remove_upload(path, folder) else ""
+        message = f"Deleted {Path(path).name}: {count(removed, 'chunk')} left the index{extra}."
+        return (render_status("ok", message), *listing())
+
+    listed = [tab.summary, tab.table, tab.chosen]
+    tab.files.upload(
+        add,
+        [tab.files],
+        [tab.status, *listed, tab.files],
+        api_visibility="private",
+        show_progress="full",
+        show_progress_on=[tab.status],
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    )
+    tab.delete.click(
+        remove,
+        [tab.chosen],
+        [tab.status, *listed],
+        api_visibility="private",
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    )
+    demo.load(listing, None, listed, api_visibility="private", show_progress="hidden")
+
+
+def _layout(settings: Settings, folder: Path) -> DocumentsTab:
+    """The upload box and its status on the left; the document table and the delete control on the right."""
     gr.Markdown(
         f"Upload {', '.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)} files up to "
         f"{settings.ingest.max_file_mb:g} MB each. They are stored in `{folder}` and indexed at once; "
@@ -51,80 +132,30 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
             with gr.Row(equal_height=True):
                 chosen = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="doc-choice")
                 delete = gr.Button("Delete from index", variant="stop", scale=1, min_width=150, elem_id="delete")
-
-    def listing() -> tuple[Any, Any, Any]:
-        records = pipeline.documents()
-        rows = [[r.title or r.source, r.source, r.n_chunks] for r in records]
-        choices = [(f"{r.title or r.source} ({r.source})", r.path) for r in records]
-        total = sum(r.n_chunks for r in records)
-        text = f"**{len(records)} documents, {total} chunks** in the index."
-        return text, rows, gr.update(choices=choices, value=None)
-
-    def add(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        """Store the uploads safely, then ingest them with a progress bar."""
-        from rag.ingest.ingestor import IngestLocked
-
-        if not paths:
-            return (gr.skip(), *listing(), gr.skip())
-        refused: list[str] = []
-        stored: list[Path] = []
-        progress(0, desc="Saving uploads")
-        for path in paths:
-            try:
-                stored.append(store_upload(Path(path), folder, settings.ingest.max_file_mb))
-            except UploadError as exc:
-                refused.append(str(exc))
-        report = None
-        if stored:
-
-            def tick(done: int, total: int, source: str) -> None:
-                progress((done, total), desc=f"Embedding {source}", unit="chunks")
-
-            try:
-                report = pipeline.ingest(stored, progress=tick)
-            except IngestLocked as exc:
-                refused.append(str(exc))
-        details = refused + ([f"{f.path}: {f.error}" for f in report.failed] if report else [])
-        if report and not report.failed and report.files:
-            message = (
-                f"Indexed {count(report.files, 'file')}: {count(report.added, 'chunk')} added, "
-                f"{report.skipped} unchanged ({report.seconds:.1f} s)."
-            )
-            html = render_status("warn" if refused else "ok", message, refused or None)
-        elif report and report.files:
-            html = render_status("warn", f"Indexed {count(report.added, 'chunk')}; some files were skipped:", details)
-        else:
-            html = render_status("error", "Nothing was added:", details)
-        return (html, *listing(), None)
-
-    def remove(path: str | None) -> tuple[Any, ...]:
-        if not path:
-            return (render_status("warn", "Choose a document to delete first."), *listing())
-        removed = pipeline.delete_document(path)
-        deleted_file = remove_upload(path, folder)
-        name = Path(path).name
-        extra = " and its uploaded file" if deleted_file else ""
-        return (render_status("ok", f"Deleted {name}: {count(removed, 'chunk')} left the index{extra}."), *listing())
-
-    files.upload(
-        add,
-        [files],
-        [status, summary, table, chosen, files],
-        api_visibility="private",
-        show_progress="full",
-        show_progress_on=[status],
-        concurrency_limit=1,
-        concurrency_id="ingest",
-    )
-    delete.click(
-        remove,
-        [chosen],
-        [status, summary, table, chosen],
-        api_visibility="private",
-        concurrency_limit=1,
-        concurrency_id="ingest",
-    )
-    demo.load(listing, None, [summary, table, chosen], api_visibility="private", show_progress="hidden")
+    return DocumentsTab(files, status, summary, table, chosen, delete)
 
 
-# -- evaluation tab ----------------------------------------------------------------------
+def _store_all(paths: list[str], folder: Path, max_mb: float) -> tuple[list[Path], list[str]]:
+    """Copy each upload into ``folder``; returns the stored paths and why the others were refused."""
+    stored: list[Path] = []
+    refused: list[str] = []
+    for path in paths:
+        try:
+            stored.append(store_upload(Path(path), folder, max_mb))
+        except UploadError as exc:
+            refused.append(str(exc))
+    return stored, refused
+
+
+def ingest_status(report: IngestReport | None, refused: list[str]) -> str:
+    """The status box after an upload: what was indexed, and every refused or failed file with its reason."""
+    details = refused + ([f"{f.path}: {f.error}" for f in report.failed] if report else [])
+    if report and not report.failed and report.files:
+        message = (
+            f"Indexed {count(report.files, 'file')}: {count(report.added, 'chunk')} added, "
+            f"{report.skipped} unchanged ({report.seconds:.1f} s)."
+        )
+        return render_status("warn" if refused else "ok", message, refused or None)
+    if report and report.files:
+        return render_status("warn", f"Indexed {count(report.added, 'chunk')}; some files were skipped:", details)
+    return render_status("error", "Nothing was added:", details)
