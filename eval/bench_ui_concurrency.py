@@ -19,8 +19,6 @@ import argparse
 import contextlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +27,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmark import REPO
+from benchmark.measure import percentile
+from benchmark.processes import background_server, free_port
 
 # (question, keyword the correct answer contains); all answerable from corpus/.
 QUESTIONS: tuple[tuple[str, str], ...] = (
@@ -60,37 +60,6 @@ class UserResult:
     answer: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"rag ui exited with code {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
-            )
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.5)
-    raise TimeoutError(f"rag ui did not listen on port {port} within {timeout:.0f} s; see {log}")
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), without numpy."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def ask_as_user(url: str, user: int, question: str, keyword: str, start: threading.Barrier) -> UserResult:
     """One user: own client (own session), waits for the others, asks, checks the answer is theirs."""
     from gradio_client import Client
@@ -114,10 +83,8 @@ def ask_as_user(url: str, user: int, question: str, keyword: str, start: threadi
     return UserResult(user, question, keyword, latency, not problems, "; ".join(problems), answer)
 
 
-def run(users: int, data_dir: Path, generator: str, start_timeout: float) -> dict[str, Any]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log = data_dir.parent / f"{data_dir.name}-rag-ui.log"
+def ui_environment(data_dir: Path, generator: str) -> dict[str, str]:
+    """This environment for ``rag ui`` over ``data_dir``: no config file, no login, offline, no analytics."""
     env = {
         **os.environ,
         "RAG_DATA_DIR": str(data_dir),
@@ -129,53 +96,51 @@ def run(users: int, data_dir: Path, generator: str, start_timeout: float) -> dic
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
     }
     env.pop("RAG_UI_AUTH", None)
+    return env
+
+
+def release_users(url: str, users: int) -> tuple[list[UserResult], float]:
+    """``users`` clients, each with its own question, asking at the same moment; their results and
+    the wall time from the release until the last one finished."""
+    chosen = [QUESTIONS[i % len(QUESTIONS)] for i in range(users)]
+    barrier = threading.Barrier(users + 1)
+    results: list[UserResult | None] = [None] * users
+
+    def worker(i: int) -> None:
+        question, keyword = chosen[i]
+        try:
+            results[i] = ask_as_user(url, i + 1, question, keyword, barrier)
+        except Exception as exc:  # e.g. the client could not connect
+            barrier.abort()
+            results[i] = UserResult(i + 1, question, keyword, 0.0, False, f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(users)]
+    for thread in threads:
+        thread.start()
+    # A user that could not connect breaks the barrier; its result says why, the others still run.
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=120)
+    wall_began = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=900)
+    wall_s = time.perf_counter() - wall_began
+    return [r for r in results if r is not None], wall_s
+
+
+def run(users: int, data_dir: Path, generator: str, start_timeout: float) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = data_dir.parent / f"{data_dir.name}-rag-ui.log"
+    command = [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)]
     started = time.perf_counter()
-    with log.open("wb") as handle:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, start_timeout, server, log)
+    with background_server("rag ui", command, port, log, ui_environment(data_dir, generator), start_timeout, REPO):
         ready_s = time.perf_counter() - started
         from gradio_client import Client
 
         warm_began = time.perf_counter()
         Client(url, verbose=False).predict(WARM_UP, api_name="/ask")
         warm_up_s = time.perf_counter() - warm_began
-
-        chosen = [QUESTIONS[i % len(QUESTIONS)] for i in range(users)]
-        barrier = threading.Barrier(users + 1)
-        results: list[UserResult | None] = [None] * users
-
-        def worker(i: int) -> None:
-            question, keyword = chosen[i]
-            try:
-                results[i] = ask_as_user(url, i + 1, question, keyword, barrier)
-            except Exception as exc:  # e.g. the client could not connect
-                barrier.abort()
-                results[i] = UserResult(i + 1, question, keyword, 0.0, False, f"{type(exc).__name__}: {exc}")
-
-        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(users)]
-        for thread in threads:
-            thread.start()
-        # A user that could not connect breaks the barrier; its result says why, the others still run.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=120)
-        wall_began = time.perf_counter()
-        for thread in threads:
-            thread.join(timeout=900)
-        wall_s = time.perf_counter() - wall_began
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    done = [r for r in results if r is not None]
+        done, wall_s = release_users(url, users)
     latencies = [r.latency_s for r in done if r.ok]
     return {
         "users": users,

@@ -22,7 +22,8 @@ from conftest import CORPUS, REPO
 BENCH = REPO / "eval" / "bench.py"
 sys.path.insert(0, str(REPO / "eval"))
 
-import bench  # noqa: E402
+from benchmark.corpus import ensure_corpus, questions_for, synthetic_article  # noqa: E402
+from benchmark.workers.pdf import page_fidelity  # noqa: E402
 
 
 def _corpus_texts(limit: int = 40) -> list[str]:
@@ -97,7 +98,7 @@ def test_vendored_porter_stemmer_matches_nltk() -> None:
         if path.is_file():
             words |= set(re.findall(r"[a-z]+", path.read_text(encoding="utf-8", errors="ignore").lower()))
     for i in range(30):
-        words |= set(re.findall(r"[a-z]+", bench.synthetic_article(i).lower()))
+        words |= set(re.findall(r"[a-z]+", synthetic_article(i).lower()))
     words |= {"skies", "dying", "flies", "dies", "spied", "died", "happy", "enjoy", "controll", "feed", "agreed",
               "hopping", "filing", "failing", "archaeology", "generalization", "yyyy", "y", "a"}  # fmt: skip
     nltk = PorterStemmer()
@@ -107,18 +108,18 @@ def test_vendored_porter_stemmer_matches_nltk() -> None:
 
 
 def test_synthetic_corpus_and_questions_are_deterministic(tmp_path: Path) -> None:
-    a = bench.ensure_corpus(tmp_path / "a", 3)
-    b = bench.ensure_corpus(tmp_path / "b", 3)
+    a = ensure_corpus(tmp_path / "a", 3)
+    b = ensure_corpus(tmp_path / "b", 3)
     assert [p.read_bytes() for p in sorted(a.glob("*.txt"))] == [p.read_bytes() for p in sorted(b.glob("*.txt"))]
-    assert bench.questions_for(100, 5) == bench.questions_for(100, 5)
-    assert len(set(bench.questions_for(100, 12))) == 12
+    assert questions_for(100, 5) == questions_for(100, 5)
+    assert len(set(questions_for(100, 12))) == 12
 
 
 def test_page_fidelity_notices_missing_and_reordered_paragraphs() -> None:
     markers = [[["Alpha one.", "Beta two."], ["Gamma three."]]]
-    assert bench.page_fidelity([["x Alpha one. y Beta two.", "Gamma three."]], markers)["pages_in_order"] == 2
-    assert bench.page_fidelity([["Beta two. Alpha one.", "Gamma three."]], markers)["pages_in_order"] == 1
-    result = bench.page_fidelity([["Alpha one. Beta two. Gamma three."]], markers)
+    assert page_fidelity([["x Alpha one. y Beta two.", "Gamma three."]], markers)["pages_in_order"] == 2
+    assert page_fidelity([["Beta two. Alpha one.", "Gamma three."]], markers)["pages_in_order"] == 1
+    result = page_fidelity([["Alpha one. Beta two. Gamma three."]], markers)
     assert result == {"page_count_ok": False, "pages_in_order": 1, "pages_checked": 2}
 
 
