@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from rag.config import VerifySettings
 from rag.retrieval.rerank import CrossEncoder
 from rag.text.claims import is_factual, split_claims
+from rag.text.markers import parse_markers, strip_markers
 from rag.verification.calibrate import build_verifier, load_examples, main, metrics
 from rag.verification.checker import Verifier, check_payload, citation_recall_precision, support
 from rag.verification.facts import extract_facts, fact_in, index_text
@@ -324,7 +326,52 @@ def test_disagreeing_sources_are_both_cited_in_a_note(verifier: Verifier) -> Non
     assert result.claims[0].verdict == "supported"
     note = "Sources disagree on the valuation: [1] says $730 billion, [3] says $840 billion."
     assert note in result.notes
-    assert result.answer.endswith(note)
+    assert "Sources disagree" not in result.answer  # notes are data beside the answer, not part of its text
+    assert result.answer == "OpenAI's $110 billion round valued it at $730 billion [1]."
+
+
+OFFSET_CASES = [
+    ("Amazon, Nvidia and SoftBank participated in OpenAI's latest financing round [1].", {1: PARTICIPANTS}),
+    (
+        "## Funding\n- Anthropic relies heavily on strategic investments from Amazon and Google [1].\n"
+        "- OpenAI's latest round was led by Alphabet [1].\n- OpenAI is worth $2 trillion.\n\n"
+        "Thrive Capital, run by Josh Kushner, led the round. [3][2]",
+        {1: PARTICIPANTS, 2: ANTHROPIC, 3: THRIVE},
+    ),
+    (
+        "OpenAI's $110 billion round valued it at $730 billion [1]. Thrive Capital led the round [1, 2].",
+        {
+            1: "FashionUnited, citing AFP, said OpenAI's $110 billion funding round valued the ChatGPT maker at "
+            "$730 billion.",
+            2: THRIVE,
+            3: "OpenAI's $110 billion funding round, backed by Amazon, Nvidia and SoftBank, pushed its valuation "
+            "to $840 billion.",
+        },
+    ),
+    ("  OpenAI raised $6.6 billion [1].   The documents do not contain the answer.  ", {1: THRIVE}),
+]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize(("answer", "passages"), OFFSET_CASES)
+def test_claims_carry_their_offsets_in_the_final_answer(
+    verifier: Verifier, answer: str, passages: dict[int, str], strict: bool
+) -> None:
+    result = verifier.check(answer, passages, strict=strict)
+    assert result.claims
+    for claim in result.claims:
+        if claim.start < 0:
+            assert claim.end == -1
+            assert strict
+            assert claim.verdict in ("unsupported", "uncited")
+            continue
+        sentence = result.answer[claim.start : claim.end]
+        assert strip_markers(sentence) == claim.text
+        assert parse_markers(sentence) == claim.citations  # repaired markers for a miscited claim
+    placed = [(c.start, c.end) for c in result.claims if c.start >= 0]
+    assert all(end <= start for (_, end), (start, _) in pairwise(placed))
+    for note in result.notes:
+        assert note not in result.answer
 
 
 def test_agreeing_sources_produce_no_disagreement_note(verifier: Verifier) -> None:
@@ -468,6 +515,13 @@ def test_split_claims_never_crashes_and_spans_are_valid(text: str) -> None:
 def test_check_never_crashes(lexical: Verifier, answer: str, passage: str, strict: bool) -> None:
     result = lexical.check(answer, {1: passage, 2: THRIVE}, strict=strict)
     assert 0.0 <= result.grounding <= 1.0
+    for claim in result.claims:
+        if claim.start >= 0:
+            sentence = result.answer[claim.start : claim.end]
+            assert strip_markers(sentence) == claim.text
+            assert parse_markers(sentence) == claim.citations
+        else:
+            assert claim.end == -1
     for claim in result.claims:
         for evidence in claim.evidence:
             text = {1: passage, 2: THRIVE}[evidence.n]

@@ -30,7 +30,11 @@ Answer-level policy (documented in eval/verify_report.md):
   strict mode cannot hide a bad draft;
 - when another retrieved passage gives a different figure for the same thing
   (same subject, a shared anchor, same measure), a "Sources disagree" note
-  citing both is added to the notes and to the answer.
+  citing both is added to the notes (never to the answer text, which holds
+  only the answer's own sentences);
+- every claim left in the answer carries ``start``/``end``: where its sentence,
+  ``[n]`` markers included, lies in the final answer text (-1 when strict mode
+  removed it), so renderers need not split the answer again.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -401,9 +405,10 @@ class Verifier:
             claims.append(self._verdict(c, k, passages, results, joint))
             audits.append(self._audit(c, k, passages, results, joint))
         notes = _conflict_notes(pieces, claims, passages)
-        text, removal_notes = _rebuild(answer, pieces, claims, strict)
-        if notes:
-            text = (text.rstrip() + "\n\n" if text.strip() else "") + " ".join(notes)
+        text, spans, removal_notes = _rebuild(answer, pieces, claims, strict)
+        claims = [
+            c if span is None else replace(c, start=span[0], end=span[1]) for c, span in zip(claims, spans, strict=True)
+        ]
         counted = [c for c in claims if c.verdict != "not_factual"]
         good = sum(c.verdict in ("supported", "miscited") for c in counted)
         grounding = good / len(counted) if counted else 1.0
@@ -525,31 +530,48 @@ def _unsupported_notes(claims: list[Claim]) -> list[str]:
     return [f"{count} not supported by the cited sources: {listed}"]
 
 
-def _rebuild(answer: str, pieces: list[ClaimText], claims: list[Claim], strict: bool) -> tuple[str, list[str]]:
-    """The answer with repaired markers and, in strict mode, unsupported/uncited sentences cut out."""
+Span = tuple[int, int]
+
+
+def _rebuild(
+    answer: str, pieces: list[ClaimText], claims: list[Claim], strict: bool
+) -> tuple[str, list[Span | None], list[str]]:
+    """The answer with repaired markers and, in strict mode, unsupported/uncited sentences cut out.
+
+    Also returns where each claim's sentence (markers included) lies in that
+    text, or None for a sentence that is not in it (removed, or withheld).
+    """
     out: list[str] = []
+    spans: list[Span | None] = []
     removed: list[Claim] = []
-    cursor = 0
+    cursor = length = 0
     for piece, claim in zip(pieces, claims, strict=True):
-        out.append(answer[cursor : piece.start])
+        gap = answer[cursor : piece.start]
+        out.append(gap)
+        length += len(gap)
         segment = answer[piece.start : piece.end]
         cursor = piece.end
         if strict and claim.verdict in ("unsupported", "uncited"):
             removed.append(claim)
+            spans.append(None)
             while cursor < len(answer) and answer[cursor] in " \t":
                 cursor += 1
             continue
         if claim.verdict == "miscited":
             segment = _rewrite_markers(segment, claim.citations)
         out.append(segment)
+        spans.append((length, length + len(segment)))
+        length += len(segment)
     out.append(answer[cursor:])
     text = "".join(out)
     if not removed:
-        return text, []
-    text = re.sub(r"(?m)^[ \t]*(?:[-*+•·▪●‣◦]|\d{1,2}[.)])[ \t]*$\n?", "", text)
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+        return text, spans, []
+    text, spans = _delete(text, spans, r"(?m)^[ \t]*(?:[-*+•·▪●‣◦]|\d{1,2}[.)])[ \t]*$\n?", "")
+    text, spans = _delete(text, spans, r"\n{3,}", "\n\n")
+    text, spans = _strip(text, spans)
     if not any(c.verdict in ("supported", "miscited") for c in claims):
         text = ANSWER_WITHHELD
+        spans = [None] * len(spans)
     unsupported = [c for c in removed if c.verdict == "unsupported"]
     uncited = [c for c in removed if c.verdict == "uncited"]
     notes = []
@@ -565,7 +587,36 @@ def _rebuild(answer: str, pieces: list[ClaimText], claims: list[Claim], strict: 
         listed = "; ".join(_quote(c.text) for c in uncited)
         verb = "they cite" if plural else "it cites"
         notes.append(f"{len(uncited)} sentence{'s' if plural else ''} removed because {verb} no source: {listed}")
-    return text, notes
+    return text, spans, notes
+
+
+def _delete(text: str, spans: list[Span | None], pattern: str, keep: str) -> tuple[str, list[Span | None]]:
+    """``re.sub(pattern, keep, text)`` with the spans moved along; a span the edit touches is dropped.
+
+    ``keep`` replaces each match, so the edit removes ``len(match) - len(keep)`` characters.
+    """
+    matches = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+    if not matches:
+        return text, spans
+    cut = len(keep)
+
+    def moved(offset: int) -> int:
+        return offset - sum(end - start - cut for start, end in matches if end <= offset)
+
+    shifted: list[Span | None] = []
+    for span in spans:
+        if span is None or any(start < span[1] and span[0] < end for start, end in matches):
+            shifted.append(None)
+        else:
+            shifted.append((moved(span[0]), moved(span[1])))
+    return re.sub(pattern, keep, text), shifted
+
+
+def _strip(text: str, spans: list[Span | None]) -> tuple[str, list[Span | None]]:
+    """``text.strip()`` with the spans moved along (sentence spans never start or end in whitespace)."""
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    return stripped, [None if s is None else (s[0] - lead, s[1] - lead) for s in spans]
 
 
 def _rewrite_markers(segment: str, citations: list[int]) -> str:
