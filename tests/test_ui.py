@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,18 @@ def make_answer(
         "standalone_question": QUESTION,
     }
     data.update(changes)
+    data["claims"] = [c if c.start >= 0 else placed(data["answer"], c) for c in data["claims"]]
     return Answer(**data)
+
+
+def placed(answer: str, claim: Claim) -> Claim:
+    """``claim`` with the offsets the verifier gives it: its sentence, ``[n]`` markers included, in ``answer``."""
+    stem = claim.text.rstrip(".")
+    start = answer.find(stem)
+    if start < 0:
+        return claim  # not in this answer: no place on the page
+    end = answer.index(".", start + len(stem)) + 1
+    return replace(claim, start=start, end=end)
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -148,6 +160,34 @@ def test_each_sentence_gets_its_chips_and_its_own_badge() -> None:
     assert "1 of 2 claims supported" in page
 
 
+def test_badges_sit_where_the_claim_offsets_say_and_text_between_stays() -> None:
+    text = "Two findings:\n\n- Participants include Amazon, Nvidia and SoftBank [1].\n- Mars is red [2]."
+    first, second = answer_segments(make_answer(answer=text), 1)
+    assert first.startswith('Two findings:\n\n- <span class="claim v-supported">Participants')
+    assert second.startswith('\n- <span class="claim v-unsupported">Mars is red')
+    # The same sentence twice: each badge goes to the sentence its claim's offsets name.
+    twice = "Mars is red [2]. Mars is red [2]."
+    claims = [
+        Claim("Mars is red.", [2], "unsupported", 0.1, [], "", [], 0, 16),
+        Claim("Mars is red.", [2], "supported", 0.9, [], "", [], 17, 33),
+    ]
+    one, two = answer_segments(make_answer(answer=twice, claims=claims[::-1]), 1)
+    assert "badge-unsupported" in one
+    assert "badge-supported" in two
+
+
+def test_a_real_answer_shows_each_sentence_once_with_its_own_badge(seed_pipeline: Any) -> None:
+    answer = seed_pipeline.answer(QUESTION, options=AskOptions(generator="extractive"))
+    segments = answer_segments(answer, 1)
+    assert answer.claims
+    assert all(0 <= c.start < c.end <= len(answer.answer) for c in answer.claims)
+    assert len(segments) == len(answer.claims)
+    for segment, claim in zip(segments, sorted(answer.claims, key=lambda c: c.start), strict=True):
+        assert segment.count('class="badge ') == 1
+        assert f'class="badge badge-{claim.verdict}"' in segment
+    assert "SoftBank" in "".join(segments)
+
+
 def test_marker_for_a_source_that_was_not_returned_is_not_a_chip() -> None:
     answer = make_answer(answer="Participants include Amazon, Nvidia and SoftBank [7].")
     [segment] = answer_segments(answer, 1)
@@ -157,7 +197,7 @@ def test_marker_for_a_source_that_was_not_returned_is_not_a_chip() -> None:
 
 def test_notes_are_listed_once_and_abstentions_plain() -> None:
     note = "Sources disagree: [1] says $40 billion, [2] says $30 billion."
-    answer = make_answer(answer=make_answer().answer + "\n\n" + note, notes=[note])
+    answer = make_answer(notes=[note])  # notes are data beside the answer text, never in it
     page = render_conversation([Turn(QUESTION, answer)])
     body = "".join(answer_segments(answer, 1))
     assert "Sources disagree" not in body  # not repeated in the answer text...

@@ -21,7 +21,6 @@ from html import unescape as html_unescape
 from importlib.resources import files
 from urllib.parse import urlsplit
 
-from rag.text.claims import split_claims
 from rag.text.markers import MARKER_RE, parse_markers
 from rag.types import Answer, Citation, Claim
 
@@ -88,8 +87,8 @@ def chip_html(turn: int, n: int, citation: Citation | None) -> str:
     )
 
 
-def _sentence_html(raw: str, claim: Claim | None, turn: int, by_n: dict[int, Citation]) -> str:
-    """One answer sentence: text escaped, ``[n]`` markers turned into chips, then the badge."""
+def _marked_html(raw: str, turn: int, by_n: dict[int, Citation]) -> str:
+    """``raw`` escaped, each run of ``[n]`` markers turned into chips."""
     parts: list[str] = []
     cursor = 0
     for match in MARKER_RE.finditer(raw):
@@ -98,48 +97,53 @@ def _sentence_html(raw: str, claim: Claim | None, turn: int, by_n: dict[int, Cit
         parts.append(f'<span class="cites">{chips}</span>')
         cursor = match.end()
     parts.append(esc(raw[cursor:]))
-    verdict = claim.verdict if claim else "plain"
-    badge = badge_html(claim) if claim else ""
-    return f'<span class="claim v-{esc(verdict)}">{"".join(parts)}{badge}</span>'
+    return "".join(parts)
 
 
-def answer_text(answer: Answer) -> str:
-    """The answer without the verifier's notes that it appends; the notes are listed separately."""
+def _sentence_html(raw: str, claim: Claim, turn: int, by_n: dict[int, Citation]) -> str:
+    """One answer sentence: its text with chips, then the badge of the claim it states."""
+    return f'<span class="claim v-{esc(claim.verdict)}">{_marked_html(raw, turn, by_n)}{badge_html(claim)}</span>'
+
+
+def _placed_claims(answer: Answer) -> list[Claim]:
+    """The claims whose offsets locate a sentence in the answer text, in reading order.
+
+    Claims strict mode removed (offsets -1), and any whose offsets fall outside
+    the text or overlap an earlier sentence, have no place on the page.
+    """
     text = answer.answer
-    for note in answer.notes:
-        if note and note in text:
-            text = text.replace(note, "")
-    return text.strip()
+    placed: list[Claim] = []
+    cursor = 0
+    for claim in sorted((c for c in answer.claims if 0 <= c.start < c.end <= len(text)), key=lambda c: c.start):
+        if claim.start >= cursor:
+            placed.append(claim)
+            cursor = claim.end
+    return placed
 
 
 def answer_segments(answer: Answer, turn: int) -> list[str]:
     """The answer body as HTML pieces, one per sentence, in order; streaming shows them one by one.
 
-    Sentences come from the same splitter the verifier used, and each is paired
-    with the claim of the same text, so a badge always sits on the sentence it
-    judges. Text between sentences (line breaks, bullets) is attached to the
-    following piece.
+    Each claim carries the offsets of its sentence (with its ``[n]`` markers) in
+    the answer text, as the verifier found them, so a badge always sits on the
+    sentence it judges and the answer is never split again here. Text between
+    sentences (line breaks, bullets, list lead-ins) is attached to the following
+    piece; the checker's notes are not in the text, they are listed in the footer.
     """
-    text = answer_text(answer)
+    text = answer.answer
     if answer.abstained or not answer.claims:
-        return [f'<span class="claim v-abstained">{esc(text)}</span>']
+        return [f'<span class="claim v-abstained">{esc(text.strip())}</span>']
     by_n = {c.n: c for c in answer.citations}
-    unused = list(answer.claims)
     segments: list[str] = []
-    cursor = 0
-    gap = ""
-    for piece in split_claims(text):
-        gap += esc(text[cursor : piece.start])
-        claim = next((c for c in unused if c.text == piece.text), None)
-        if claim is not None:
-            unused.remove(claim)
-        segments.append(gap + _sentence_html(text[piece.start : piece.end], claim, turn, by_n))
-        gap = ""
-        cursor = piece.end
-    tail = esc(text[cursor:])
+    cursor = len(text) - len(text.lstrip())
+    for claim in _placed_claims(answer):
+        gap = _marked_html(text[cursor : claim.start], turn, by_n)
+        segments.append(gap + _sentence_html(text[claim.start : claim.end], claim, turn, by_n))
+        cursor = claim.end
+    tail = text[cursor:].rstrip()
     if tail.strip():
-        segments.append(tail)
-    return segments or [esc(text)]
+        segments.append(_marked_html(tail, turn, by_n))
+    return segments
 
 
 def grounding_html(answer: Answer) -> str:
