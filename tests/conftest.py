@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,19 @@ def chroma_server(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+class WordEmbedder:
+    """Stands in for the model where only storage is tested: word-count tokens, hashed vectors."""
+
+    identity = "word-counter"
+
+    def count_tokens(self, text: str) -> list[int]:
+        return [0] * len(text.split())
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        rng = np.random.default_rng(len(texts))
+        vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

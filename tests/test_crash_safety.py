@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from conftest import make_settings
+from conftest import WordEmbedder, make_settings
 
 HELPER = Path(__file__).with_name("helpers_ingest_child.py")
 N_FILES = 150
@@ -297,22 +297,6 @@ def test_sigkill_during_ingest_never_corrupts_the_index(zygote: Zygote, crash_ro
     )
 
 
-class _WordEmbedder:
-    """Stands in for the model where only storage is tested: word-count tokens, hashed vectors."""
-
-    identity = "word-counter"
-
-    def count_tokens(self, text: str) -> list[int]:
-        return [0] * len(text.split())
-
-    def embed(self, texts: list[str]) -> Any:
-        import numpy as np
-
-        rng = np.random.default_rng(len(texts))
-        vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
 @pytest.mark.parametrize("dies_at", ["manifest", "drop_old"])
 def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path: Path, dies_at: str) -> None:
     """A file's new version is written and the process dies before the write ends.
@@ -335,7 +319,7 @@ def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path
     note.write_text("# Note\n\n" + " ".join(f"alpha{i} bravo." for i in range(60)))
     settings = make_settings(tmp_path / "data", **{"chunking.chunk_size": 40, "chunking.chunk_overlap": 5})
     store = ChromaStore(settings.store)
-    ingestor = Ingestor(settings, store, _WordEmbedder())  # type: ignore[arg-type]
+    ingestor = Ingestor(settings, store, WordEmbedder())  # type: ignore[arg-type]
     cache = tmp_path / "data" / "bm25.pkl"
 
     def bm25_ids() -> list[str]:

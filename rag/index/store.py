@@ -29,12 +29,14 @@ from typing import Any
 import numpy as np
 
 from rag.config import StoreSettings
+from rag.financing.model import FinancingFact
 from rag.index.chroma_client import EmbeddingMismatchError, Guarded, make_client
 from rag.types import Chunk
 
 _STATE_ID = "__state__"
 _EMBEDDING_ID = "__embedding__"
-_RESERVED_IDS = frozenset({_STATE_ID, _EMBEDDING_ID})  # records of the files collection that are not files
+_FACTS_ID = "__facts__"
+_RESERVED_IDS = frozenset({_STATE_ID, _EMBEDDING_ID, _FACTS_ID})  # records of the files collection that are not files
 _PLACEHOLDER_VECTOR = [1.0]
 _PAGE = 2000
 _PATHS_PER_REQUEST = 100
@@ -68,16 +70,18 @@ class ChromaStore:
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         self.files = guarded.get_or_create_collection(f"{settings.collection}_files", embedding_function=None)
+        self.facts = guarded.get_or_create_collection(f"{settings.collection}_facts", embedding_function=None)
 
     def reset(self) -> None:
-        """Drop both collections and start empty (the rebuild after :class:`DamagedStoreError`)."""
-        for name in (self.settings.collection, f"{self.settings.collection}_files"):
+        """Drop the collections and start empty (the rebuild after :class:`DamagedStoreError`)."""
+        base = self.settings.collection
+        for name in (base, f"{base}_files", f"{base}_facts"):
             try:
                 self.client.delete_collection(name)
             except Exception:  # a collection too damaged to delete cleanly is recreated below anyway
                 continue
         fresh = ChromaStore(self.settings, self.client)
-        self.chunks, self.files = fresh.chunks, fresh.files
+        self.chunks, self.files, self.facts = fresh.chunks, fresh.files, fresh.facts
 
     def check_embedding_model(self, model: str) -> None:
         """Records which embedding model fills this index, or refuses a different one.
@@ -129,6 +133,19 @@ class ChromaStore:
                     source=str(meta.get("source", "")),
                 )
         return records
+
+    def all_facts(self) -> list[FinancingFact]:
+        """Every stored financing fact (a few per chunk: small enough to hold in memory)."""
+        return [
+            FinancingFact.from_record(sentence or "", meta)
+            for ids, metadatas, documents in self._paged(self.facts, include=["metadatas", "documents"])
+            for _, meta, sentence in zip(ids, metadatas, documents, strict=True)
+        ]
+
+    def facts_version(self) -> str:
+        """Which fact extractor filled the fact collection ("" before facts existed)."""
+        got = self.files.get(ids=[_FACTS_ID], include=["metadatas"])
+        return str(got["metadatas"][0].get("version", "")) if got["ids"] else ""
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every stored chunk, page by page, so memory stays bounded on large indexes."""
@@ -194,8 +211,13 @@ class ChromaStore:
         self,
         documents: Sequence[tuple[list[Chunk], np.ndarray, FileRecord]],
         stale: Collection[str] | None = None,
+        facts: Sequence[FinancingFact] = (),
     ) -> None:
-        """Store several files' chunks, then their manifest entries, then drop their older chunks.
+        """Store several files' chunks and facts, then their manifest entries, then drop their older chunks and facts.
+
+        Facts follow their chunks exactly: written before the manifest entry, their
+        ids derived from content (idempotent), and an old version's facts dropped
+        with its chunks, so the fact index is as crash-safe as the chunk index.
 
         ``stale`` names the files that may have chunks of another version (from
         :meth:`chunk_versions_many`, read under the ingest lock); only those get the
@@ -233,6 +255,7 @@ class ChromaStore:
                 documents=[c.text for c in batch],
                 metadatas=[chunk_metadata(c) for c in batch],
             )
+        self._write_facts(facts)
         self.files.upsert(
             ids=[record.path for record in records],
             embeddings=[_PLACEHOLDER_VECTOR] * len(records),
@@ -249,8 +272,35 @@ class ChromaStore:
         )
         for record in records:
             if stale is None or record.path in stale:
-                self.chunks.delete(where={"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]})
+                older = {"$and": [{"path": record.path}, {"doc_id": {"$ne": record.doc_id}}]}
+                self.chunks.delete(where=older)
+                self.facts.delete(where=older)
         self.bump_revision()
+
+    def replace_facts(self, path: str, doc_id: str, facts: Sequence[FinancingFact]) -> None:
+        """A stored file's facts from a newer extractor: new ones written, then every other fact of the file dropped."""
+        self._write_facts(facts)
+        keep = {f.id for f in facts}
+        existing = self.facts.get(where={"path": path}, include=[])["ids"]
+        gone = [fact_id for fact_id in existing if fact_id not in keep]
+        if gone:
+            self.facts.delete(ids=gone)
+
+    def set_facts_version(self, version: str) -> None:
+        self.files.upsert(
+            ids=[_FACTS_ID], embeddings=[_PLACEHOLDER_VECTOR], documents=[_FACTS_ID], metadatas=[{"version": version}]
+        )
+
+    def _write_facts(self, facts: Sequence[FinancingFact]) -> None:
+        unique = list({f.id: f for f in facts}.values())
+        for start in range(0, len(unique), _PAGE):
+            batch = unique[start : start + _PAGE]
+            self.facts.upsert(
+                ids=[f.id for f in batch],
+                embeddings=[_PLACEHOLDER_VECTOR] * len(batch),
+                documents=[f.sentence for f in batch],
+                metadatas=[f.to_metadata() for f in batch],
+            )
 
     def delete_document(self, path: str) -> int:
         """Remove a file's chunks and manifest entry; returns how many chunks went."""
@@ -258,6 +308,7 @@ class ChromaStore:
         existing = self.chunks.get(where={"path": path}, include=[])["ids"]
         if existing:
             self.chunks.delete(ids=existing)
+        self.facts.delete(where={"path": path})
         self.files.delete(ids=[path])
         self.bump_revision()
         return len(existing)

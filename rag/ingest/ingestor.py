@@ -33,14 +33,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.config import Settings
-from rag.index.embed import Embedder
+from rag.financing.extract import FACTS_VERSION, extract_financing_facts
+from rag.financing.model import FinancingFact
 from rag.index.chroma_client import DamagedStoreError, StoreError
+from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
 from rag.types import Chunk, FileFailure, IngestReport
+
+if TYPE_CHECKING:
+    from rag.ingest.loaders import SourceDocument
 
 ProgressCallback = Callable[[int, int, str], None]
 _FLUSH_CHUNKS = 256
@@ -57,6 +63,7 @@ class IngestLocked(RuntimeError):
 class _Pending:
     record: FileRecord
     chunks: list[Chunk]
+    facts: list[FinancingFact]
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[FileFailure]]:
@@ -214,11 +221,12 @@ class Ingestor:
             try:
                 document = load_file(path)
                 chunks = self.chunker.split(document, doc_id)
+                facts = _financing_facts(document, doc_id, key)
             except Exception as exc:
                 failed[key] = _failure(key, exc)
                 continue
             record = FileRecord(path=key, doc_id=doc_id, n_chunks=len(chunks), title=document.title, source=path.name)
-            todo.append(_Pending(record, chunks))
+            todo.append(_Pending(record, chunks, facts))
         report.failed += [failed[str(path)] for path in files if str(path) in failed]  # in file order
         batches = _batches(todo)
         total = sum(len(item.chunks) for item in todo)
@@ -230,17 +238,38 @@ class Ingestor:
                 report.chunks += len(item.chunks)
             if progress:
                 progress(done, total, batch[-1].record.source)
+        if self.store.facts_version() != FACTS_VERSION:
+            self._refresh_facts(manifest, {key for _, key, _ in hashed} - {item.record.path for item in todo})
         if prune:
             for key in sorted(set(manifest) - {str(p) for p in files}):
                 if not Path(key).exists():
                     report.removed += self.store.delete_document(key)
         return report
 
+    def _refresh_facts(self, manifest: dict[str, FileRecord], unchanged: set[str]) -> None:
+        """Facts for files stored by an older fact extractor (or before facts existed), without re-embedding them.
+
+        Runs once per extractor version: the version is recorded only after every
+        stored file has its facts, so an interrupted refresh is redone next time.
+        """
+        from rag.ingest.loaders import load_file
+
+        for key, record in sorted(manifest.items()):
+            if key not in unchanged and Path(key).exists():
+                continue  # changed files got fresh facts above; files outside this run are refreshed too
+            try:
+                document = load_file(Path(key))
+            except Exception:  # a stored file that is gone or unreadable keeps its chunks and has no facts
+                continue
+            self.store.replace_facts(key, record.doc_id, _financing_facts(document, record.doc_id, key))
+        self.store.set_facts_version(FACTS_VERSION)
+
     def _embedded(self, batches: list[list[_Pending]], stale: set[str], workers: int) -> Iterator[list[_Pending]]:
         """Embeds and stores each batch, yielding it once stored: here, or in ``workers`` processes."""
         if workers <= 1 or len(batches) <= 1:
             for batch in batches:
-                self.store.write_documents(_with_vectors(batch, self.embedder.embed(_texts(batch))), stale=stale)
+                embedded = self.embedder.embed(_texts(batch))
+                self.store.write_documents(_with_vectors(batch, embedded), stale=stale, facts=_facts(batch))
                 yield batch
             return
         workers = min(workers, len(batches))
@@ -256,7 +285,7 @@ class Ingestor:
                 batch = futures[future]
                 vectors = future.result()  # a worker's StoreError stops the run, as it does here
                 if vectors is not None:  # embedded store: the worker embedded, this process writes
-                    self.store.write_documents(_with_vectors(batch, vectors), stale=stale)
+                    self.store.write_documents(_with_vectors(batch, vectors), stale=stale, facts=_facts(batch))
                 yield batch
 
 
@@ -274,6 +303,14 @@ def _batches(todo: list[_Pending]) -> list[list[_Pending]]:
     if current:
         batches.append(current)
     return batches
+
+
+def _financing_facts(document: SourceDocument, doc_id: str, key: str) -> list[FinancingFact]:
+    return extract_financing_facts(document.text, document.title, doc_id, key, document.path.name, document.date)
+
+
+def _facts(batch: list[_Pending]) -> list[FinancingFact]:
+    return [fact for item in batch for fact in item.facts]
 
 
 def _texts(batch: list[_Pending]) -> list[str]:
@@ -312,5 +349,5 @@ def _worker_batch(batch: list[_Pending], stale: set[str]) -> np.ndarray | None:
     vectors = embedder.embed(_texts(batch))
     if store is None:
         return vectors
-    store.write_documents(_with_vectors(batch, vectors), stale=stale)
+    store.write_documents(_with_vectors(batch, vectors), stale=stale, facts=_facts(batch))
     return None

@@ -1,0 +1,414 @@
+"""Financing facts from a document's prose: bind figures, names, rounds and dates into relations.
+
+The mention extractor (:func:`rag.verification.facts.extract_facts`, the same one
+the citation checker uses) finds money, dates, round labels and names with their
+spans; this module decides what each figure *is* from the words around it
+("valuation of", "raised", "committed", "revenue") and whom it belongs to
+("Amazon's $50 billion", "$30 billion from Nvidia"), and reads investor roles
+("led by X", "participants include A, B and C"). A sentence that names no
+company is read in its document's context: the company and round its title is
+about, so "ICONIQ Capital led the round" in the Series F brief is a fact about
+Anthropic's Series F. Tables are handled by :mod:`rag.financing.tables`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from rag.financing.model import Attribute, FinancingFact
+from rag.financing.tables import TableRow, facts_from_table, table_rows
+from rag.text.claims import sentence_spans
+from rag.verification.facts import Fact, extract_facts
+
+# Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
+FACTS_VERSION = "1"
+# Words before a figure that say what it is (checked nearest first, within the clause before the figure).
+VALUE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
+    ("valuation_pre", re.compile(r"pre-?money", re.I)),
+    ("valuation_post", re.compile(r"post-?money", re.I)),
+    ("valuation", re.compile(r"valu\w*|\bworth\b|\bval\.|\bpriced?\b|\bmarket\s+cap\w*", re.I)),
+    ("revenue", re.compile(r"revenue|run[- ]rate|\bARR\b|annuali[sz]ed|\bsales\b|recurring", re.I)),
+    ("capex", re.compile(r"capex|capital\s+(?:expenditure|spending)|\bspend\w*", re.I)),
+    ("debt", re.compile(r"\bdebt\b|\bloans?\b|\bnotes\b|\bbonds?\b|credit\s+facility|borrow\w*|\blend\w*", re.I)),
+    ("commitment", re.compile(r"\bcommit\w*|\bpledge\w*|\bcontract\w*|\bup\s+to\b|\bover\s+\w+\s+years\b", re.I)),
+    (
+        "amount",
+        re.compile(
+            r"\brais\w*|\bround\b|\bfunding\b|\bfinanc\w*|\bclosed\b|\bsecured\b|\binvest\w*|\bSeries\s+[A-Z]\b|\bseed\b"
+            r"|\btender\b|\bsecondary\b|\bsale\b|\bacqui\w*|\bdeal\b|\bbought\b|\bpurchase\w*",
+            re.I,
+        ),
+    ),
+)
+# "at a $183 billion valuation", "at $157 billion": a figure after "at" following an amount is a valuation.
+AT_FIGURE_RE = re.compile(r"\bat\s+(?:an?\s+)?(?:(?:about|around|roughly|nearly|approximately|some)\s+)?$", re.I)
+VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation", re.I)
+POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
+PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
+LEAD_BEFORE_RE = re.compile(r"\b(?:led|co-led)\s+by\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$", re.I)
+LEAD_AFTER_RE = re.compile(r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led)\s+(?:the|its|a|this)\b", re.I)
+PARTICIPANTS_RE = re.compile(
+    r"\b(?:participants?\s+(?:include[sd]?|were)|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
+    r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
+    r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included)\b",
+    re.I,
+)
+PARTICIPATE_AFTER_RE = re.compile(
+    r"^\s*(?:also\s+)?(?:invested|participated|joined|backed|put\s+money|took\s+part|came\s+in)\b", re.I
+)
+SUBJECT_VERBS_RE = re.compile(
+    r"^\s*(?:has\s+|had\s+|have\s+|is\s+|was\s+)?(?:closed|raised|raises|secured|announced|completed|disclosed|"
+    r"received|landed|obtained|is\s+raising|was\s+valued|is\s+valued|reached|hit|took\s+in|drew|won|sold|"
+    r"signed|spent|expects|generated|posted)\b",
+    re.I,
+)
+INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged|agreed\s+to\s+invest|supplied|added)"
+# "X's" makes X the subject only when a financing word follows ("Anthropic's Series F", "xAI's 2024 rounds"), not
+# for "Republic World's report" or "Singapore's sovereign wealth fund".
+POSSESSIVE_SUBJECT_RE = re.compile(
+    r"^(?:'s|’s)\s+(?:[\w$.,-]+\s+){0,3}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
+    r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|seed|tender|value|worth|spending|"
+    r"compute|secondary|sale|acquisition|merger|loan|notes|bonds|mega-rounds?|price)\b",
+    re.I,
+)
+INVEST_IN_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?in(?:to)?\s+$", re.I)
+INVESTOR_VERB_RE = re.compile(
+    rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
+    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS})\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+)?$",
+    re.I,
+)
+# "Microsoft's investments in OpenAI": the document's figures are the investor's money in the investee.
+INVESTMENTS_TITLE_RE = re.compile(
+    r"^\W*(?P<investor>[\w.&' -]+?)(?:'s|’s)\s+(?:\w+\s+)?investments?\s+in\s+(?P<investee>[\w.&-]+)"
+)
+NOT_COMPANIES = frozenset(
+    """reuters bloomberg cnbc afp mint techcrunch axios fortune forbes wired verdict wsj ft the information zdnet
+    guardian ndtv nyt cnn bbc semafor livemint aiwire panews times journal post economist insider
+    according sources source note key figures total series round january february march april may june july
+    august september october november december lead investors investor participants amount valuation date
+    size announced previous next""".split()
+)
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What a document is about, read from its title: the default subject, round and date of its sentences."""
+
+    doc_id: str
+    path: str
+    source: str
+    subject: str
+    round: str
+    date: str
+    investor: str = ""  # "Microsoft's investments in OpenAI": the investor every figure of the document belongs to
+    figures: frozenset[float] = frozenset()  # the title's amounts: a sentence repeating one is about the title's round
+
+
+@dataclass
+class _Reading:
+    """What carries from one sentence to the next: the company last written about, and an open list's role."""
+
+    subject: str = ""
+    list_role: Attribute | None = None
+
+
+def extract_financing_facts(
+    text: str, title: str, doc_id: str, path: str, source: str, doc_date: str = ""
+) -> list[FinancingFact]:
+    """All financing facts of one document, prose and tables, in order of appearance."""
+    context = document_context(text, title, doc_id, path, source, doc_date)
+    facts: list[FinancingFact] = []
+    spans = sentence_spans(text)
+    rows: list[TableRow] = []
+    reading = _Reading(subject=context.subject)
+    for start, end in spans:
+        if "http" in text[start:end]:
+            continue  # source lists: a URL's words ("raises-110-billion-dollars") are not statements
+        row = table_rows(text, start, end)
+        if row is not None:
+            rows.append(row)
+            continue
+        if rows:
+            facts.extend(facts_from_table(rows, context, _year_month))
+            rows = []
+        listed = _list_item_fact(text, start, end, context, reading)
+        if listed is not None:
+            facts.append(listed)
+            continue
+        facts.extend(_sentence_facts(text, start, end, context, reading))
+    if rows:
+        facts.extend(facts_from_table(rows, context, _year_month))
+    return list({f.id: f for f in facts}.values())
+
+
+def document_context(text: str, title: str, doc_id: str, path: str, source: str, doc_date: str) -> DocumentContext:
+    """The company, round and date a document's title is about (the first company-like name in the title)."""
+    head = title or text[:300]
+    mentions = extract_facts(head)
+    # Title case makes phrases look like names ("Examining Global AI Industry's"): a company is named in 1-3 words.
+    names = [m for m in mentions if m.kind == "name" and _is_company(m.text) and _short_name(m.text)]
+    possessive = [m for m in names if POSSESSIVE_SUBJECT_RE.match(head[m.end - 2 :])]
+    subject = next((_clean_name(m.text) for m in possessive or names), "")
+    if not subject:
+        counts = Counter(_clean_name(m.text) for m in extract_facts(text[:3000]) if m.kind == "name")
+        subject = next((n for n, _ in counts.most_common() if _is_company(n)), "")
+    investor = ""
+    invests = INVESTMENTS_TITLE_RE.search(head)
+    if invests:
+        investor, subject = invests.group("investor").strip(), invests.group("investee").strip()
+    round_label = next((f"Series {m.key[0]}" for m in mentions if m.kind == "series"), "")
+    date = next((_year_month(m) for m in mentions if m.kind == "date"), "")
+    if not date:
+        years = re.findall(r"\b(?:19|20)\d{2}\b", head)
+        date = years[-1] if len(set(years)) == 1 else ""
+    figures = frozenset(float(m.key[1]) for m in _round_segment(head, mentions) if m.kind == "money")  # type: ignore[arg-type]
+    return DocumentContext(doc_id, path, source, subject, round_label, date or "", investor, figures)
+
+
+def _round_segment(title: str, mentions: list[Fact]) -> list[Fact]:
+    """The title's mentions that describe its labelled round: "Series G ($30 billion at $380 billion, ...) and the
+    reported $65 billion round" keeps the first two figures; a title without a round label keeps all."""
+    series = next((m for m in mentions if m.kind == "series"), None)
+    if series is None:
+        return mentions
+    stop = re.search(r"\)|\band\s+(?:the|a|an)\b|\bthen\b", title[series.end :])
+    end = series.end + stop.start() if stop else len(title)
+    return [m for m in mentions if m.start < end]
+
+
+def _list_item_fact(
+    text: str, start: int, end: int, context: DocumentContext, reading: _Reading
+) -> FinancingFact | None:
+    """An item of a list opened by "Participants include:": one name, an investor of the company last written about."""
+    sentence = text[start:end]
+    if reading.list_role is None:
+        return None
+    item = re.fullmatch(r"\s*(?:[-*+•·▪●]\s*)?([A-Z][\w.&' -]{0,40}?)\s*[.;,]?\s*", sentence)
+    if item is None or not _is_company(item.group(1)):
+        reading.list_role = None
+        return None
+    name = _clean_name(item.group(1))
+    offset = start + item.start(1)
+    return FinancingFact(
+        doc_id=context.doc_id,
+        path=context.path,
+        source=context.source,
+        subject=reading.subject,
+        attribute=reading.list_role,
+        value=0.0,
+        currency="",
+        value_text="",
+        counterparty=name,
+        round=context.round if reading.subject == context.subject else "",
+        date=context.date if reading.subject == context.subject else "",
+        start=offset,
+        end=offset + len(item.group(1)),
+        sentence_start=start,
+        sentence_end=end,
+        sentence=" ".join(sentence.split()),
+    )
+
+
+def _sentence_facts(
+    text: str, start: int, end: int, context: DocumentContext, reading: _Reading
+) -> list[FinancingFact]:
+    sentence = text[start:end]
+    mentions = extract_facts(sentence)
+    names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
+    opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
+    reading.list_role = "investor" if opens_list else None
+    subject = _subject(sentence, names, context)
+    if any(_clean_name(n.text) == context.subject for n in names):
+        reading.subject = context.subject  # a list after this sentence is about the document's company
+    elif subject:
+        reading.subject = subject
+    if not subject:
+        return []
+    round_label = next((f"Series {m.key[0]}" for m in mentions if m.kind == "series"), "")
+    own_date = next((_year_month(m) for m in mentions if m.kind == "date"), "")
+    repeats_title = any(float(m.key[1]) in context.figures for m in mentions if m.kind == "money")  # type: ignore[arg-type]
+    in_context = subject == context.subject and (not own_date or own_date == context.date or repeats_title)
+    if not round_label and in_context:
+        round_label = context.round  # "ICONIQ Capital led the round" in the Series F brief
+    date = own_date or (context.date if subject == context.subject else "")
+
+    def make(attribute: Attribute, mention: Fact, counterparty: str = "", value: Fact | None = None) -> FinancingFact:
+        figure = value or mention
+        money = figure.kind == "money"
+        return FinancingFact(
+            doc_id=context.doc_id,
+            path=context.path,
+            source=context.source,
+            subject=subject,
+            attribute=attribute,
+            value=float(figure.key[1]) if money else 0.0,  # type: ignore[arg-type]
+            currency=str(figure.key[0]) if money else "",
+            value_text=figure.text if money else "",
+            counterparty=counterparty,
+            round=round_label,
+            date=date,
+            start=start + mention.start,
+            end=start + mention.end,
+            sentence_start=start,
+            sentence_end=end,
+            sentence=" ".join(sentence.split()),
+        )
+
+    facts: list[FinancingFact] = []
+    moneys = [m for m in mentions if m.kind == "money"]
+    previous_end = 0
+    for m in moneys:
+        investment = _investment_in(sentence, m, names)
+        if investment is not None:
+            investor, investee = investment
+            facts.append(replace(make("investment", m, investor), subject=investee))
+            previous_end = m.end
+            continue
+        owner = _figure_owner(sentence, m, names, subject)
+        attribute = _money_attribute(sentence, m, previous_end, moneys)
+        if owner and attribute in ("amount", "commitment"):
+            facts.append(make("investment", m, owner))
+        elif attribute is not None:
+            facts.append(make(attribute, m))
+        previous_end = m.end
+    for role, name in _investor_roles(sentence, names, subject):
+        facts.append(make(role, name, _clean_name(name.text)))
+    return facts
+
+
+def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
+    """The company the sentence is about: "X's ..." or "X raised/closed ...", else the document's subject if named
+    or if the sentence names no company of its own."""
+    for m in names:
+        after = sentence[m.end : m.end + 40]
+        possessive = POSSESSIVE_SUBJECT_RE.match(sentence[m.end - 2 :]) is not None
+        if possessive or SUBJECT_VERBS_RE.match(after):
+            name = _clean_name(m.text)
+            if name:
+                return name
+    if context.subject and re.search(rf"\b{re.escape(context.subject)}\b", sentence):
+        return context.subject
+    own = [m for m in names if _clean_name(m.text) != context.subject]
+    return context.subject if not own or not _mentions_money(sentence) else ""
+
+
+def _mentions_money(sentence: str) -> bool:
+    return any(m.kind == "money" for m in extract_facts(sentence))
+
+
+def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fact]) -> Attribute | None:
+    """What a figure is, from the nearest cue before it (within its clause), else the words right after it."""
+    before = sentence[max(previous_end, m.start - 80) : m.start]
+    before = re.split(r"[;:(]|\.\s", before)[-1]
+    after = sentence[m.end : m.end + 40]
+    if POST_AFTER_RE.match(after):
+        return "valuation_post"
+    if PRE_AFTER_RE.match(after):
+        return "valuation_pre"
+    if VALUATION_AFTER_RE.match(after) or (AT_FIGURE_RE.search(before) and m is not moneys[0]):
+        return "valuation"
+    best: tuple[int, Attribute] | None = None
+    for attribute, cue in VALUE_CUES:
+        for hit in cue.finditer(before):
+            distance = len(before) - hit.end()
+            if best is None or distance < best[0]:
+                best = (distance, attribute)
+    if best is not None:
+        return best[1]
+    for attribute, cue in VALUE_CUES:
+        if cue.search(after[:25]):
+            return attribute
+    return None
+
+
+def _investment_in(sentence: str, m: Fact, names: list[Fact]) -> tuple[str, str] | None:
+    """(investor, investee) for "Microsoft agreed to invest $1 billion in OpenAI", else None."""
+    investor = next(
+        (n for n in reversed(names) if n.end <= m.start and INVESTOR_VERB_RE.match(sentence[n.end : m.start])), None
+    )
+    investee = next((n for n in names if n.start >= m.end and INVEST_IN_RE.match(sentence[m.end : n.start])), None)
+    if investor is None or investee is None:
+        return None
+    return _clean_name(investor.text), _clean_name(investee.text)
+
+
+def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> str:
+    """The investor a figure belongs to: "Amazon's $50 billion", "Nvidia committed $30 billion", "$30bn from Nvidia".
+
+    A name in a list ("$110 billion round from Amazon, Nvidia and SoftBank") owns nothing alone.
+    """
+    for i, name in enumerate(names):
+        clean = _clean_name(name.text)
+        if not clean or clean == subject or _in_list(sentence, names, i):
+            continue
+        between = sentence[name.end : m.start]
+        if 0 <= m.start - name.end <= 40 and re.fullmatch(
+            rf"(?:'s|’s)?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?(?:up\s+to\s+|about\s+|around\s+)?", between, re.I
+        ):
+            return clean
+        after = sentence[m.end : name.start]
+        if 0 <= name.start - m.end <= 25 and re.fullmatch(r"\s*(?:\w+\s+)?(?:from|by)\s+", after, re.I):
+            return clean
+    return ""
+
+
+def _in_list(sentence: str, names: list[Fact], i: int) -> bool:
+    """Whether names[i] is joined to a neighbouring name by a comma, "and" or "&"."""
+    joiner = r"\s*(?:,|,?\s+and|&)\s*"
+    after = i + 1 < len(names) and re.fullmatch(joiner, sentence[names[i].end : names[i + 1].start])
+    before = i > 0 and re.fullmatch(joiner, sentence[names[i - 1].end : names[i].start])
+    return bool(after or before)
+
+
+def _investor_roles(sentence: str, names: list[Fact], subject: str) -> list[tuple[Attribute, Fact]]:
+    """Lead and participating investors named in the sentence (never the subject itself)."""
+    roles: list[tuple[Attribute, Fact]] = []
+    cue = PARTICIPANTS_RE.search(sentence)
+    for name in names:
+        clean = _clean_name(name.text)
+        if not clean or clean == subject:
+            continue
+        before = sentence[max(0, name.start - 40) : name.start]
+        after = sentence[name.end : name.end + 40]
+        if LEAD_BEFORE_RE.search(before) or LEAD_AFTER_RE.match(after):
+            roles.append(("lead", name))
+        elif (cue and cue.end() <= name.start) or PARTICIPATE_AFTER_RE.match(after):
+            roles.append(("investor", name))
+        elif (
+            roles
+            and roles[-1][0] == "lead"
+            and re.fullmatch(r"\s*(?:,|and|&)\s*", sentence[roles[-1][1].end : name.start])
+            and not re.match(r"(?:'s|’s)\s", sentence[name.end - 2 : name.end + 1])
+        ):
+            roles.append(("lead", name))  # "led by GIC and Coatue", not "led by GIC, Singapore's fund"
+    return roles
+
+
+def _short_name(name: str) -> bool:
+    words = _clean_name(name).split()
+    return 1 <= len(words) <= 3 and not words[0].lower().endswith("ing")
+
+
+def _is_company(name: str) -> bool:
+    clean = _clean_name(name)
+    return bool(clean) and clean.lower() not in NOT_COMPANIES and not re.fullmatch(r"[A-Z]\.?", clean)
+
+
+def _clean_name(raw: str) -> str:
+    """A name without possessive, surrounding markup or a leading "The"."""
+    name = re.sub(r"(?:'s|’s)$", "", raw.strip(" *_#:,.()"))
+    return re.sub(r"^(?:The|According|As)\s+", "", name)
+
+
+def _year_month(m: Fact) -> str:
+    """A date mention as "YYYY", "YYYY-MM" or "YYYY-MM-DD" (period mentions give their year)."""
+    if m.kind != "date" or not m.key or not isinstance(m.key[0], int) or not 1900 <= m.key[0] <= 2100:
+        return ""
+    parts = [f"{m.key[0]:04d}"]
+    for part in m.key[1:3]:
+        if not isinstance(part, int):
+            break
+        parts.append(f"{part:02d}")
+    return "-".join(parts)

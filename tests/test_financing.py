@@ -1,0 +1,107 @@
+"""Financing facts: extraction from prose, lists and tables of real briefs, and their storage beside the chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.financing.extract import extract_financing_facts
+from rag.financing.model import FinancingFact
+from rag.ingest.loaders import load_file
+
+from conftest import CORPUS, SEED, WordEmbedder, make_settings
+
+
+def facts_of(path: Path) -> list[FinancingFact]:
+    document = load_file(path)
+    return extract_financing_facts(document.text, document.title, "doc", str(path), path.name, document.date)
+
+
+def find(facts: list[FinancingFact], **fields: object) -> list[FinancingFact]:
+    return [f for f in facts if all(getattr(f, k) == v for k, v in fields.items())]
+
+
+def test_prose_binds_amount_valuation_and_lead_to_the_round() -> None:
+    facts = facts_of(CORPUS / "anthropic-series-f-2025.md")
+    amount = find(facts, subject="Anthropic", attribute="amount", round="Series F")
+    assert amount
+    assert amount[0].value == 13e9
+    assert amount[0].date.startswith("2025-09")
+    assert find(facts, subject="Anthropic", attribute="valuation", round="Series F", value=183e9)
+    assert find(facts, subject="Anthropic", attribute="lead", counterparty="ICONIQ Capital", round="Series F")
+    # The earlier round mentioned in passing keeps its own label and date.
+    assert find(facts, subject="Anthropic", attribute="valuation", round="Series E", value=61.5e9)
+
+
+def test_table_rows_are_per_investor_figures_and_the_total_is_the_round() -> None:
+    facts = facts_of(CORPUS / "openai-2026-110b-round-amazon-nvidia-softbank.md")
+    by_investor = {f.counterparty: f.value for f in find(facts, subject="OpenAI", attribute="investment")}
+    assert by_investor == {"Amazon": 50e9, "Nvidia": 30e9, "SoftBank": 30e9}
+    assert find(facts, subject="OpenAI", attribute="amount", value=110e9)
+    assert find(facts, subject="OpenAI", attribute="valuation_pre", value=730e9)
+    text = load_file(CORPUS / "openai-2026-110b-round-amazon-nvidia-softbank.md").text
+    amazon = by_investor and find(facts, counterparty="Amazon", attribute="investment")[0]
+    assert text[amazon.start : amazon.end] == "$50 billion"  # spans index the document's text
+
+
+def test_html_table_of_rounds_reads_each_row_with_its_headers() -> None:
+    facts = facts_of(CORPUS / "perplexity-funding-rounds-2024-2025.html")
+    january = find(facts, subject="Perplexity", date="2024-01")
+    assert {(f.attribute, f.value, f.counterparty) for f in january} >= {
+        ("amount", 74e6, ""),
+        ("valuation", 520e6, ""),
+        ("lead", 0.0, "IVP"),
+    }
+
+
+def test_investor_in_investee_and_title_context() -> None:
+    facts = facts_of(CORPUS / "microsoft-investments-in-openai-2019-2024.md")
+    first = find(facts, subject="OpenAI", attribute="investment", counterparty="Microsoft", value=1e9)
+    assert first
+    assert first[0].date.startswith("2019")
+    assert not find(facts, subject="Microsoft", attribute="amount")
+
+
+def test_seed_article_participants_list_belongs_to_openai() -> None:
+    """The seed article (not written for this project): "Participants include: ·Amazon ·Nvidia ·SoftBank"."""
+    facts = facts_of(SEED)
+    assert {f.counterparty for f in find(facts, subject="OpenAI", attribute="investor")} == {
+        "Amazon",
+        "Nvidia",
+        "SoftBank",
+    }
+
+
+def test_sources_and_urls_are_not_facts() -> None:
+    facts = facts_of(CORPUS / "openai-2026-110b-round-amazon-nvidia-softbank.md")
+    assert not [f for f in facts if "http" in f.sentence]
+    assert not find(facts, subject="OpenAI", attribute="investment", value=110e9)  # "round from A, B and C"
+
+
+@pytest.mark.slow
+def test_facts_are_stored_idempotently_replaced_with_their_file_and_deleted_with_it(tmp_path: Path) -> None:
+    from rag.index.store import ChromaStore
+    from rag.ingest.ingestor import Ingestor
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    brief = docs / "brief.md"
+    brief.write_text((CORPUS / "anthropic-series-f-2025.md").read_text())
+    settings = make_settings(tmp_path / "data")
+    store = ChromaStore(settings.store)
+    ingestor = Ingestor(settings, store, WordEmbedder())  # type: ignore[arg-type]
+    ingestor.ingest([docs])
+    first = sorted(f.id for f in store.all_facts())
+    assert first
+    assert all(f.path == str(brief) for f in store.all_facts())
+    ingestor.ingest([docs])
+    assert sorted(f.id for f in store.all_facts()) == first  # re-ingest adds nothing
+
+    brief.write_text(brief.read_text().replace("$13 billion", "$14 billion"))
+    ingestor.ingest([docs])
+    values = {f.value for f in store.all_facts() if f.attribute == "amount" and f.round == "Series F"}
+    assert values == {14e9}  # the old version's facts went with its chunks
+
+    store.delete_document(str(brief))
+    assert store.all_facts() == []
