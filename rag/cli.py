@@ -358,7 +358,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"the index in {settings.store.data_dir} is empty: ingesting {corpus}/ first", file=sys.stderr)
         report = pipeline.ingest([corpus], progress=_progress_bar(not args.json))
         print(format_ingest_report(report), file=sys.stderr)
-    progress, bar, problems = _eval_progress(out)
+    print(f"loading models; then {len(questions[: args.limit])} questions go to {out}/", file=sys.stderr)
+    progress = _EvalProgress()
     try:
         _, metrics = run_evaluation(
             pipeline, questions, AskOptions(), out, args.limit, progress, sys.argv, questions_path=args.questions
@@ -366,9 +367,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except EvalError as exc:
         raise UserError(str(exc)) from exc
     finally:
-        if bar:
-            bar[0].close()
-    for line in problems:
+        progress.close()
+    for line in progress.problems:
         print(f"warning: {line}", file=sys.stderr)
     if args.json:
         _print_json(metrics)
@@ -381,30 +381,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_progress(out: Path) -> tuple[Callable[[int, int, Any], None], list[Any], list[str]]:
-    """The runner's progress callback: a tqdm bar on stderr with the running count of correct answers.
+class _EvalProgress:
+    """The eval runner's progress on stderr: a tqdm bar with the running count of correct answers.
 
-    Returns the callback, the bar (a list, filled once the models start
-    loading; the caller closes it) and the errors and warnings to print after the run.
+    Errors and warnings of the questions are kept in ``problems``, printed after the run.
     """
-    from tqdm import tqdm
 
-    bar: list[Any] = []
-    problems: list[str] = []
-    correct = 0
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.correct = 0
+        self.problems: list[str] = []
 
-    def progress(done: int, total: int, result: Any) -> None:
-        nonlocal correct
-        if result is None:
-            print(f"loading models; then {total} questions go to {out}/", file=sys.stderr)
-            bar.append(tqdm(total=total, unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True))
+    def __call__(self, done: int, total: int, result: Any) -> None:
+        if result is None:  # the models are loaded, the questions start
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True)
             return
-        correct += result.correct
-        bar[0].update(1)
-        bar[0].set_postfix_str(f"correct {correct}/{bar[0].n}" + (f", error in {result.id}" if result.error else ""))
-        problems.extend(([f"{result.id}: {result.error}"] if result.error else []) + result.warnings)
+        self.correct += result.correct
+        self.bar.update(1)
+        suffix = f", error in {result.id}" if result.error else ""
+        self.bar.set_postfix_str(f"correct {self.correct}/{self.bar.n}{suffix}")
+        self.problems += ([f"{result.id}: {result.error}"] if result.error else []) + result.warnings
 
-    return progress, bar, problems
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

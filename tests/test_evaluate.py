@@ -15,24 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.evaluate import (
-    CorpusTexts,
-    EvidenceSpan,
-    GoldSpan,
-    QuestionResult,
-    QuestionSetError,
+from rag.evaluation.gold import CorpusTexts, GoldSpan, find_quote
+from rag.evaluation.metrics import (
     abstention_scores,
-    compare_runs,
     contains_reference,
     exact_match,
-    find_quote,
     hit_at_k,
     is_correct,
     key_fact_recall,
-    load_questions,
     ndcg_at_k,
     normalize_answer,
-    parse_question,
     percentile,
     recall_at_k,
     reciprocal_rank,
@@ -40,6 +32,9 @@ from rag.evaluation.evaluate import (
     summarise,
     token_f1,
 )
+from rag.evaluation.questions import EvidenceSpan, QuestionSetError, load_questions, parse_question
+from rag.evaluation.results import QuestionResult
+from rag.evaluation.rundir import compare_runs
 from rag.ingest.loaders import load_file
 from rag.types import Chunk
 

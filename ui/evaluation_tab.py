@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
+from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
-from ui.render import render_charts, render_metrics, render_status, report_images
-
-if TYPE_CHECKING:
-    from rag.config import RetrievalSettings
-    from rag.generation.base import Generator
+from rag.types import AskOptions, RetrievalMode
+from ui.render import render_charts, render_metrics, render_status
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-# -- pipelines for evaluation runs ---------------------------------------------------------------
-class DerivedPipeline(Pipeline):
-    """A pipeline sharing ``base``'s store, models and generators, with other settings.
-
-    The Evaluation tab runs a whole question set with the settings chosen on the
-    page; a derived pipeline (own retriever when retrieval settings differ) gives
-    the run those settings without touching the pipeline that serves the chat.
-    Generators are delegated to ``base`` so a loaded LLM is never loaded twice.
-    """
-
-    def __init__(
-        self,
-        base: Pipeline,
-        retrieval: RetrievalSettings | None = None,
-        generator: str | None = None,
-        strict: bool | None = None,
-    ) -> None:
-        settings = base.settings
-        if retrieval is not None:
-            settings = replace(settings, retrieval=retrieval)
-        if strict is not None:
-            settings = replace(settings, verify=replace(settings.verify, strict=strict))
-        retriever = base.retriever
-        if retrieval is not None and retrieval != base.settings.retrieval:
-            from rag.retrieval.hybrid import HybridRetriever
-
-            # No BM25 disk cache: the base retriever owns that file; this one rebuilds in memory.
-            retriever = HybridRetriever(base.store, base.embedder, retrieval, reranker=base.cross_encoder)
-        super().__init__(settings, base.store, base.embedder, retriever, base.verifier, base.cross_encoder)
-        self._base = base
-        self._generator_name = generator
-
-    def generator(self, name: str | None = None) -> Generator:
-        return self._base.generator(name or self._generator_name)
 
 
 def question_sets(pipeline: Pipeline) -> list[Path]:
@@ -87,18 +48,24 @@ def _run_label(path: Path) -> str:
 
 
 def view_run(run_dir: Path) -> tuple[str, str, str | None]:
-    """Metrics table, charts and the report path of a finished run."""
-    from rag.evaluation import evaluate as ev
+    """Metrics table, charts and the report path of a finished run, from its metrics.json and charts/*.png."""
+    from rag.evaluation.formatting import SUMMARY_KEYS, format_value
+    from rag.evaluation.rundir import load_run, run_charts
 
-    metrics, _results = ev.load_run(run_dir)
+    metrics, _results = load_run(run_dir)
     caption = (
         f"{metrics.get('n.questions', 0)} questions: {metrics.get('n.answerable', 0)} answerable, "
         f"{metrics.get('n.unanswerable', 0)} unanswerable, {metrics.get('n.errors', 0)} errors"
     )
-    rows = [(label, ev.format_value(metrics.get(key))) for key, label in ev.SUMMARY_KEYS if key in metrics]
+    rows = [(label, format_value(metrics.get(key))) for key, label in SUMMARY_KEYS if key in metrics]
+    images = [(title, _png_uri(path)) for title, path in run_charts(run_dir)]
     report = run_dir / "report.html"
-    images = report_images(report.read_text(encoding="utf-8", errors="replace")) if report.is_file() else []
     return render_metrics(rows, caption), render_charts(images), str(report) if report.is_file() else None
+
+
+def _png_uri(path: Path) -> str:
+    """A chart file as a data URI: the page's HTML component cannot load files from the run directory."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
@@ -199,54 +166,43 @@ def run_evaluation(
     hybrid: bool | None = None,
     rerank: bool | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Run ``path`` the way ``rag eval`` does and write a run directory; returns it and the metrics.
+    """Run ``path`` with the page's settings through the runner ``rag eval`` uses; returns the run dir and metrics.
 
-    The evaluator wraps the retriever and verifier of the pipeline it is given
-    while it runs, so it gets a private derived pipeline: chat users answering
-    at the same time are not affected, and the page's settings apply to it.
+    The settings go to the runner as per-request :class:`AskOptions`, so chat
+    users answering at the same time on the shared pipeline are not affected.
+    ``progress`` is Gradio's progress tracker.
     """
-    from rag.evaluation import evaluate as ev
+    from rag.evaluation.runner import run_evaluation as run
 
-    questions = ev.load_questions(path)
-    if limit:
-        questions = questions[:limit]
-    base = pipeline.settings.retrieval
-    retrieval = replace(
-        base,
-        top_k=int(top_k) if top_k else base.top_k,
-        hybrid=base.hybrid if hybrid is None else hybrid,
-        rerank=base.rerank if rerank is None else rerank,
-    )
-    chosen = None if not generator or generator == pipeline.settings.generator.name else generator
-    private = DerivedPipeline(pipeline, retrieval, chosen, strict)
-    done = [0]
-
-    def tick(_result: Any) -> None:
-        done[0] += 1
+    def tick(done: int, total: int, _result: Any) -> None:
         if progress is not None:
-            progress((done[0], len(questions)), desc="Answering questions", unit="questions")
+            progress((done, total), desc="Answering questions", unit="questions")
 
     if progress is not None:
-        progress(0, desc="Loading models")  # run_questions answers a warm-up question first
-    corpus = pipeline.settings.ingest.corpus_dir
-    info = ev.run_info(
-        private.settings.to_dict(),
-        path,
-        questions,
-        corpus,
-        limit,
-        private.generator().name,
-        argv=["rag", "ui", f"evaluation tab: {path.name}"],
-    )
-    started = time.perf_counter()
-    results = ev.run_questions(private, questions, corpus, progress=tick)
-    wall = time.perf_counter() - started
-    metrics = ev.summarise(results, wall_s=round(wall, 2))
-    info["seconds"] = round(wall, 2)
+        progress(0, desc="Loading models")  # the runner loads them with a warm-up question first
+    options = page_options(pipeline, strict, generator, top_k, hybrid, rerank)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = pipeline.settings.store.data_dir / "eval-runs" / f"{stamp}-{path.stem}"
-    ev.write_run(out, results, metrics, info, private)
-    return out, metrics
+    argv = ["rag", "ui", f"evaluation tab: {path.name}"]
+    return run(pipeline, path, options, out, limit, tick, argv)
+
+
+def page_options(
+    pipeline: Pipeline,
+    strict: bool | None = None,
+    generator: str | None = None,
+    top_k: float | None = None,
+    hybrid: bool | None = None,
+    rerank: bool | None = None,
+) -> AskOptions:
+    """The page's controls as per-request options; a value equal to the setting stays "as configured"."""
+    settings = pipeline.settings
+    if generator and generator not in GENERATOR_NAMES:
+        raise ValueError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATOR_NAMES)}")
+    chosen = None if not generator or generator == settings.generator.name else generator
+    k = None if not top_k or int(top_k) == settings.retrieval.top_k else max(1, int(top_k))
+    mode: RetrievalMode | None = None if hybrid is None else ("hybrid" if hybrid else "dense")
+    return AskOptions(strict=strict, generator=chosen, top_k=k, mode=mode, rerank=rerank)
 
 
 def describe(exc: BaseException) -> str:

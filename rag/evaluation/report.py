@@ -1,9 +1,11 @@
-"""Human-readable reports of a ``rag eval`` run: ``report.md`` and a self-contained ``report.html``.
+"""Human-readable reports of a ``rag eval`` run: charts, ``report.md`` and a self-contained ``report.html``.
 
-The HTML file has no external references at all (inline CSS, charts as
-base64 PNG), so it can be mailed, archived next to the run or opened offline.
-Every piece of document, question or answer text is HTML-escaped: the corpus
-is user content and may contain markup.
+:func:`chart_images` draws the charts as PNG bytes; the run directory keeps
+them as ``charts/*.png`` (what the UI shows) and the HTML file embeds the same
+images as base64, so it has no external references at all (inline CSS too)
+and can be mailed, archived next to the run or opened offline. Every piece of
+document, question or answer text is HTML-escaped: the corpus is user content
+and may contain markup.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.evaluation.evaluate import SUMMARY_KEYS, format_value, hit_curve
+from rag.evaluation.formatting import SUMMARY_KEYS, format_value
+from rag.evaluation.metrics import hit_curve
 
 if TYPE_CHECKING:
-    from rag.evaluation.evaluate import QuestionResult
+    from rag.evaluation.results import QuestionResult
 
 WORST_N = 12
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -31,11 +34,21 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+CHART_TITLES = {"hit_curve": "hit@k curve", "latency": "latency histogram", "tags": "per-tag results"}
+Images = Mapping[str, tuple[str, bytes]]
+"""Chart name -> (title, PNG bytes), as :func:`chart_images` returns them."""
+
+
 def write_reports(
-    out_dir: Path, results: Sequence[QuestionResult], metrics: Mapping[str, Any], info: Mapping[str, Any]
+    out_dir: Path,
+    results: Sequence[QuestionResult],
+    metrics: Mapping[str, Any],
+    info: Mapping[str, Any],
+    images: Images | None = None,
 ) -> None:
+    """report.md and report.html; ``images`` are the charts already drawn (drawn here when None)."""
     (out_dir / "report.md").write_text(markdown_report(results, metrics, info), encoding="utf-8")
-    (out_dir / "report.html").write_text(html_report(results, metrics, info), encoding="utf-8")
+    (out_dir / "report.html").write_text(html_report(results, metrics, info, images), encoding="utf-8")
 
 
 # --- shared pieces --------------------------------------------------------------
@@ -155,24 +168,32 @@ def _clip(text: str, limit: int) -> str:
 # --- charts ---------------------------------------------------------------------
 
 
-def _png(figure: Any) -> str:
-    """A matplotlib figure as a data: URI, closed afterwards so long runs do not leak figures."""
+def _png(figure: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, closed afterwards so long runs do not leak figures."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
-def charts(results: Sequence[QuestionResult], metrics: Mapping[str, Any]) -> dict[str, str]:
-    """hit@k curve, latency histogram and per-tag bars, as data URIs (empty when there is no data)."""
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def chart_images(results: Sequence[QuestionResult], metrics: Mapping[str, Any]) -> dict[str, tuple[str, bytes]]:
+    """hit@k curve, latency histogram and per-tag bars: name -> (title, PNG bytes); a chart without data is left out."""
+    return {name: (CHART_TITLES[name], png) for name, png in _draw_charts(results, metrics).items()}
+
+
+def _draw_charts(results: Sequence[QuestionResult], metrics: Mapping[str, Any]) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out: dict[str, str] = {}
+    out: dict[str, bytes] = {}
     curve = hit_curve(results)
     if curve:
         fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -232,9 +253,15 @@ margin-right:.25rem;font-size:.8rem}details{margin:.3rem 0}
 """
 
 
-def html_report(results: Sequence[QuestionResult], metrics: Mapping[str, Any], info: Mapping[str, Any]) -> str:
+def html_report(
+    results: Sequence[QuestionResult],
+    metrics: Mapping[str, Any],
+    info: Mapping[str, Any],
+    images: Images | None = None,
+) -> str:
     e = html.escape
-    images = charts(results, metrics)
+    if images is None:
+        images = chart_images(results, metrics)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -251,8 +278,7 @@ def html_report(results: Sequence[QuestionResult], metrics: Mapping[str, Any], i
     parts.append("</table>")
     if images:
         parts.append('<h2>Charts</h2><div class="charts">')
-        titles = {"hit_curve": "hit@k curve", "latency": "latency histogram", "tags": "per-tag results"}
-        parts += [f'<img alt="{e(titles[name])}" src="{uri}">' for name, uri in images.items()]
+        parts += [f'<img alt="{e(title)}" src="{data_uri(png)}">' for title, png in images.values()]
         parts.append("</div>")
     rows = tag_rows(metrics)
     if rows:
