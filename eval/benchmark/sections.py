@@ -34,6 +34,9 @@ Result = dict[str, Any]
 
 @dataclass
 class Bench:
+    """One run's sections, sharing its plan, cache, index folder, child runner and ``results``
+    (later sections reuse what earlier ones built: the scale indexes, the throughput figures)."""
+
     plan: Plan
     cache: Path
     work: Path

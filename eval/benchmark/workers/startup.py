@@ -65,6 +65,5 @@ def import_time_top(env: dict[str, str], question: str, top: int = 12) -> list[d
         if "." in name or name in ("rag", "site", "encodings"):
             continue
         best[name] = max(best.get(name, 0.0), cumulative / 1000)
-    rows = [{"module": k, "cumulative_ms": round(v, 1)} for k, v in best.items()]
-    rows.sort(key=lambda r: -r["cumulative_ms"])
-    return rows[:top]
+    ranked = sorted(((k, round(v, 1)) for k, v in best.items()), key=lambda kv: -kv[1])
+    return [{"module": k, "cumulative_ms": ms} for k, ms in ranked[:top]]
