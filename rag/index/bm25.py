@@ -7,117 +7,24 @@ disagree: it is rebuilt whenever the store's revision token changes and cached
 on disk under that token for fast start-up.
 
 Scoring a query is one sparse column sum, a few milliseconds at 100k chunks.
+Terms come from :func:`rag.text.words.tokenize` (Porter-stemmed, BM25 stopwords
+from :mod:`rag.text.lexicon`); its version keys the on-disk cache.
 """
 
 from __future__ import annotations
 
 import pickle
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from rag.text.porter import stem as porter_stem
+from rag.text.words import TOKENIZER_VERSION, tokenize
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-TOKENIZER_VERSION = "porter-2"
-STOPWORDS = frozenset(
-    [
-        "s",
-        "t",
-        "i",
-        "ll",
-        "re",
-        "ve",
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "in",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "about",
-        "into",
-        "than",
-        "then",
-        "there",
-        "their",
-        "they",
-        "them",
-        "these",
-        "those",
-        "been",
-        "being",
-        "also",
-        "not",
-        "no",
-        "but",
-        "if",
-        "so",
-        "such",
-        "can",
-        "could",
-        "would",
-        "should",
-        "may",
-        "might",
-        "much",
-        "many",
-    ]
-)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case, Porter-stemmed word and number tokens without stopwords.
-
-    Stemming lets "participated" match "participants" and "invests" match "investment".
-    Single letters stay: "Series F" and "Series G" are different rounds.
-    """
-    return [_stem(token) for token in _TOKEN.findall(text.lower()) if token not in STOPWORDS]
-
-
-@lru_cache(maxsize=200_000)
-def _stem(token: str) -> str:
-    if not token.isalpha() or len(token) <= 3:
-        return token
-    return porter_stem(token)  # NLTK's PorterStemmer, without importing NLTK (see rag/text/porter.py)
+__all__ = ["TOKENIZER_VERSION", "BM25Index", "tokenize"]
 
 
 @dataclass

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.text.words import WORD_RE, content_words, normalise_text, stems
+
 
 def word_set(words: str) -> frozenset[str]:
     """A vocabulary written as one whitespace-separated string, so long lists stay readable."""
@@ -163,8 +165,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "twitter": ("x",),
 }
 
-WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-DOTTED_RE = re.compile(r"\b(?:[A-Z]\.){2,}")
 CAP_WORD_RE = re.compile(
     r"(?:[A-Z]\.){2,}|[A-Z](?:[\w&'’\-]*[\w])?(?:\.(?=\s[A-Z]))?|[a-z]+[A-Z][\w]*|a16z",
 )
@@ -215,18 +215,6 @@ def _currency(prefix: str | None, suffix: str | None) -> str:
             if token in CURRENCY_WORDS:
                 return CURRENCY_WORDS[token]
     return "USD"
-
-
-def normalise_text(text: str) -> str:
-    """Same-length rewrite that folds typographic variants, so offsets stay valid.
-
-    Curly quotes become straight ones and non-breaking/thin spaces become
-    spaces; the regexes above then only need one spelling.
-    """
-    return text.translate(_FOLD)
-
-
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " ", "\u202f": " ", "\u2009": " "})
 
 
 def extract_facts(text: str) -> list[Fact]:
@@ -388,12 +376,6 @@ def index_text(text: str) -> TextIndex:
     return TextIndex(normalise_text(text), facts, frozenset(words), " " + " ".join(words) + " ")
 
 
-def content_words(text: str) -> list[str]:
-    """Lower-cased word tokens; dotted acronyms collapse ("U.S." -> "us") as they do in names."""
-    folded = DOTTED_RE.sub(lambda m: m.group().replace(".", ""), normalise_text(text))
-    return [w.lower() for w in WORD_RE.findall(folded)]
-
-
 def fact_in(fact: Fact, index: TextIndex) -> bool:
     """Whether ``index`` states ``fact`` (same value, same or more specific date, same name)."""
     if fact.kind == "name":
@@ -445,36 +427,6 @@ def name_in(tokens: tuple[object, ...], index: TextIndex) -> bool:
     if all(w in index.words for w in distinctive):
         return True
     return any(f" {alias} " in index.phrase for alias in ALIASES.get(phrase, ()))
-
-
-STOPWORDS = word_set(
-    """
-    a an the and or but of to in on at by for from with as is are was were be been being has have had it its
-    this that these those which who whom whose what when where while than then there their they them he she his
-    her we our you your i me my not no also into onto over under about after before during since until per via so
-    such both each any all some more most other another up out off do does did done can could would should may
-    might will shall just only very s itself themselves
-    """
-)
-SUFFIXES = (
-    "ational", "ations", "ation", "ments", "ment", "ating", "ated", "ates", "ants", "ents", "ings", "ing",
-    "ors", "ers", "ies", "ied", "ed", "es", "ly", "s", "e",
-)  # fmt: skip
-
-
-def stem(word: str) -> str:
-    """A deliberately small suffix stripper: enough to match "participated" with "participants"
-    and "relies" with "rely", without pulling in a stemming library."""
-    for suffix in SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] + "y" if word.endswith("i") else word
-
-
-def stems(text: str) -> list[str]:
-    """Stemmed content words (no stopwords, no bare numbers): the unit of lexical coverage."""
-    return [stem(w) for w in content_words(text) if w not in STOPWORDS and not w.isdigit()]
 
 
 def negation_scopes(text: str) -> list[frozenset[str]]:
