@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two run dirs")
     evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument(
+        "--split", help='only questions of this split (e.g. "dev"; hold "heldout" back until the end)'
+    )
     evaluate.add_argument("--generator", choices=GENERATOR_NAMES)
     evaluate.add_argument("--json", action="store_true", help="print the metrics (or the comparison) as JSON")
     evaluate.add_argument(
@@ -345,6 +348,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.limit is not None and args.limit < 1:
             raise UserError("--limit must be at least 1")
         questions = load_questions(args.questions)
+        if args.split:
+            questions = [q for q in questions if q.split == args.split]
+            if not questions:
+                raise UserError(f"no question of {args.questions} is in split {args.split!r}")
         overrides = parse_assignments([*args.set, *args.eval_set])
         if args.generator:
             overrides["generator.name"] = args.generator

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.generation.base import NOT_IN_DOCUMENTS, Generator
+from rag.financing.lookup import FactIndex
+from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
+from rag.generation.compose import Composer
+from rag.generation.plan import plan_question
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
@@ -24,6 +27,8 @@ from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
 from rag.text.markers import parse_markers
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
+from rag.verification.computed import recheck_computed
+from rag.verification.coverage import describe_missing, measure_coverage
 
 if TYPE_CHECKING:
     from rag.retrieval.rerank import CrossEncoder
@@ -55,6 +60,8 @@ class Pipeline:
         self._generator = generator
         self._generators: dict[str, Generator] = {}
         self._lock = threading.Lock()
+        self.fact_index = FactIndex(store)
+        self.composer = Composer(self.fact_index)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -136,11 +143,18 @@ class Pipeline:
         k = options.top_k or self.settings.retrieval.top_k
         started = time.perf_counter()
         standalone = standalone_question(question, history or [])
+        plan = plan_question(standalone, self.fact_index.entities())
         ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=options.mode, rerank=options.rerank)
         hits = ranked[:k]
         retrieved = time.perf_counter()
         chosen = self.generator(options.generator)
-        draft = chosen.generate(standalone, hits) if hits else None
+        composition = self.composer.compose(plan) if chosen.name == "extractive" else None
+        draft: Draft | None
+        if composition is not None and composition.complete:
+            hits, draft = composition.hits, Draft(composition.text, abstained=False)
+        else:
+            composition = None
+            draft = chosen.generate(standalone, hits) if hits else None
         generated = time.perf_counter()
         timings = {"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated)}
         abstention = Answer(
@@ -154,17 +168,20 @@ class Pipeline:
             generator=chosen.name,
             standalone_question=standalone,
             retrieved_ids=[h.chunk.id for h in hits],
+            plan=plan.to_dict(),
+            coverage=0.0 if plan.slots else None,
+            missing=[describe_missing(s) for s in plan.slots],
         )
         if draft is None or draft.abstained:
             timings.update(verify=0.0, total=_ms(started, time.perf_counter()))
             return Trace(abstention, ranked, None)
         passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
-        verification = self.verifier.check(
-            draft.text, passages, strict=self.settings.verify.strict if options.strict is None else options.strict
-        )
+        strict = self.settings.verify.strict if options.strict is None else options.strict
+        verification = recheck_computed(self.verifier.check(draft.text, passages, strict=strict), passages)
         verified = time.perf_counter()
         timings.update(verify=_ms(generated, verified), total=_ms(started, verified))
         text, claims = verification.answer, verification.claims
+        coverage, missing = measure_coverage(plan, claims, composition)
         answer = replace(
             abstention,
             answer=text if text.strip() else NOT_IN_DOCUMENTS,
@@ -173,6 +190,8 @@ class Pipeline:
             claims=claims,
             grounding=verification.grounding,
             notes=verification.notes,
+            coverage=coverage,
+            missing=[describe_missing(s) for s in missing],
         )
         return Trace(answer, ranked, verification)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Verdict = Literal["supported", "unsupported", "uncited", "miscited", "not_factual"]
+Verdict = Literal["supported", "computed", "unsupported", "uncited", "miscited", "not_factual"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,9 @@ class Answer:
     standalone_question: str = ""
     notes: list[str] = field(default_factory=list)
     retrieved_ids: list[str] = field(default_factory=list)
+    plan: dict[str, Any] = field(default_factory=dict)
+    coverage: float | None = None
+    missing: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the schema printed by ``rag ask --json``."""

@@ -169,6 +169,25 @@ def key_fact_recall(prediction: str, reference: str, question: str = "") -> tupl
     return (len(facts) - len(missing)) / len(facts), list(dict.fromkeys(missing))
 
 
+def required_fact_recall(prediction: str, required: Sequence[str]) -> tuple[float, list[str]]:
+    """Share of a question's listed key facts that the prediction states, and the missing ones.
+
+    A key fact with figures, dates or names ("$13 billion", "ICONIQ") is stated
+    when each of them is, in any spelling the checker accepts ("$13bn"); a plain
+    phrase ("special purpose vehicle") when all its words appear.
+    """
+    text = strip_markers(prediction)
+    index = index_text(text)
+    words = set(_tokens(text))
+    missing = []
+    for fact in required:
+        mentions = extract_facts(fact)
+        stated = all(fact_in(m, index) for m in mentions) if mentions else set(_tokens(fact)) <= words
+        if not stated:
+            missing.append(fact)
+    return (len(required) - len(missing)) / len(required) if required else 1.0, missing
+
+
 def abstention_scores(abstained: Sequence[bool], unanswerable: Sequence[bool]) -> dict[str, float]:
     """Abstaining treated as a classifier for "this question is unanswerable".
 
@@ -213,18 +232,25 @@ def mean(values: Iterable[float | None]) -> float:
 
 
 def is_correct(
-    unanswerable: bool, abstained: bool, fact_recall: float | None, reference_token_recall: float | None
+    unanswerable: bool,
+    abstained: bool,
+    fact_recall: float | None,
+    reference_token_recall: float | None,
+    required_recall: float | None = None,
 ) -> bool:
     """The per-question pass/fail that ``--compare`` reports flips of.
 
     Unanswerable: correct iff abstained. Answerable: correct iff not abstained
-    and at least half the reference's key facts are stated (or, for a
-    reference without facts, half of its words).
+    and, when the question lists its key facts, all of them are stated;
+    otherwise at least half the reference's key facts (or, for a reference
+    without facts, half of its words).
     """
     if unanswerable:
         return abstained
     if abstained:
         return False
+    if required_recall is not None:
+        return required_recall >= 1.0
     score = fact_recall if fact_recall is not None else reference_token_recall
     return score is not None and score >= CORRECT_FACT_RECALL
 
@@ -316,12 +342,19 @@ def score_question(
     if q.answer is not None and not q.unanswerable:
         prediction = "" if abstained else answer["answer"]
         metrics.update(answer_metrics(prediction, q.answer, q.question))
+        if q.key_facts:
+            recall, missing = required_fact_recall(prediction, q.key_facts)
+            metrics.update(required_fact_recall=recall, missing_required_facts=missing)
     if not abstained:
         metrics.update({f"citation.{k}": round(v, 6) for k, v in citation_counts(audits).items()})
         metrics["fully_cited"] = fully_cited(answer["claims"])
     metrics["abstained"] = abstained
     correct = is_correct(
-        q.unanswerable, abstained, metrics.get("key_fact_recall"), metrics.get("reference_token_recall")
+        q.unanswerable,
+        abstained,
+        metrics.get("key_fact_recall"),
+        metrics.get("reference_token_recall"),
+        metrics.get("required_fact_recall"),
     )
     return metrics, correct
 
@@ -364,9 +397,17 @@ def summarise(results: Sequence[QuestionResult], wall_s: float | None = None) ->
     doc_keys = ["doc_hit@1", "doc_hit@5", "doc_recall@1", "doc_recall@5"]
     for key in [f"hit@{k}" for k in HIT_KS] + [f"recall@{k}" for k in HIT_KS] + ["mrr", "ndcg@10", *doc_keys]:
         m[f"retrieval.{key}"] = mean(r.metrics.get(key) for r in with_gold)
-    for key in ("exact_match", "contains_reference", "token_f1", "key_fact_recall", "semantic_similarity"):
+    for key in (
+        "exact_match",
+        "contains_reference",
+        "token_f1",
+        "key_fact_recall",
+        "required_fact_recall",
+        "semantic_similarity",
+    ):
         m[f"answer.{key}"] = mean(_answer_value(r, key) for r in answerable)
     m["answer.correct"] = mean(float(r.correct) for r in answerable)
+    m["answer.coverage"] = mean(r.answer.get("coverage") for r in answered if r.answer)
     abst = abstention_scores([bool(r.answer and r.answer["abstained"]) for r in ok], [r.unanswerable for r in ok])
     m.update({f"abstention.{k}": v for k, v in abst.items()})
     unanswerable = [r for r in ok if r.unanswerable]

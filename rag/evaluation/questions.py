@@ -34,6 +34,8 @@ class EvalQuestion:
     unanswerable: bool = False
     evidence: tuple[EvidenceSpan, ...] = ()
     tags: tuple[str, ...] = ()
+    key_facts: tuple[str, ...] = ()  # when given, a correct answer states every one of them
+    split: str = ""  # "dev" / "heldout": a set tuned on its dev split is judged on its held-out one
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -101,6 +103,12 @@ def parse_question(data: Any, default_id: str = "q") -> EvalQuestion:
     tags = data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise ValueError("'tags' must be a list of non-empty strings")
+    key_facts = data.get("key_facts", [])
+    if not isinstance(key_facts, list) or not all(isinstance(f, str) and f.strip() for f in key_facts):
+        raise ValueError("'key_facts' must be a list of non-empty strings")
+    split = data.get("split", "")
+    if not isinstance(split, str):
+        raise ValueError('\'split\' must be a string such as "dev" or "heldout"')
     return EvalQuestion(
         id=str(qid).strip(),
         question=text.strip(),
@@ -108,6 +116,8 @@ def parse_question(data: Any, default_id: str = "q") -> EvalQuestion:
         unanswerable=unanswerable,
         evidence=tuple(evidence),
         tags=tuple(dict.fromkeys(t.strip() for t in tags)),
+        key_facts=tuple(f.strip() for f in key_facts),
+        split=split.strip(),
     )
 
 

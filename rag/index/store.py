@@ -163,6 +163,15 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
+    def chunks_of(self, path: str, doc_id: str) -> list[Chunk]:
+        """The chunks of one version of one file, in document order."""
+        got = self.chunks.get(where={"$and": [{"path": path}, {"doc_id": doc_id}]}, include=["metadatas", "documents"])
+        chunks = [
+            chunk_from_record(chunk_id, text, meta)
+            for chunk_id, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: c.start)
+
     def chunk_versions(self, path: str) -> dict[str, int]:
         """Stored chunks of ``path`` by ``doc_id``: one entry when only the current version is stored."""
         got = self.chunks.get(where={"path": path}, include=["metadatas"])

@@ -1,0 +1,393 @@
+"""Composed answers: one cited sentence per slot of the question plan, built from financing facts.
+
+Where the extractive answerer quotes sentences that look relevant, the composer
+answers what the plan asks: both sides of a comparison with the arithmetic
+shown, one line per investor of a round, the latest dated figure (saying that
+earlier ones exist), the parts of a total and their sum. Every sentence cites
+the chunk that holds the span of each fact it uses, and every computed figure
+is written with its arithmetic ("13 / 6 ≈ 2.2") so the checker can recompute
+it (:mod:`rag.verification.computed`). A slot no fact fills is reported as
+missing instead of being papered over with a nearby quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rag.financing.lookup import FactIndex, same_entity
+from rag.financing.model import VALUATIONS, FinancingFact
+from rag.generation.plan import QuestionPlan, Slot
+from rag.types import Chunk, Hit
+
+AMOUNTS = ("amount",)
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+COMPOSABLE = frozenset(
+    {"amount", "valuation", "investors", "date", "comparison", "breakdown", "latest", "total", "list"}
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One composed sentence: its text (markers added when the draft is built), the facts it cites, what it fills."""
+
+    text: str
+    facts: tuple[FinancingFact, ...]
+    slots: tuple[Slot, ...] = ()
+    computed: bool = False
+
+
+@dataclass
+class Composition:
+    """The composer's draft: text whose ``[n]`` index ``hits``, and which sentence fills which slot."""
+
+    text: str = ""
+    hits: list[Hit] = field(default_factory=list)
+    sentences: list[tuple[str, Sentence]] = field(default_factory=list)  # (text with markers, sentence)
+    missing: list[Slot] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every slot filled: a partial composition would drop what the extractive answer may still find."""
+        return not self.missing and any(s.slots for _, s in self.sentences)
+
+
+class Composer:
+    """Plan + fact index -> :class:`Composition`; None when the plan's kind is not one it composes."""
+
+    def __init__(self, facts: FactIndex) -> None:
+        self.facts = facts
+
+    def compose(self, plan: QuestionPlan) -> Composition | None:
+        if plan.kind not in COMPOSABLE or not plan.slots:
+            return None
+        build: Callable[[QuestionPlan], list[Sentence]] = {
+            "comparison": self._comparison,
+            "breakdown": self._breakdown,
+            "total": self._total,
+            "latest": self._latest,
+            "investors": self._investors,
+            "list": self._investors,
+        }.get(plan.kind, self._figures)
+        sentences = build(plan)
+        filled = {slot for s in sentences for slot in s.slots}
+        missing = [slot for slot in plan.slots if slot not in filled]
+        return self._draft(sentences, missing)
+
+    # -- kinds -----------------------------------------------------------------
+    def _figures(self, plan: QuestionPlan) -> list[Sentence]:
+        """Amount, valuation, date and lead questions: the best-matching fact per (entity, attribute)."""
+        sentences: list[Sentence] = []
+        for slot in plan.slots:
+            if slot.attribute in ("lead", "investors"):
+                sentences += self._investor_sentences(plan, slot)
+                continue
+            if any(slot in s.slots for s in sentences):
+                continue
+            pair = self._investment_between(plan) if slot.attribute == "amount" else None
+            if pair is not None:
+                sentences.append(pair)
+                continue
+            fact = self._best(plan, slot)
+            if fact is not None:
+                sentences.append(Sentence(_state(fact, slot.attribute), (fact,), (slot,)))
+        return sentences
+
+    def _comparison(self, plan: QuestionPlan) -> list[Sentence]:
+        """One sentence per side with its figure and date, then the ratio with its arithmetic."""
+        attribute = next((a for a in plan.attributes if a in ("amount", "valuation", "revenue", "capex")), "amount")
+        sides = (
+            [(e, r) for e in plan.entities for r in (plan.rounds or ("",))]
+            if len(plan.entities) >= 2
+            else [(plan.entities[0] if plan.entities else "", r) for r in plan.rounds]
+        )
+        chosen: list[tuple[Slot, FinancingFact]] = []
+        for entity, round_label in sides[:2]:
+            slot = Slot(entity, attribute)  # type: ignore[arg-type]
+            fact = self._best(plan, slot, round_label=round_label or None, latest=not round_label)
+            if fact is not None:
+                chosen.append((slot, fact))
+        sentences = [Sentence(_state(f, attribute), (f,), (s,)) for s, f in chosen]
+        if len(chosen) == 2 and chosen[0][1].currency == chosen[1][1].currency and chosen[1][1].value > 0:
+            (_, a), (_, b) = chosen
+            big, small = (a, b) if a.value >= b.value else (b, a)
+            ratio = big.value / small.value
+            sentences.append(
+                Sentence(
+                    f"{_owner(big)} {big.value_text} is about {ratio:.1f} times {_owner(small)} {small.value_text} "
+                    f"({_short(big.value)} / {_short(small.value)} ≈ {ratio:.1f}).",
+                    (big, small),
+                    computed=True,
+                )
+            )
+        return sentences
+
+    def _breakdown(self, plan: QuestionPlan) -> list[Sentence]:
+        """One line per investor of the round, then the sum of the parts against the round's stated size."""
+        sentences: list[Sentence] = []
+        for entity in plan.entities or ("",):
+            parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))
+            if not parts:
+                continue
+            slots = tuple(s for s in plan.slots if s.entity == entity)  # the lines answer "who" and "how much"
+            sentences += [
+                Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{_when(f)}.", (f,), slots) for f in parts
+            ]
+            if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
+                sentences.append(_sum_sentence(parts, f"Together the {len(parts)} investors put in"))
+        return sentences
+
+    def _total(self, plan: QuestionPlan) -> list[Sentence]:
+        """The parts (one per round or year), each cited, and their sum."""
+        sentences: list[Sentence] = []
+        attribute = "capex" if "capex" in plan.attributes else "amount"
+        for entity in plan.entities or ("",):
+            slot = Slot(entity, attribute)  # type: ignore[arg-type]
+            parts: list[FinancingFact] = []
+            for round_label in plan.rounds or ("",):
+                candidates = self._filtered(
+                    plan, self.facts.find(entity or None, (attribute,), round_label=round_label or None)
+                )
+                if round_label:
+                    best = _headline(candidates)
+                    parts += [best] if best else []
+                else:
+                    parts += self._one_per_round(candidates)
+            parts = self._dedupe(parts)
+            sentences += [Sentence(_state(f, attribute), (f,), (slot,)) for f in parts]
+            if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
+                sentences.append(_sum_sentence(parts, f"In total, {entity or 'these'} {_verb(attribute)}"))
+        return sentences
+
+    def _latest(self, plan: QuestionPlan) -> list[Sentence]:
+        """The most recent dated figure, naming the earlier ones and when they were reported."""
+        if "investors" in plan.attributes or "lead" in plan.attributes:
+            return self._investors(plan)
+        attribute = next((a for a in plan.attributes if a != "date"), "valuation")
+        sentences: list[Sentence] = []
+        for entity in plan.entities or ("",):
+            slot = Slot(entity, attribute)  # type: ignore[arg-type]
+            facts = [f for f in self._candidates(entity, attribute) if f.date]
+            if not facts:
+                continue
+            newest = max(facts, key=lambda f: (f.date, f.value))
+            sentences.append(Sentence(f"The most recent: {_state(newest, attribute)}", (newest,), (slot,)))
+            earlier = self._dedupe(
+                sorted((f for f in facts if f.date < newest.date), key=lambda f: f.date, reverse=True)
+            )[:2]
+            if earlier:
+                listed = "; ".join(f"{f.value_text} ({_date_words(f.date)})" for f in earlier)
+                sentences.append(Sentence(f"Earlier figures: {listed}.", tuple(earlier)))
+        return sentences
+
+    def _investors(self, plan: QuestionPlan) -> list[Sentence]:
+        sentences: list[Sentence] = []
+        for slot in plan.slots:
+            sentences += self._investor_sentences(plan, slot)
+        return sentences
+
+    def _investor_sentences(self, plan: QuestionPlan, slot: Slot) -> list[Sentence]:
+        """Leads, then other participants, each name cited once."""
+        if slot.attribute not in ("lead", "investors"):
+            fact = self._best(plan, slot)
+            return [Sentence(_state(fact, slot.attribute), (fact,), (slot,))] if fact else []
+        facts = self._filtered(plan, self.facts.find(slot.entity or None, ("lead", "investor", "investment")))
+        if plan.latest and facts:
+            newest = max(f.date for f in facts)
+            facts = [f for f in facts if f.date[:4] == newest[:4]]
+        leads = _unique_names(f for f in facts if f.attribute == "lead")
+        others = _unique_names(f for f in facts if f.attribute != "lead" and f.counterparty not in leads)
+        sentences = []
+        if leads:
+            names = [f.counterparty for f in leads.values()]
+            sentences.append(
+                Sentence(f"{_round_of(slot.entity, plan)} was led by {_join(names)}.", tuple(leads.values()), (slot,))
+            )
+        if others and (slot.attribute == "investors" or not leads):
+            names = [f.counterparty for f in others.values()]
+            verb = "also took part" if leads else "invested"
+            sentences.append(Sentence(f"{_join(names)} {verb}.", tuple(others.values()), (slot,)))
+        return sentences
+
+    # -- choosing facts ----------------------------------------------------------
+    def _candidates(self, entity: str, attribute: str) -> list[FinancingFact]:
+        attributes = tuple(VALUATIONS) if attribute == "valuation" else (attribute,)
+        return self.facts.find(entity or None, attributes)
+
+    def _filtered(self, plan: QuestionPlan, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
+        """The plan's round and years narrow the facts, but never to nothing when one alone would match."""
+        narrowed = list(facts)
+        if plan.rounds and len(plan.rounds) == 1:
+            narrowed = [f for f in narrowed if plan.rounds[0].lower() in f.round.lower()] or narrowed
+        if plan.years:
+            dated = [f for f in narrowed if any(f.date.startswith(str(y)) for y in plan.years)]
+            narrowed = dated or narrowed
+        return narrowed
+
+    def _best(
+        self, plan: QuestionPlan, slot: Slot, round_label: str | None = None, latest: bool | None = None
+    ) -> FinancingFact | None:
+        attribute = "amount" if slot.attribute == "date" else slot.attribute
+        facts = self._candidates(slot.entity, attribute)
+        if round_label:
+            facts = [f for f in facts if round_label.lower() in f.round.lower()]
+        else:
+            facts = self._filtered(plan, facts)
+        if not facts:
+            return None
+        if latest if latest is not None else plan.latest:
+            return max(facts, key=lambda f: (f.date, f.value))
+        return _headline(facts)
+
+    def _investment_between(self, plan: QuestionPlan) -> Sentence | None:
+        """ "How much did Amazon commit to OpenAI?": the per-investor figure between two named parties."""
+        if len(plan.entities) < 2:
+            return None
+        for investor in plan.entities:
+            for investee in plan.entities:
+                if investor == investee:
+                    continue
+                facts = self._filtered(plan, self.facts.find(investee, ("investment",), counterparty=investor))
+                fact = _headline(facts)
+                if fact is not None:
+                    text = f"{fact.counterparty} put {fact.value_text} into {fact.subject}{_when(fact)}."
+                    return Sentence(text, (fact,), tuple(Slot(e, "amount") for e in plan.entities))
+        return None
+
+    def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
+        by_round: dict[str, list[FinancingFact]] = {}
+        for fact in facts:
+            by_round.setdefault(fact.round or fact.date[:7], []).append(fact)
+        return [best for group in by_round.values() if (best := _headline(group)) is not None]
+
+    @staticmethod
+    def _dedupe(facts: Sequence[FinancingFact]) -> list[FinancingFact]:
+        """One fact per (counterparty, value, round): the same figure stated twice is one part, not two."""
+        seen: dict[tuple[str, float, str], FinancingFact] = {}
+        for fact in facts:
+            seen.setdefault((fact.counterparty.lower(), fact.value, fact.round), fact)
+        return list(seen.values())
+
+    # -- the draft -----------------------------------------------------------------
+    def _draft(self, sentences: list[Sentence], missing: list[Slot]) -> Composition:
+        """Number the chunks the sentences cite in order of first use and write ``[n]`` after each sentence."""
+        composition = Composition(missing=missing)
+        numbers: dict[str, int] = {}
+        lines = []
+        for sentence in sentences:
+            marks = []
+            for fact in sentence.facts:
+                chunk = self.facts.chunk_for(fact)
+                if chunk is None:
+                    continue
+                if chunk.id not in numbers:
+                    numbers[chunk.id] = len(numbers) + 1
+                    composition.hits.append(_hit(chunk, len(numbers)))
+                marks.append(numbers[chunk.id])
+            if not marks:
+                continue
+            body = sentence.text.rstrip(".")
+            text = f"{body} {''.join(f'[{n}]' for n in dict.fromkeys(marks))}."
+            composition.sentences.append((text, sentence))
+            lines.append(text)
+        composition.text = "\n".join(lines)  # one line each: "… [1].\nxAI raised …" splits where "… [1]. xAI" would not
+        return composition
+
+
+def _hit(chunk: Chunk, rank: int) -> Hit:
+    return Hit(chunk=chunk, score=1.0, rank=rank, scores={"fact": 1.0})
+
+
+def _headline(facts: Sequence[FinancingFact]) -> FinancingFact | None:
+    """The figure most documents agree on (ties: the earliest stated, from prose before tables)."""
+    if not facts:
+        return None
+    counts: dict[float, int] = {}
+    for fact in facts:
+        counts[fact.value] = counts.get(fact.value, 0) + 1
+    return max(facts, key=lambda f: (counts[f.value], -f.start))
+
+
+def _unique_names(facts: Iterable[FinancingFact]) -> dict[str, FinancingFact]:
+    names: dict[str, FinancingFact] = {}
+    for fact in facts:
+        if fact.counterparty and not any(same_entity(fact.counterparty, n) for n in names):
+            names[fact.counterparty] = fact
+    return names
+
+
+def _state(fact: FinancingFact, attribute: str) -> str:
+    """A plain sentence stating one fact: "Anthropic raised $13 billion in its Series F (September 2025)."."""
+    round_part = f" in its {fact.round}" if fact.round else ""
+    if fact.attribute in VALUATIONS:
+        basis = {"valuation_pre": " pre-money", "valuation_post": " post-money"}.get(fact.attribute, "")
+        where = f" in its {fact.round}" if fact.round else ""
+        return f"{fact.subject} was valued at {fact.value_text}{basis}{where}{_when(fact)}."
+    if fact.attribute == "investment":
+        return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{_when(fact)}."
+    if attribute == "date" and fact.date:
+        return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {_date_words(fact.date)}."
+    return f"{fact.subject} {_verb(fact.attribute)} {fact.value_text}{round_part}{_when(fact)}."
+
+
+def _verb(attribute: str) -> str:
+    return {
+        "amount": "raised",
+        "commitment": "committed",
+        "revenue": "reported revenue of",
+        "capex": "planned capital spending of",
+        "debt": "raised debt of",
+    }.get(attribute, "reported")
+
+
+def _sum_sentence(parts: list[FinancingFact], lead: str) -> Sentence:
+    total = sum(f.value for f in parts)
+    arithmetic = " + ".join(_short(f.value) for f in parts)
+    unit = _unit(max(f.value for f in parts))
+    return Sentence(
+        f"{lead} {_money(total, parts[0].currency)} ({arithmetic} = {_short(total)}, in {unit}).",
+        tuple(parts),
+        computed=True,
+    )
+
+
+def _when(fact: FinancingFact) -> str:
+    return f" ({_date_words(fact.date)})" if fact.date else ""
+
+
+def _owner(fact: FinancingFact) -> str:
+    return f"{fact.subject}'s" + (f" {fact.round}" if fact.round else "")
+
+
+def _round_of(entity: str, plan: QuestionPlan) -> str:
+    label = plan.rounds[0] if plan.rounds else "round"
+    return f"{entity}'s {label}" if entity else f"The {label}"
+
+
+def _date_words(date: str) -> str:
+    parts = date.split("-")
+    if len(parts) >= 2:
+        month = MONTH_NAMES[int(parts[1]) - 1]
+        return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+    return parts[0]
+
+
+def _unit(value: float) -> str:
+    return "billions" if value >= 1e9 else "millions"
+
+
+def _short(value: float) -> str:
+    """A figure in its unit, without trailing zeros: 1.3e10 -> "13", 3.5e9 -> "3.5"."""
+    scaled = value / (1e9 if value >= 1e9 else 1e6)
+    return f"{scaled:.2f}".rstrip("0").rstrip(".")
+
+
+def _money(value: float, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
+    scale = "billion" if value >= 1e9 else "million"
+    return f"{symbol}{_short(value)} {scale}"
+
+
+def _join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

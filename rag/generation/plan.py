@@ -1,0 +1,315 @@
+"""Question plans: what a question asks for, before anything is looked up.
+
+A plan names the question's kind (amount, comparison, latest, total, ...), the
+companies and rounds it is about, the attributes it asks for and its time
+constraint. The composer fills one *slot* per (entity, attribute) from the
+financing facts, and the coverage check reports the slots left empty, so an
+answer can say "the documents give OpenAI's valuation but not xAI's" instead of
+quoting something nearby. Planning is rule-based and deterministic: no model
+that installs here can be trusted to do it, and a plan is shown to the user
+("Understood as ..."), so a wrong plan is visible rather than silent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rag.verification.facts import extract_facts
+
+Kind = Literal[
+    "amount",
+    "valuation",
+    "investors",
+    "date",
+    "comparison",
+    "breakdown",
+    "latest",
+    "total",
+    "list",
+    "why",
+    "yesno",
+    "multihop",
+    "other",
+]
+Attribute = Literal["amount", "valuation", "investors", "lead", "date", "revenue", "capex", "stake"]
+
+# Words that ask for an attribute; the first match in the question decides its order in the plan.
+ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
+    (
+        "lead",
+        re.compile(r"\b(?:who|which\s+\w+)\s+led\b|\blead(?:ing)?\s+investors?\b|\bled\s+by\b|\bwho\s+led\b", re.I),
+    ),
+    (
+        "investors",
+        re.compile(
+            r"\binvestors?\b|\bbackers?\b|\bparticipa\w*|\bwho\s+(?:invested|backed|funded|put|bought|joined)\b"
+            r"|\bwhich\s+(?:companies|firms|investors|funds)\s+(?:invested|participated|backed|joined|put)\b"
+            r"|\bwho\s+(?:were|are)\s+the\s+(?:main\s+)?(?:investors|backers)\b|\bw/",
+            re.I,
+        ),
+    ),
+    (
+        "valuation",
+        re.compile(r"\bvalu\w*|\bval\.|\bworth\b|\bpre-?money\b|\bpost-?money\b|\bpre\b|\bpost\b|\bprice[d]?\b", re.I),
+    ),
+    ("revenue", re.compile(r"\brevenues?\b|\brun[- ]rate\b|\bsales\b|\bARR\b", re.I)),
+    ("capex", re.compile(r"\bcapex\b|\bcapital\s+expenditures?\b|\bcapital\s+spending\b|\bspend(?:ing)?\b", re.I)),
+    ("stake", re.compile(r"\bstake\b|\bownership\b|\bown(?:s|ed)?\b|\bshare\s+of\b", re.I)),
+    (
+        "amount",
+        re.compile(
+            r"\bhow\s+much\b|\braise[sd]?\b|\braising\b|\bfunding\b|\bfinancing\b|\binvest(?:ed|ment)?\b|\bcommit\w*"
+            r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamount\b",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"\bwhen\b|\bwhat\s+(?:date|month|year|day)\b|\bwhich\s+(?:date|month|year)\b", re.I)),
+)
+COMPARISON_RE = re.compile(
+    r"\bcompar\w*|\bvs\.?|\bversus\b|\bstack\s+up\b|\bagainst\b|\bhow\s+(?:far|much)\s+did\s+.*\b(?:rise|grow|"
+    r"increase|jump|climb|fall|change)\b|\b(?:rise|rose|grew|growth|increase|jump)\w*\s+from\b|\brelative\s+to\b|\bdifference\s+between\b|\b(?:larger|bigger|smaller|higher|"
+    r"lower|more|less)\s+than\b|\bwhich\s+(?:was|is)\s+(?:larger|bigger|higher|smaller|lower)\b|\bhow\s+many\s+times\b",
+    re.I,
+)
+BREAKDOWN_RE = re.compile(
+    r"\bdivided\b|\bsplit\b|\bbreak\s*down\b|\bbreakdown\b|\beach\s+(?:investor|backer|participant|company|firm)\b"
+    r"|\bper\s+investor\b|\bby\s+investor\b|\bhow\s+much\s+did\s+each\b|\bwho\s+(?:put\s+in|contributed)\s+what\b"
+    r"|\bshares?\s+of\s+the\s+round\b",
+    re.I,
+)
+LATEST_RE = re.compile(
+    r"\blatest\b|\bmost\s+recent\w*|\bcurrent(?:ly)?\b|\bnewest\b|\btoday\b|\bnow\b|\blast\s+reported\b", re.I
+)
+TOTAL_RE = re.compile(
+    r"\btotal\b|\bin\s+all\b|\bcombined\b|\baltogether\b|\bsum\b|\bcumulative\w*|\badd(?:ed)?\s+up\b|\bacross\b", re.I
+)
+LIST_RE = re.compile(
+    r"^\s*(?:list|name|enumerate)\b|\bwhich\s+(?:companies|firms|investors|rounds|deals|countries|backers)\b"
+    r"|\bwhat\s+(?:companies|firms|rounds|deals)\b|\ball\s+(?:the\s+)?(?:investors|companies|rounds|backers)\b",
+    re.I,
+)
+WHY_RE = re.compile(
+    r"^\s*(?:why|how\s+come)\b|\bwhat\s+(?:was|is|were)\s+the\s+(?:reason|rationale|purpose|motivation)\b"
+    r"|\bfor\s+what\s+purpose\b|\bwhat\s+for\b|\bwhy\b",
+    re.I,
+)
+# "How did xAI finance ...", "How is Stargate structured": a how-question with no figure asked is answered by reasons.
+HOW_RE = re.compile(r"^\s*how\s+(?:did|does|do|was|is|were|will|are)\b", re.I)
+YESNO_RE = re.compile(r"^\s*(?:did|does|do|is|was|were|has|have|had|can|will|are|would|could)\b", re.I)
+BRIDGE_RE = re.compile(
+    r"\bthe\s+(?:firm|company|investor|fund|backer|one|startup|lab|group|bank|chipmaker|lead\s+investor)\s+"
+    r"(?:that|which|who)\b.*?(?=\s+(?:also|then|later|too|still|ever)\b|[,?]|$)",
+    re.I,
+)
+ROUND_RE = re.compile(
+    r"\bSeries\s+[A-Z](?:(?:\s*,\s*|,?\s+and\s+)[A-Z])*\b(?:\s+extension)?|\bseed(?:\s+round)?\b|\btender\s+offer\b|\bsecondary(?:\s+sale)?\b"
+    r"|\bemployee\s+share\s+sale\b|\bIPO\b|\brecapitali[sz]ation\b",
+    re.I,
+)
+YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
+# Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
+NOT_ENTITIES = frozenset(
+    """how what which who whom whose when where why did does do is are was were has have had can will would could
+    list name compare series round seed ipo and or the a an in of for by with vs versus between
+    january february march april may june july august september october november december""".split()
+)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One thing the answer must state: an attribute of an entity (entity "" = the question's subject)."""
+
+    entity: str
+    attribute: Attribute
+
+
+@dataclass(frozen=True)
+class QuestionPlan:
+    """What a question asks for; ``describe()`` is the "Understood as" line shown with the answer."""
+
+    question: str
+    kind: Kind
+    entities: tuple[str, ...] = ()
+    rounds: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    years: tuple[int, ...] = ()
+    latest: bool = False
+    bridge: str = ""
+    slots: tuple[Slot, ...] = field(default=())
+    periods: tuple[str, ...] = ()  # "2024-10": months the question names, for comparisons over time
+    earliest: bool = False  # "first round", "initial", "earliest"
+
+    def describe(self) -> str:
+        """One plain line: the kind, who it is about, what it asks for and when."""
+        about = _join(self.entities) or "the question's subject"
+        asked = _join([a.replace("_", " ") for a in self.attributes]) or "the answer"
+        parts = [f"{KIND_WORDS[self.kind]}: {asked} of {about}"]
+        if self.rounds:
+            parts.append(f"round {_join(self.rounds)}")
+        if self.years:
+            parts.append(f"in {_join([str(y) for y in self.years])}")
+        if self.latest:
+            parts.append("most recent figure")
+        if self.bridge:
+            parts.append(f'first resolving "{self.bridge}"')
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready, for ``rag ask --json``."""
+        return {
+            "kind": self.kind,
+            "entities": list(self.entities),
+            "rounds": list(self.rounds),
+            "attributes": list(self.attributes),
+            "years": list(self.years),
+            "latest": self.latest,
+            "bridge": self.bridge,
+            "periods": list(self.periods),
+            "earliest": self.earliest,
+            "slots": [{"entity": s.entity, "attribute": s.attribute} for s in self.slots],
+            "described": self.describe(),
+        }
+
+
+KIND_WORDS: dict[Kind, str] = {
+    "amount": "Amount",
+    "valuation": "Valuation",
+    "investors": "Investors",
+    "date": "Date",
+    "comparison": "Comparison",
+    "breakdown": "Breakdown by investor",
+    "latest": "Latest figure",
+    "total": "Total",
+    "list": "List",
+    "why": "Reason",
+    "yesno": "Yes or no",
+    "multihop": "Two-step question",
+    "other": "Question",
+}
+
+
+def plan_question(question: str, known_entities: Iterable[str] = ()) -> QuestionPlan:
+    """The plan of ``question``; ``known_entities`` (from the fact index) are matched first, whatever their case."""
+    text = " ".join(question.split())
+    bridge_match = BRIDGE_RE.search(text)
+    bridge = bridge_match.group(0).strip() if bridge_match else ""
+    entities = _entities(text, known_entities)
+    attributes = _attributes(text)
+    rounds = tuple(dict.fromkeys(label for m in ROUND_RE.finditer(text) for label in _round_labels(m.group(0))))
+    years = tuple(dict.fromkeys(int(y) for y in YEAR_RE.findall(text)))
+    latest = bool(LATEST_RE.search(text))
+    periods = _periods(text)
+    kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
+    if kind in ("investors", "list") and not attributes:
+        attributes = ("investors",)
+    if kind == "breakdown" and "amount" not in attributes:
+        attributes = ("amount", *attributes)
+    slots = tuple(Slot(e, a) for e in (entities or ("",)) for a in attributes)
+    earliest = bool(EARLIEST_RE.search(text))
+    return QuestionPlan(text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest)
+
+
+def _kind(
+    text: str,
+    entities: tuple[str, ...],
+    attributes: tuple[Attribute, ...],
+    rounds: tuple[str, ...],
+    periods: tuple[str, ...],
+    bridge: str,
+    latest: bool,
+) -> Kind:
+    """The most specific kind whose cue is present; order matters (a "why" about a total is a "why")."""
+    if bridge:
+        return "multihop"
+    if BREAKDOWN_RE.search(text):
+        return "breakdown"
+    if COMPARISON_RE.search(text) and (
+        len(entities) + len(rounds) + len(periods) >= 2 or re.search(r"\bvs\.?|\bversus\b", text)
+    ):
+        return "comparison"
+    if WHY_RE.search(text):
+        return "why"
+    if YESNO_RE.search(text):
+        return "yesno"
+    if TOTAL_RE.search(text) and ("amount" in attributes or "capex" in attributes or len(rounds) >= 2):
+        return "total"
+    if latest:
+        return "latest"
+    if LIST_RE.search(text):
+        return "list"
+    for attribute in attributes:
+        if attribute in ("lead", "investors"):
+            return "investors"
+        if attribute in ("amount", "valuation", "date"):
+            return attribute
+    if HOW_RE.search(text):
+        return "why"
+    return "other"
+
+
+def _attributes(text: str) -> tuple[Attribute, ...]:
+    """Asked-for attributes in the order the question names them."""
+    found: list[tuple[int, Attribute]] = []
+    for attribute, cue in ATTRIBUTE_CUES:
+        match = cue.search(text)
+        if match:
+            found.append((match.start(), attribute))
+    found.sort()
+    attributes = [a for _, a in found]
+    if not attributes and re.search(r"\bround\b", text, re.I):
+        attributes.append("amount")  # "Tell me about the Series F round": its size is the headline
+    if "lead" in attributes and "investors" in attributes:
+        attributes.remove("investors")
+    return tuple(attributes)
+
+
+def _entities(text: str, known_entities: Iterable[str]) -> tuple[str, ...]:
+    """Companies and investors named in the question: known names first (longest first), then capitalised names."""
+    found: list[tuple[int, str]] = []
+    taken = [False] * len(text)
+    for name in sorted({n.strip() for n in known_entities if n.strip()}, key=len, reverse=True):
+        for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?:'s|’s)?(?![\w])", text, re.I):
+            if not any(taken[m.start() : m.end()]):
+                found.append((m.start(), name))
+                taken[m.start() : m.end()] = [True] * (m.end() - m.start())
+    for fact in extract_facts(text):
+        if fact.kind != "name" or any(taken[fact.start : fact.end]):
+            continue
+        words = re.sub(r"(?:'s|’s)$", "", fact.text.strip()).split()
+        while words and words[0].lower() in NOT_ENTITIES:
+            words.pop(0)  # "Is Mistral ...": a sentence-initial question word is kept in the name by the extractor
+        name = " ".join(words)
+        if not name or name.lower() in NOT_ENTITIES or ROUND_RE.fullmatch(name) or re.fullmatch(r"[A-Z]", name):
+            continue
+        found.append((fact.start, name))
+    found.sort()
+    return tuple(dict.fromkeys(name for _, name in found))
+
+
+def _periods(text: str) -> tuple[str, ...]:
+    """Months named with their year ("Oct 2024", "March 2025") as "YYYY-MM", in question order."""
+    found = []
+    for fact in extract_facts(text):
+        if fact.kind == "date" and isinstance(fact.key[0], int) and isinstance(fact.key[1], int):
+            found.append(f"{fact.key[0]:04d}-{fact.key[1]:02d}")
+    return tuple(dict.fromkeys(found))
+
+
+def _round_labels(raw: str) -> list[str]:
+    """ "Series E, F and G" -> Series E, Series F, Series G; other labels in one spelling."""
+    if raw.lower().startswith("series"):
+        extension = " extension" if raw.lower().endswith("extension") else ""
+        letters = re.findall(r"\b[A-Z]\b", raw[len("series") :])
+        return [f"Series {letter}{extension}" for letter in letters]
+    return ["IPO" if raw.upper() == "IPO" else raw.lower()]
+
+
+def _join(items: Iterable[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
