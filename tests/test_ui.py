@@ -27,7 +27,6 @@ from ui.render import (
     render_charts,
     render_conversation,
     render_sources,
-    report_images,
     safe_link,
     standalone_html,
 )
@@ -229,17 +228,14 @@ def test_only_http_links_are_clickable() -> None:
     assert 'rel="noopener noreferrer nofollow"' in safe_link("http://x.org/")
 
 
-def test_only_inline_png_charts_are_taken_from_a_report() -> None:
+def test_chart_titles_and_uris_are_escaped() -> None:
     png = "data:image/png;base64,iVBORw0KGgo="
-    report = (
-        f'<h2>Charts</h2><img alt="hit@k curve" src="{png}">'
-        '<img alt="remote" src="https://example.com/x.png">'
-        '<img alt="x" src="data:image/png;base64,AAA" onerror="alert(1)">'
-    )
-    assert report_images(report) == [("hit@k curve", png)]
-    html = render_charts(report_images(report))
-    assert html.count("<img") == 1
-    assert "onerror" not in html
+    html = render_charts([("hit@k curve", png), ('x" onerror="alert(1)', 'y" onload="alert(2)')])
+    assert f'<img alt="hit@k curve" src="{png}">' in html
+    assert html.count("<img") == 2
+    assert 'onerror="' not in html
+    assert 'onload="' not in html
+    assert "No charts" in render_charts([])
 
 
 # -- uploads ------------------------------------------------------------------------------------

@@ -20,12 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
-from rag.types import AskOptions, RetrievalMode
 from ui.chat_tab import chat_tab
 from ui.documents_tab import documents_tab
-from ui.evaluation_tab import evaluation_tab
+from ui.evaluation_tab import evaluation_tab, page_options
 from ui.render import CSS
 from ui.uploads import inside
 
@@ -43,9 +41,11 @@ EXAMPLES = (
 class Assistant:
     """Answers for the page and the API, with the request's own settings.
 
-    Every choice (strict, generator, top-k, hybrid, rerank) is passed to
-    ``Pipeline.answer`` for this call only, so users with different settings
-    share one pipeline, its loaded models and its BM25 index.
+    Every choice (strict, generator, top-k, hybrid, rerank) becomes the
+    :class:`~rag.types.AskOptions` of this call only (the same conversion the
+    Evaluation tab's runs use), so users with different settings share one
+    pipeline, its loaded models and its BM25 index. An unknown generator is a
+    ``ValueError``.
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
@@ -61,13 +61,7 @@ class Assistant:
         hybrid: bool | None = None,
         rerank: bool | None = None,
     ) -> Answer:
-        settings = self.pipeline.settings
-        if generator and generator not in GENERATOR_NAMES:
-            raise ValueError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATOR_NAMES)}")
-        chosen = None if not generator or generator == settings.generator.name else generator
-        k = None if not top_k or int(top_k) == settings.retrieval.top_k else max(1, int(top_k))
-        mode: RetrievalMode | None = None if hybrid is None else ("hybrid" if hybrid else "dense")
-        options = AskOptions(strict=strict, generator=chosen, top_k=k, mode=mode, rerank=rerank)
+        options = page_options(self.pipeline, strict, generator, top_k, hybrid, rerank)
         return self.pipeline.answer(question, history=list(history or []), options=options)
 
 

@@ -14,10 +14,8 @@ click needs no round trip to the server.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from html import escape
-from html import unescape as html_unescape
 from importlib.resources import files
 from urllib.parse import urlsplit
 
@@ -395,17 +393,8 @@ def render_metrics(rows: list[tuple[str, str]], caption: str = "") -> str:
     return f'<table class="metrics">{head}<tbody>{body}</tbody></table>'
 
 
-# Charts in a report written by rag.evaluation.report: inline PNG data URIs. Only this exact
-# shape is taken over, so nothing else from the file can reach the page.
-_REPORT_IMAGE = re.compile(r'<img alt="([^"<>]{0,200})" src="(data:image/png;base64,[A-Za-z0-9+/]+={0,2})">')
-
-
-def report_images(report_html: str) -> list[tuple[str, str]]:
-    """``(alt, data URI)`` of each chart embedded in an evaluation report."""
-    return [(html_unescape(alt), uri) for alt, uri in _REPORT_IMAGE.findall(report_html)]
-
-
 def render_charts(images: list[tuple[str, str]]) -> str:
+    """``(title, data URI)`` charts of an evaluation run as captioned figures, titles and URIs escaped."""
     if not images:
         return '<p class="muted">No charts in this run.</p>'
     figures = "".join(
