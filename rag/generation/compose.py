@@ -20,11 +20,10 @@ from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.plan import QuestionPlan, Slot
 from rag.types import Chunk, Hit
 
-AMOUNTS = ("amount",)
 MONTH_NAMES = "January February March April May June July August September October November December".split()
-COMPOSABLE = frozenset(
-    {"amount", "valuation", "investors", "date", "comparison", "breakdown", "latest", "total", "list"}
-)
+# Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
+# date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
+COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total"})
 
 
 @dataclass(frozen=True)
