@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from rag.config import Settings
 from rag.financing.lookup import FactIndex
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
-from rag.generation.compose import Composer
-from rag.generation.plan import plan_question
+from rag.generation.compose import Composer, Composition
+from rag.generation.plan import QuestionPlan, Slot, plan_question
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
@@ -141,23 +141,26 @@ class Pipeline:
         if not question:
             raise ValueError("the question is empty")
         k = options.top_k or self.settings.retrieval.top_k
+        strict = self.settings.verify.strict if options.strict is None else options.strict
         started = time.perf_counter()
         standalone = standalone_question(question, history or [])
         plan = plan_question(standalone, self.fact_index.entities())
         ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=options.mode, rerank=options.rerank)
-        hits = ranked[:k]
         retrieved = time.perf_counter()
         chosen = self.generator(options.generator)
-        composition = self.composer.compose(plan) if chosen.name == "extractive" else None
-        draft: Draft | None
-        if composition is not None and composition.complete:
-            hits, draft = composition.hits, Draft(composition.text, abstained=False)
-        else:
-            composition = None
+        checked = self._composed(plan, strict) if chosen.name == "extractive" else None
+        if checked is None:
+            hits = ranked[:k]
             draft = chosen.generate(standalone, hits) if hits else None
-        generated = time.perf_counter()
-        timings = {"retrieve": _ms(started, retrieved), "generate": _ms(retrieved, generated)}
-        abstention = Answer(
+            checked = self._check(draft, hits, plan, None, strict)
+        finished = time.perf_counter()
+        timings = {
+            "retrieve": _ms(started, retrieved),
+            "generate": _ms(retrieved, finished) - checked.verify_ms,
+            "verify": checked.verify_ms,
+            "total": _ms(started, finished),
+        }
+        answer = Answer(
             question=question,
             answer=NOT_IN_DOCUMENTS,
             abstained=True,
@@ -167,33 +170,61 @@ class Pipeline:
             timings_ms=timings,
             generator=chosen.name,
             standalone_question=standalone,
-            retrieved_ids=[h.chunk.id for h in hits],
+            retrieved_ids=[h.chunk.id for h in checked.hits],
             plan=plan.to_dict(),
-            coverage=0.0 if plan.slots else None,
-            missing=[describe_missing(s) for s in plan.slots],
+            coverage=checked.coverage,
+            missing=[describe_missing(s) for s in checked.missing],
         )
-        if draft is None or draft.abstained:
-            timings.update(verify=0.0, total=_ms(started, time.perf_counter()))
-            return Trace(abstention, ranked, None)
-        passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
-        strict = self.settings.verify.strict if options.strict is None else options.strict
-        verification = recheck_computed(self.verifier.check(draft.text, passages, strict=strict), passages)
-        verified = time.perf_counter()
-        timings.update(verify=_ms(generated, verified), total=_ms(started, verified))
+        verification = checked.verification
+        if verification is None:
+            return Trace(answer, ranked, None)
         text, claims = verification.answer, verification.claims
-        coverage, missing = measure_coverage(plan, claims, composition)
         answer = replace(
-            abstention,
+            answer,
             answer=text if text.strip() else NOT_IN_DOCUMENTS,
             abstained=not claims or all(c.verdict == "not_factual" for c in claims),
-            citations=cited_sources(text, claims, hits),
+            citations=cited_sources(text, claims, checked.hits),
             claims=claims,
             grounding=verification.grounding,
             notes=verification.notes,
-            coverage=coverage,
-            missing=[describe_missing(s) for s in missing],
         )
         return Trace(answer, ranked, verification)
+
+    def _composed(self, plan: QuestionPlan, strict: bool) -> _Checked | None:
+        """The plan answered from financing facts, if every slot is filled and the checker passes every one.
+
+        A composition that fails its own check (a fact bound to the wrong round,
+        say) is dropped for the extractive answer rather than shown: the checker
+        decides which answer the user sees, not only which badge it gets.
+        """
+        composition = self.composer.compose(plan)
+        if composition is None or not composition.complete:
+            return None
+        checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, strict)
+        return checked if not checked.missing else None
+
+    def _check(
+        self, draft: Draft | None, hits: list[Hit], plan: QuestionPlan, composition: Composition | None, strict: bool
+    ) -> _Checked:
+        """Verify a draft over the passages it cites, then measure which slots of the plan it fills."""
+        if draft is None or draft.abstained:
+            return _Checked(hits, None, 0.0 if plan.slots else None, list(plan.slots), 0.0)
+        started = time.perf_counter()
+        passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
+        verification = recheck_computed(self.verifier.check(draft.text, passages, strict=strict), passages)
+        coverage, missing = measure_coverage(plan, verification.claims, composition)
+        return _Checked(hits, verification, coverage, missing, _ms(started, time.perf_counter()))
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A verified draft over its passages with the plan's coverage, which :meth:`Pipeline.trace` makes an answer."""
+
+    hits: list[Hit]
+    verification: Verification | None
+    coverage: float | None
+    missing: list[Slot]
+    verify_ms: float
 
 
 @dataclass(frozen=True)
