@@ -66,6 +66,10 @@ class FactIndex:
         names = {f.subject for f in self.facts()} | {f.counterparty for f in self.facts() if f.counterparty}
         return sorted(n for n in names if n)
 
+    def subjects(self) -> set[str]:
+        """The companies facts are about (raisers, the valued, the acquired), as opposed to their investors."""
+        return {f.subject for f in self.facts() if f.subject}
+
     def find(
         self,
         subject: str | None = None,

@@ -93,28 +93,18 @@ class Composer:
         return sentences
 
     def _comparison(self, plan: QuestionPlan) -> list[Sentence]:
-        """One sentence per side with its figure and date, then the ratio with its arithmetic."""
-        attribute = next((a for a in plan.attributes if a in ("amount", "valuation", "revenue", "capex")), "amount")
-        sides = (
-            [(e, r) for e in plan.entities for r in (plan.rounds or ("",))]
-            if len(plan.entities) >= 2
-            else [(plan.entities[0] if plan.entities else "", r) for r in plan.rounds]
-        )
-        chosen: list[tuple[Slot, FinancingFact]] = []
-        for entity, round_label in sides[:2]:
-            slot = Slot(entity, attribute)  # type: ignore[arg-type]
-            fact = self._best(plan, slot, round_label=round_label or None, latest=not round_label)
-            if fact is not None:
-                chosen.append((slot, fact))
-        sentences = [Sentence(_state(f, attribute), (f,), (s,)) for s, f in chosen]
-        if len(chosen) == 2 and chosen[0][1].currency == chosen[1][1].currency and chosen[1][1].value > 0:
+        """One sentence per side with its figure and date, then (for two sides) the ratio with its arithmetic."""
+        chosen = [(slot, fact) for slot in plan.slots if (fact := self._side(plan, slot)) is not None]
+        chosen.sort(key=lambda pair: pair[1].value, reverse=len(chosen) > 2)  # three or more: largest first
+        sentences = [self._side_sentence(slot, fact) for slot, fact in chosen]
+        if len(chosen) == 2 and chosen[0][1].currency == chosen[1][1].currency and min(f.value for _, f in chosen) > 0:
             (_, a), (_, b) = chosen
             big, small = (a, b) if a.value >= b.value else (b, a)
             ratio = big.value / small.value
             sentences.append(
                 Sentence(
                     f"{_owner(big)} {big.value_text} is about {ratio:.1f} times {_owner(small)} {small.value_text} "
-                    f"({_short(big.value)} / {_short(small.value)} ≈ {ratio:.1f}).",
+                    f"({_short(big.value, small.value)} / {_short(small.value)} ≈ {ratio:.1f}).",
                     (big, small),
                     computed=True,
                 )
@@ -137,25 +127,20 @@ class Composer:
         return sentences
 
     def _total(self, plan: QuestionPlan) -> list[Sentence]:
-        """The parts (one per round or year), each cited, and their sum."""
-        sentences: list[Sentence] = []
-        attribute = "capex" if "capex" in plan.attributes else "amount"
-        for entity in plan.entities or ("",):
-            slot = Slot(entity, attribute)  # type: ignore[arg-type]
-            parts: list[FinancingFact] = []
-            for round_label in plan.rounds or ("",):
-                candidates = self._filtered(
-                    plan, self.facts.find(entity or None, (attribute,), round_label=round_label or None)
-                )
-                if round_label:
-                    best = _headline(candidates)
-                    parts += [best] if best else []
-                else:
-                    parts += self._one_per_round(candidates)
-            parts = self._dedupe(parts)
-            sentences += [Sentence(_state(f, attribute), (f,), (slot,)) for f in parts]
-            if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
-                sentences.append(_sum_sentence(parts, f"In total, {entity or 'these'} {_verb(attribute)}"))
+        """The parts (one per side of the plan, or one per round of a single company), each cited, and their sum."""
+        if len(plan.slots) == 1 and not plan.slots[0].qualifier:
+            slot = plan.slots[0]
+            parts = self._dedupe(
+                self._one_per_round(self._filtered(plan, self._candidates(slot.entity, slot.attribute)))
+            )
+            chosen = [(slot, fact) for fact in parts]
+        else:
+            chosen = [(slot, fact) for slot in plan.slots if (fact := self._side(plan, slot)) is not None]
+        sentences = [Sentence(_state(fact, slot.attribute), (fact,), (slot,)) for slot, fact in chosen]
+        parts = [fact for _, fact in chosen]
+        if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
+            who = plan.entities[0] if len(plan.entities) == 1 else "together they"
+            sentences.append(_sum_sentence(parts, f"In total, {who} {_verb(plan.slots[0].attribute)}"))
         return sentences
 
     def _latest(self, plan: QuestionPlan) -> list[Sentence]:
@@ -209,9 +194,41 @@ class Composer:
         return sentences
 
     # -- choosing facts ----------------------------------------------------------
+    def _side(self, plan: QuestionPlan, slot: Slot) -> FinancingFact | None:
+        """The fact for one side: its round or month when the slot names one, else the plan's time, latest first."""
+        facts = self._candidates(slot.entity, slot.attribute)
+        if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
+            facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
+        elif slot.qualifier:
+            facts = [f for f in facts if f.date.startswith(slot.qualifier)]
+        else:
+            facts = self._filtered(plan, facts)
+        if not facts:
+            return None
+        if slot.qualifier:
+            return _headline(facts)
+        dated = [f for f in facts if f.date] or facts
+        return min(dated, key=lambda f: f.date) if plan.earliest else max(dated, key=lambda f: (f.date, f.value))
+
+    def _side_sentence(self, slot: Slot, fact: FinancingFact) -> Sentence:
+        """A side of a comparison; an amount raised is given with the valuation of the same round when one is known."""
+        if fact.attribute != "amount":
+            return Sentence(_state(fact, slot.attribute), (fact,), (slot,))
+        same_round = [
+            f
+            for f in self._candidates(fact.subject, "valuation")
+            if (fact.round and f.round == fact.round) or (not fact.round and f.date == fact.date and f.date)
+        ]
+        valuation = _headline(same_round)
+        if valuation is None:
+            return Sentence(_state(fact, "amount"), (fact,), (slot,))
+        text = _state(fact, "amount").rstrip(".") + f", at a valuation of {valuation.value_text}."
+        return Sentence(text, (fact, valuation), (slot,))
+
     def _candidates(self, entity: str, attribute: str) -> list[FinancingFact]:
+        """Facts of an attribute; figures under a million are per-share prices or misreadings, never a round."""
         attributes = tuple(VALUATIONS) if attribute == "valuation" else (attribute,)
-        return self.facts.find(entity or None, attributes)
+        return [f for f in self.facts.find(entity or None, attributes) if not f.has_value or f.value >= 1e6]
 
     def _filtered(self, plan: QuestionPlan, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
         """The plan's round and years narrow the facts, but never to nothing when one alone would match."""
@@ -375,9 +392,13 @@ def _unit(value: float) -> str:
     return "billions" if value >= 1e9 else "millions"
 
 
-def _short(value: float) -> str:
-    """A figure in its unit, without trailing zeros: 1.3e10 -> "13", 3.5e9 -> "3.5"."""
-    scaled = value / (1e9 if value >= 1e9 else 1e6)
+def _short(value: float, unit_of: float | None = None) -> str:
+    """A figure in the unit of ``unit_of`` (default: its own), without trailing zeros: 1.3e10 -> "13".
+
+    Both sides of a ratio are written in one unit ("20000 / 520" for $20 billion against $520 million).
+    """
+    reference = value if unit_of is None else unit_of
+    scaled = value / (1e9 if reference >= 1e9 else 1e6)
     return f"{scaled:.2f}".rstrip("0").rstrip(".")
 
 

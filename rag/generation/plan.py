@@ -13,7 +13,7 @@ that installs here can be trusted to do it, and a plan is shown to the user
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -84,7 +84,8 @@ LATEST_RE = re.compile(
     r"\blatest\b|\bmost\s+recent\w*|\bcurrent(?:ly)?\b|\bnewest\b|\btoday\b|\bnow\b|\blast\s+reported\b", re.I
 )
 TOTAL_RE = re.compile(
-    r"\btotal\b|\bin\s+all\b|\bcombined\b|\baltogether\b|\bsum\b|\bcumulative\w*|\badd(?:ed)?\s+up\b|\bacross\b", re.I
+    r"\btotal\b|\bin\s+all\b|\bcombined\b|\baltogether\b|\btogether\b|\bsum\b|\bcumulative\w*|\badd(?:ed)?\s+up\b|\bacross\b",
+    re.I,
 )
 LIST_RE = re.compile(
     r"^\s*(?:list|name|enumerate)\b|\bwhich\s+(?:companies|firms|investors|rounds|deals|countries|backers)\b"
@@ -114,17 +115,23 @@ EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
 # Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
 NOT_ENTITIES = frozenset(
     """how what which who whom whose when where why did does do is are was were has have had can will would could
-    list name compare series round seed ipo and or the a an in of for by with vs versus between
+    list name compare series round seed ipo and or the a an in of for by with vs versus between add sum total
+    combined tally
     january february march april may june july august september october november december""".split()
 )
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One thing the answer must state: an attribute of an entity (entity "" = the question's subject)."""
+    """One thing the answer must state: an attribute of an entity (entity "" = the question's subject).
+
+    ``qualifier`` names the side of a comparison or part of a total when it is a
+    round or a month rather than a company ("Series E" vs "Series F" of Anthropic).
+    """
 
     entity: str
     attribute: Attribute
+    qualifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,7 @@ class QuestionPlan:
             "bridge": self.bridge,
             "periods": list(self.periods),
             "earliest": self.earliest,
-            "slots": [{"entity": s.entity, "attribute": s.attribute} for s in self.slots],
+            "slots": [{"entity": s.entity, "attribute": s.attribute, "qualifier": s.qualifier} for s in self.slots],
             "described": self.describe(),
         }
 
@@ -192,8 +199,14 @@ KIND_WORDS: dict[Kind, str] = {
 }
 
 
-def plan_question(question: str, known_entities: Iterable[str] = ()) -> QuestionPlan:
-    """The plan of ``question``; ``known_entities`` (from the fact index) are matched first, whatever their case."""
+def plan_question(question: str, known_entities: Iterable[str] = (), subjects: Collection[str] = ()) -> QuestionPlan:
+    """The plan of ``question``; ``known_entities`` (from the fact index) are matched first, whatever their case.
+
+    ``subjects`` are the companies facts are *about* (not their investors): a
+    comparison of one subject's rounds or months ("OpenAI's Oct 2024 round vs the
+    March 2025 SoftBank-led round") has one side per round or month, not one for
+    the investor named in passing.
+    """
     text = " ".join(question.split())
     bridge_match = BRIDGE_RE.search(text)
     bridge = bridge_match.group(0).strip() if bridge_match else ""
@@ -206,11 +219,37 @@ def plan_question(question: str, known_entities: Iterable[str] = ()) -> Question
     kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
     if kind in ("investors", "list") and not attributes:
         attributes = ("investors",)
-    if kind == "breakdown" and "amount" not in attributes:
+    if kind in ("breakdown", "comparison", "total") and not set(attributes) & set(FIGURES):
         attributes = ("amount", *attributes)
-    slots = tuple(Slot(e, a) for e in (entities or ("",)) for a in attributes)
+    sides = tuple(
+        e for e in entities if not re.search(rf"{re.escape(e)}-(?:led|backed)\b|led\s+by\s+{re.escape(e)}", text)
+    )
+    slots = _slots(kind, sides or entities, attributes, rounds, periods, subjects)
     earliest = bool(EARLIEST_RE.search(text))
     return QuestionPlan(text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest)
+
+
+FIGURES: tuple[Attribute, ...] = ("valuation", "revenue", "capex", "amount")
+
+
+def _slots(
+    kind: Kind,
+    entities: tuple[str, ...],
+    attributes: tuple[Attribute, ...],
+    rounds: tuple[str, ...],
+    periods: tuple[str, ...],
+    subjects: Collection[str],
+) -> tuple[Slot, ...]:
+    """One slot per entity and attribute; a comparison or total of one company's rounds or months has one per side."""
+    if kind in ("comparison", "total"):
+        figure = next(a for a in FIGURES if a in attributes)
+        about = [e for e in entities if any(e.lower() == s.lower() for s in subjects)]
+        if (len(rounds) >= 2 or len(periods) >= 2) and len(about) <= 1:
+            entity = (about or list(entities) or [""])[0]
+            sides = rounds if len(rounds) >= 2 else periods
+            return tuple(Slot(entity, figure, side) for side in sides)
+        return tuple(Slot(e, figure) for e in (entities or ("",)))
+    return tuple(Slot(e, a) for e in (entities or ("",)) for a in attributes)
 
 
 def _kind(
@@ -235,7 +274,7 @@ def _kind(
         return "why"
     if YESNO_RE.search(text):
         return "yesno"
-    if TOTAL_RE.search(text) and ("amount" in attributes or "capex" in attributes or len(rounds) >= 2):
+    if TOTAL_RE.search(text) and ("amount" in attributes or "capex" in attributes or len(rounds) + len(periods) >= 2):
         return "total"
     if latest:
         return "latest"
