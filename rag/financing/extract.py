@@ -23,7 +23,7 @@ from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
-FACTS_VERSION = "1"
+FACTS_VERSION = "2"
 # Words before a figure that say what it is (checked nearest first, within the clause before the figure).
 VALUE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
     ("valuation_pre", re.compile(r"pre-?money", re.I)),
@@ -83,6 +83,9 @@ INVESTOR_VERB_RE = re.compile(
 INVESTMENTS_TITLE_RE = re.compile(
     r"^\W*(?P<investor>[\w.&' -]+?)(?:'s|’s)\s+(?:\w+\s+)?investments?\s+in\s+(?P<investee>[\w.&-]+)"
 )
+LABEL_LINE_RE = re.compile(r"^\W*[A-Z][\w .&'-]{0,40}:\s")
+TOPIC_CAPEX_RE = re.compile(r"\bcapex\b|capital\s+(?:expenditure|spending)", re.I)
+ROUND_WORDS_RE = re.compile(r"\bround\b|\bseries\b|\bfunding\b|\binvest\w*|\bvaluation\b|\bstake\b", re.I)
 NOT_COMPANIES = frozenset(
     """reuters bloomberg cnbc afp mint techcrunch axios fortune forbes wired verdict wsj ft the information zdnet
     guardian ndtv nyt cnn bbc semafor livemint aiwire panews times journal post economist insider
@@ -103,6 +106,7 @@ class DocumentContext:
     round: str
     date: str
     investor: str = ""  # "Microsoft's investments in OpenAI": the investor every figure of the document belongs to
+    topic: Attribute | None = None  # "Alphabet's AI capex": a figure "raised" to $91 billion is capex, not a round
     figures: frozenset[float] = frozenset()  # the title's amounts: a sentence repeating one is about the title's round
 
 
@@ -164,7 +168,10 @@ def document_context(text: str, title: str, doc_id: str, path: str, source: str,
         years = re.findall(r"\b(?:19|20)\d{2}\b", head)
         date = years[-1] if len(set(years)) == 1 else ""
     figures = frozenset(float(m.key[1]) for m in _round_segment(head, mentions) if m.kind == "money")  # type: ignore[arg-type]
-    return DocumentContext(doc_id, path, source, subject, round_label, date or "", investor, figures)
+    topic: Attribute | None = "capex" if TOPIC_CAPEX_RE.search(head) else None
+    return DocumentContext(
+        doc_id, path, source, subject, round_label, date or "", investor=investor, topic=topic, figures=figures
+    )
 
 
 def _round_segment(title: str, mentions: list[Fact]) -> list[Fact]:
@@ -268,7 +275,9 @@ def _sentence_facts(
             continue
         owner = _figure_owner(sentence, m, names, subject)
         attribute = _money_attribute(sentence, m, previous_end, moneys)
-        if owner and attribute in ("amount", "commitment"):
+        if attribute == "amount" and context.topic and not ROUND_WORDS_RE.search(sentence):
+            attribute = context.topic
+        if owner and attribute in (None, "amount", "commitment"):
             facts.append(make("investment", m, owner))
         elif attribute is not None:
             facts.append(make(attribute, m))
@@ -290,6 +299,8 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
                 return name
     if context.subject and re.search(rf"\b{re.escape(context.subject)}\b", sentence):
         return context.subject
+    if LABEL_LINE_RE.match(sentence):
+        return context.subject  # "- Thrive Capital: about $1.25 billion" in a brief about one company's round
     own = [m for m in names if _clean_name(m.text) != context.subject]
     return context.subject if not own or not _mentions_money(sentence) else ""
 
@@ -345,7 +356,9 @@ def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> st
             continue
         between = sentence[name.end : m.start]
         if 0 <= m.start - name.end <= 40 and re.fullmatch(
-            rf"(?:'s|’s)?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?(?:up\s+to\s+|about\s+|around\s+)?", between, re.I
+            rf"(?:'s|’s)?\s*[:–-]?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?(?:up\s+to\s+|about\s+|around\s+)?",
+            between,
+            re.I,
         ):
             return clean
         after = sentence[m.end : name.start]
@@ -371,7 +384,7 @@ def _investor_roles(sentence: str, names: list[Fact], subject: str) -> list[tupl
         if not clean or clean == subject:
             continue
         before = sentence[max(0, name.start - 40) : name.start]
-        after = sentence[name.end : name.end + 40]
+        after = sentence[name.end : name.end + 80]
         if LEAD_BEFORE_RE.search(before) or LEAD_AFTER_RE.match(after):
             roles.append(("lead", name))
         elif (cue and cue.end() <= name.start) or PARTICIPATE_AFTER_RE.match(after):
@@ -383,7 +396,28 @@ def _investor_roles(sentence: str, names: list[Fact], subject: str) -> list[tupl
             and not re.match(r"(?:'s|’s)\s", sentence[name.end - 2 : name.end + 1])
         ):
             roles.append(("lead", name))  # "led by GIC and Coatue", not "led by GIC, Singapore's fund"
-    return roles
+    return _spread_over_lists(sentence, names, roles)
+
+
+def _spread_over_lists(
+    sentence: str, names: list[Fact], roles: list[tuple[Attribute, Fact]]
+) -> list[tuple[Attribute, Fact]]:
+    """ "Khosla, Altimeter and MGX also took part": a role read at one end of a list holds for the whole list."""
+    role_of = {id(name): role for role, name in roles}
+    changed = True
+    while changed:  # until every name of a list has its neighbour's role
+        changed = False
+        for i in range(len(names) - 1):
+            left, right = names[i], names[i + 1]
+            if not re.fullmatch(r"\s*(?:,|,?\s+and|&)\s*", sentence[left.end : right.start]):
+                continue
+            if id(right) in role_of and id(left) not in role_of:
+                role_of[id(left)] = role_of[id(right)]
+                changed = True
+            elif id(left) in role_of and id(right) not in role_of:
+                role_of[id(right)] = role_of[id(left)]
+                changed = True
+    return [(role_of[id(name)], name) for name in names if id(name) in role_of]
 
 
 def _short_name(name: str) -> bool:

@@ -29,7 +29,12 @@ HEADER_ROLES: tuple[tuple[ColumnRole, re.Pattern[str]], ...] = (
     ("valuation_post", re.compile(r"post-?money", re.I)),
     ("valuation_pre", re.compile(r"pre-?money", re.I)),
     ("valuation", re.compile(r"valu", re.I)),
-    ("date", re.compile(r"\bdate\b|\bwhen\b|\bclosed\b|\bannounced\b|\byear\b|\bmonth\b|\bperiod\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"\bdate\b|\bwhen\b|\bclosed\b|\bannounced\b|\byear\b|\bmonth\b|\bperiod\b|\btime\b|\bas\s+of\b", re.I
+        ),
+    ),
     ("round", re.compile(r"\bround\b|\bseries\b|\bstage\b|\bevent\b|\bdeal\b|\btype\b", re.I)),
     ("revenue", re.compile(r"revenue|run-?rate|\barr\b|sales", re.I)),
     ("capex", re.compile(r"capex|capital\s+expend|spend", re.I)),
