@@ -18,14 +18,14 @@ from rag.config import Settings
 from rag.financing.lookup import FactIndex
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
 from rag.generation.compose import Composer, Composition
-from rag.generation.plan import QuestionPlan, Slot, plan_question
+from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
 from rag.ingest.ingestor import Ingestor, ProgressCallback
 from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
-from rag.text.markers import parse_markers
+from rag.text.markers import MARKER_RE, format_markers, parse_markers
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 from rag.verification.computed import recheck_computed
 from rag.verification.coverage import describe_missing, measure_coverage
@@ -148,7 +148,9 @@ class Pipeline:
         ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=options.mode, rerank=options.rerank)
         retrieved = time.perf_counter()
         chosen = self.generator(options.generator)
-        checked = self._composed(plan, strict) if chosen.name == "extractive" else None
+        checked = None
+        if chosen.name == "extractive":
+            checked = self._multihop(plan, chosen, k, options, strict) if plan.bridge else self._composed(plan, strict)
         if checked is None:
             hits = ranked[:k]
             draft = chosen.generate(standalone, hits) if hits else None
@@ -202,6 +204,29 @@ class Pipeline:
             return None
         checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, strict)
         return checked if not checked.missing else None
+
+    def _multihop(
+        self, plan: QuestionPlan, chosen: Generator, k: int, options: AskOptions, strict: bool
+    ) -> _Checked | None:
+        """Resolve the bridge first ("the firm that led X's Series J" -> Thrive Capital, cited), then answer the
+        question about it: composed when facts answer it, else extractively, the two drafts numbered as one."""
+        entities, subjects = self.fact_index.entities(), self.fact_index.subjects()
+        resolved = self.composer.resolve_bridge(plan, plan_question(bridge_question(plan.bridge), entities, subjects))
+        if resolved is None:
+            return None
+        bridge_sentence, name = resolved
+        rewritten = plan_question(plan.question.replace(plan.bridge, name), entities, subjects)
+        composition = self.composer.compose(rewritten)
+        if composition is not None and composition.complete:
+            merged = self.composer.draft([bridge_sentence, *(s for _, s in composition.sentences)], [])
+            return self._check(Draft(merged.text, abstained=False), merged.hits, plan, None, strict)
+        first = self.composer.draft([bridge_sentence], [])
+        ranked = self.retriever.retrieve(rewritten.question, top_k=k, mode=options.mode, rerank=options.rerank)
+        draft = chosen.generate(rewritten.question, ranked[:k])
+        if draft.abstained:
+            return None
+        text, hits = merge_drafts(first.text, first.hits, draft.text, ranked[:k])
+        return self._check(Draft(text, abstained=False), hits, plan, None, strict)
 
     def _check(
         self, draft: Draft | None, hits: list[Hit], plan: QuestionPlan, composition: Composition | None, strict: bool
@@ -262,6 +287,20 @@ def cited_sources(text: str, claims: list[Claim], hits: list[Hit]) -> list[Citat
             )
         )
     return citations
+
+
+def merge_drafts(first: str, first_hits: list[Hit], second: str, second_hits: list[Hit]) -> tuple[str, list[Hit]]:
+    """Two drafts as one: the second's ``[n]`` renumbered after the first's passages (shared chunks keep one)."""
+    hits = list(first_hits)
+    numbers: dict[int, int] = {}
+    for n, hit in enumerate(second_hits, start=1):
+        known = next((i for i, h in enumerate(hits, start=1) if h.chunk.id == hit.chunk.id), None)
+        if known is None:
+            hits.append(hit)
+            known = len(hits)
+        numbers[n] = known
+    renumbered = MARKER_RE.sub(lambda m: format_markers([numbers.get(n, n) for n in parse_markers(m.group(0))]), second)
+    return f"{first}\n{renumbered}", hits
 
 
 def _ms(start: float, end: float) -> float:

@@ -12,6 +12,7 @@ missing instead of being papered over with a nearby quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +24,14 @@ from rag.types import Chunk, Hit
 MONTH_NAMES = "January February March April May June July August September October November December".split()
 # Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
-COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total"})
+COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
+# "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
+ROLE_QUESTION_RE = re.compile(
+    r"^\s*(?:did|does|has|have|was|is)\s+(?P<who>.+?)\s+(?:also\s+|ever\s+|then\s+)?"
+    r"(?P<verb>lead|led|co-lead|invest(?:ed)?\s+in|join(?:ed)?|participate(?:d)?\s+in|back(?:ed)?|buy\s+into|"
+    r"bought\s+into|take\s+part\s+in|put\s+money\s+into)\s+(?P<rest>.+?)\??\s*$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +74,13 @@ class Composer:
             "total": self._total,
             "latest": self._latest,
             "investors": self._investors,
-            "list": self._investors,
+            "list": self._list,
+            "yesno": self._role_check,
         }.get(plan.kind, self._figures)
         sentences = build(plan)
         filled = {slot for s in sentences for slot in s.slots}
         missing = [slot for slot in plan.slots if slot not in filled]
-        return self._draft(sentences, missing)
+        return self.draft(sentences, missing)
 
     # -- kinds -----------------------------------------------------------------
     def _figures(self, plan: QuestionPlan) -> list[Sentence]:
@@ -163,6 +172,69 @@ class Composer:
                 listed = "; ".join(f"{f.value_text} ({_date_words(f.date)})" for f in earlier)
                 sentences.append(Sentence(f"Earlier figures: {listed}.", tuple(earlier)))
         return sentences
+
+    def _list(self, plan: QuestionPlan) -> list[Sentence]:
+        """A list of figures is a timeline (one line per dated figure, oldest first); a list of names, the investors."""
+        figure = next((a for a in ("valuation", "revenue", "capex", "amount") if a in plan.attributes), None)
+        if figure is None:
+            return self._investors(plan)
+        sentences: list[Sentence] = []
+        for slot in plan.slots:
+            if slot.attribute != figure:
+                continue
+            facts = [f for f in self._filtered(plan, self._candidates(slot.entity, figure)) if f.date]
+            timeline = self._dedupe(self._one_per_date(facts))
+            if len(timeline) >= 2:
+                sentences += [
+                    Sentence(_state(f, figure), (f,), (slot,)) for f in sorted(timeline, key=lambda f: f.date)
+                ]
+        return sentences
+
+    def _role_check(self, plan: QuestionPlan) -> list[Sentence]:
+        """ "Did X lead/invest in Y's round?" answered yes from a lead or investor fact; no fact, no composition.
+
+        Only "yes" is composed: the documents not naming X among Y's investors does
+        not prove X stayed out, so a "no" is left to the extractive answer.
+        """
+        match = ROLE_QUESTION_RE.match(plan.question)
+        if match is None:
+            return []
+        who = next((e for e in plan.entities if same_entity(e, match.group("who")) or e in match.group("who")), None)
+        rest = match.group("rest")
+        investee = next((e for e in plan.entities if e != who and e in rest), None)
+        if who is None or investee is None:
+            return []
+        roles = (
+            ("lead",)
+            if match.group("verb").lower().startswith(("lead", "led", "co-lead"))
+            else (
+                "lead",
+                "investor",
+                "investment",
+            )
+        )
+        facts = self._filtered(plan, self.facts.find(investee, roles, counterparty=who))
+        rounds = [r for r in plan.rounds if r.lower() in rest.lower()]
+        if rounds:
+            facts = [f for f in facts if rounds[0].lower() in f.round.lower()]
+        fact = _headline(facts)
+        if fact is None:
+            return []
+        role = "led" if fact.attribute == "lead" else "invested in"
+        what = f"{fact.subject}'s {fact.round}" if fact.round else f"{fact.subject}"
+        return [Sentence(f"Yes: {fact.counterparty} {role} {what}{_when(fact)}.", (fact,), plan.slots)]
+
+    def resolve_bridge(self, plan: QuestionPlan, sub_plan: QuestionPlan) -> tuple[Sentence, str] | None:
+        """The entity a multi-hop question's bridge names ("the firm that led X's Series J" -> Thrive Capital).
+
+        ``sub_plan`` is the plan of the bridge asked on its own ("Who led X's
+        Series J?"); its first lead (or investor) answers it.
+        """
+        for sentence in self._investors(sub_plan):
+            if sentence.facts and sentence.facts[0].counterparty:
+                fact = sentence.facts[0]
+                return Sentence(sentence.text, (fact,), ()), fact.counterparty
+        return None
 
     def _investors(self, plan: QuestionPlan) -> list[Sentence]:
         sentences: list[Sentence] = []
@@ -270,6 +342,12 @@ class Composer:
                     return Sentence(text, (fact,), tuple(Slot(e, "amount") for e in plan.entities))
         return None
 
+    def _one_per_date(self, facts: list[FinancingFact]) -> list[FinancingFact]:
+        by_date: dict[str, list[FinancingFact]] = {}
+        for fact in facts:
+            by_date.setdefault(fact.date, []).append(fact)
+        return [best for group in by_date.values() if (best := _headline(group)) is not None]
+
     def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
         by_round: dict[str, list[FinancingFact]] = {}
         for fact in facts:
@@ -285,7 +363,7 @@ class Composer:
         return list(seen.values())
 
     # -- the draft -----------------------------------------------------------------
-    def _draft(self, sentences: list[Sentence], missing: list[Slot]) -> Composition:
+    def draft(self, sentences: list[Sentence], missing: list[Slot]) -> Composition:
         """Number the chunks the sentences cite in order of first use and write ``[n]`` after each sentence."""
         composition = Composition(missing=missing)
         numbers: dict[str, int] = {}

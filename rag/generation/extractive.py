@@ -21,41 +21,13 @@ from typing import Protocol
 import numpy as np
 
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft
-from rag.index.bm25 import tokenize
+from rag.text.lexicon import ANSWER_MEASURES, MEASURE_QUESTION_WORDS, QUESTION_FILLER_WORDS
+from rag.text.numbers import mentions_date, mentions_money, mentions_number
 from rag.text.sentences import split_units
+from rag.text.words import tokenize
 from rag.types import Hit
 
-_MONEY = re.compile(r"(?:[$€£]\s?\d|\d[\d.,]*\s?(?:billion|million|trillion|bn|mn|b\b|m\b)|\bUSD\b|\bdollars?\b)", re.I)
-_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bQ[1-4]\b", re.I)
-_NUMBER = re.compile(r"\d")
 _ENTITY = re.compile(r"\b(?:[A-Z][a-zA-Z0-9&.\-]*[a-zA-Z0-9]|[a-z]+[A-Z][a-zA-Z]*|[A-Z])\b")
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "did",
-        "does",
-        "do",
-        "is",
-        "are",
-        "was",
-        "were",
-        "according",
-        "corpus",
-        "documents",
-        "tell",
-        "give",
-        "list",
-        "name",
-    ]
-)
 
 
 class PairScorer(Protocol):
@@ -87,34 +59,6 @@ class _Candidate:
 
 _DEPENDENT_START = re.compile(r"^(?:it|its|this|these|they|their|that|those|the round|the deal|he|she)\b", re.I)
 _CROSS_REFERENCE = re.compile(r"\bbriefs?\b|\bsee the\b", re.I)
-# A question asking for one of these measures is only answered by a sentence that names it
-# (or a synonym): "Oracle's $7 billion Stargate commitment" does not answer "Oracle's stake in OpenAI".
-MEASURES: dict[str, tuple[str, ...]] = {
-    "revenue": ("revenue", "sales", "run-rate", "run rate", "annualized", "annualised"),
-    "rate": ("rate", "%", "percent", "coupon", "yield"),
-    "price": ("price", "priced", "per share", "closed at", "traded"),
-    "stake": ("stake", "equity", "ownership", "own ", "owns", "%", "percent", "share of"),
-    "employee": ("employee", "staff", "headcount", "workers"),
-    "gigawatt": ("gigawatt", "gw"),
-    "capex": ("capex", "capital expenditure", "capital spending", "spend", "spending", "outlay"),
-    "profit": ("profit", "income", "earnings", "margin"),
-    "loss": ("loss", "losses", "burn"),
-    "debt": ("debt", "loan", "notes", "bond", "credit"),
-    "user": ("user", "subscriber", "customer"),
-}
-_MEASURE_WORDS = {
-    "revenue": "revenue", "revenues": "revenue", "sales": "revenue",
-    "interest": "rate", "rate": "rate", "yield": "rate", "coupon": "rate",
-    "price": "price", "priced": "price",
-    "stake": "stake", "ownership": "stake",
-    "employees": "employee", "employee": "employee", "headcount": "employee", "staff": "employee",
-    "gigawatts": "gigawatt", "gigawatt": "gigawatt", "gw": "gigawatt",
-    "capex": "capex", "capital expenditure": "capex", "capital expenditures": "capex",
-    "profit": "profit", "profits": "profit", "margin": "profit",
-    "loss": "loss", "losses": "loss",
-    "debt": "debt", "loan": "debt", "loans": "debt", "notes": "debt", "bonds": "debt",
-    "users": "user", "subscribers": "user", "customers": "user",
-}  # fmt: skip
 
 
 class ExtractiveGenerator:
@@ -203,7 +147,7 @@ class ExtractiveGenerator:
 def asked_measures(question: str) -> set[str]:
     """Measures the question asks about (revenue, interest rate, share price, stake ...)."""
     q = f" {question.lower()} "
-    return {measure for word, measure in _MEASURE_WORDS.items() if re.search(rf"\b{re.escape(word)}\b", q)}
+    return {measure for word, measure in MEASURE_QUESTION_WORDS.items() if re.search(rf"\b{re.escape(word)}\b", q)}
 
 
 def _names_measure(text: str, measure: str) -> bool:
@@ -211,7 +155,7 @@ def _names_measure(text: str, measure: str) -> bool:
     lowered = text.lower()
     return any(
         re.search(rf"\b{re.escape(word.strip())}" if word.strip()[:1].isalnum() else re.escape(word), lowered)
-        for word in MEASURES[measure]
+        for word in ANSWER_MEASURES[measure]
     )
 
 
@@ -237,17 +181,17 @@ def question_needs(question: str) -> set[str]:
 
 
 def has_needed_content(text: str, needs: set[str]) -> bool:
-    if "money" in needs and not _MONEY.search(text):
+    if "money" in needs and not mentions_money(text):
         return False
-    if "number" in needs and not _NUMBER.search(text):
+    if "number" in needs and not mentions_number(text):
         return False
-    return not ("date" in needs and not _DATE.search(text))
+    return not ("date" in needs and not mentions_date(text))
 
 
 def question_entities(question: str) -> list[str]:
     """Names and years in the question (capitalised or camel-case words, four-digit years)."""
     words = _ENTITY.findall(question)
-    entities = [w for w in words if w.lower() not in _QUESTION_WORDS]
+    entities = [w for w in words if w.lower() not in QUESTION_FILLER_WORDS]
     entities += re.findall(r"\b(?:19|20)\d{2}\b", question)
     return entities
 

@@ -34,7 +34,8 @@ import httpx
 
 from rag.config import GeneratorSettings
 from rag.generation.base import Draft, GeneratorUnavailable
-from rag.generation.prompts import SENTINEL, Layout, build_messages, fit_passages, parse_completion
+from rag.generation.completion import parse_completion
+from rag.generation.prompts import SENTINEL, Layout, build_messages, fit_passages
 from rag.types import Hit
 
 Messages = list[dict[str, str]]

@@ -61,7 +61,7 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
     (
         "amount",
         re.compile(
-            r"\bhow\s+much\b|\braise[sd]?\b|\braising\b|\bfunding\b|\bfinancing\b|\binvest(?:ed|ment)?\b|\bcommit\w*"
+            r"\bhow\s+much\b|\braise[sd]?\b|\braising\b|\bfunding\b|\bfinancings?\b|\binvest(?:ed|ment)?\b|\bcommit\w*"
             r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamount\b",
             re.I,
         ),
@@ -89,7 +89,8 @@ TOTAL_RE = re.compile(
 )
 LIST_RE = re.compile(
     r"^\s*(?:list|name|enumerate)\b|\bwhich\s+(?:companies|firms|investors|rounds|deals|countries|backers)\b"
-    r"|\bwhat\s+(?:companies|firms|rounds|deals)\b|\ball\s+(?:the\s+)?(?:investors|companies|rounds|backers)\b",
+    r"|\bwhat\s+(?:companies|firms|rounds|deals)\b|\ball\s+(?:the\s+)?(?:investors|companies|rounds|backers)\b"
+    r"|\bsuccessive\b|\bover\s+time\b|\bin\s+order\b|\btimeline\b|\bhistory\s+of\b",
     re.I,
 )
 WHY_RE = re.compile(
@@ -101,7 +102,8 @@ WHY_RE = re.compile(
 HOW_RE = re.compile(r"^\s*how\s+(?:did|does|do|was|is|were|will|are)\b", re.I)
 YESNO_RE = re.compile(r"^\s*(?:did|does|do|is|was|were|has|have|had|can|will|are|would|could)\b", re.I)
 BRIDGE_RE = re.compile(
-    r"\bthe\s+(?:firm|company|investor|fund|backer|one|startup|lab|group|bank|chipmaker|lead\s+investor)\s+"
+    r"\bthe\s+(?:firm|company|investor|fund|backer|one|startup|lab|group|bank|chipmaker|lead\s+investor|vc|"
+    r"venture\s+firm|shareholder)\s+"
     r"(?:that|which|who)\b.*?(?=\s+(?:also|then|later|too|still|ever)\b|[,?]|$)",
     re.I,
 )
@@ -230,6 +232,12 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
 
 
 FIGURES: tuple[Attribute, ...] = ("valuation", "revenue", "capex", "amount")
+
+
+def bridge_question(bridge: str) -> str:
+    """A multi-hop bridge asked alone: "the firm that led X's Series J" -> "Who led X's Series J?"."""
+    rest = re.sub(r"^the\s+.+?\s+(?:that|which|who)\s+", "", bridge.strip(), flags=re.I)
+    return f"Who {rest.rstrip(' ?')}?"
 
 
 def _slots(
