@@ -24,6 +24,7 @@ import pytest
 
 from rag.config import GeneratorSettings
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, GeneratorUnavailable
+from rag.generation.completion import citation_numbers, parse_completion
 from rag.generation.llm import (
     CallStats,
     LlamaCppBackend,
@@ -32,7 +33,7 @@ from rag.generation.llm import (
     TransformersBackend,
     make_chat_backend,
 )
-from rag.generation.prompts import SENTINEL, SYSTEM_PROMPT, build_messages, citation_numbers, parse_completion
+from rag.generation.prompts import SENTINEL, SYSTEM_PROMPT, build_messages
 from rag.generation.weights import QWEN_SHA256, QWEN_SIZE, default_local_model, smollm2_path
 from rag.types import Chunk, Hit
 

@@ -18,12 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.config import VerifySettings
+from rag.evaluation.metrics import citation_counts
 from rag.retrieval.rerank import CrossEncoder
-from rag.text.claims import is_factual, split_claims
+from rag.text.claims import split_claims
 from rag.text.markers import parse_markers, strip_markers
 from rag.verification.calibrate import build_verifier, load_examples, main, metrics
-from rag.verification.checker import Verifier, check_payload, citation_recall_precision, support
+from rag.verification.checker import Verification, Verifier
 from rag.verification.facts import extract_facts, fact_in, index_text
+from rag.verification.factual import is_factual
+from rag.verification.payload import check_payload
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = REPO / "tests" / "data" / "claims.jsonl"
@@ -366,6 +369,7 @@ def test_claims_carry_their_offsets_in_the_final_answer(
             assert claim.verdict in ("unsupported", "uncited")
             continue
         sentence = result.answer[claim.start : claim.end]
+        assert sentence == sentence.strip()
         assert strip_markers(sentence) == claim.text
         assert parse_markers(sentence) == claim.citations  # repaired markers for a miscited claim
     placed = [(c.start, c.end) for c in result.claims if c.start >= 0]
@@ -380,11 +384,12 @@ def test_agreeing_sources_produce_no_disagreement_note(verifier: Verifier) -> No
     assert not any(n.startswith("Sources disagree") for n in result.notes)
 
 
-def test_support_works_standalone_without_models() -> None:
-    result = support("Amazon, Nvidia and SoftBank participated in OpenAI's latest financing round.", PARTICIPANTS)
+def test_support_works_standalone_without_models(lexical: Verifier) -> None:
+    claim = "Amazon, Nvidia and SoftBank participated in OpenAI's latest financing round."
+    result = lexical.support(claim, PARTICIPANTS)
     assert result.supported
     assert result.span is not None
-    assert not support("OpenAI's latest round was led by Alphabet.", PARTICIPANTS).supported
+    assert not lexical.support("OpenAI's latest round was led by Alphabet.", PARTICIPANTS).supported
 
 
 # --- metrics, payloads ----------------------------------------------------------------------------------------
@@ -393,11 +398,21 @@ def test_support_works_standalone_without_models() -> None:
 def test_citation_recall_and_precision_follow_alce(verifier: Verifier) -> None:
     good = verifier.check("Thrive Capital, run by Josh Kushner, led the round [1][2].", {1: THRIVE, 2: ANTHROPIC})
     bad = verifier.check("Anthropic relies on investments from Amazon and Google [1].", {1: THRIVE, 2: ANTHROPIC})
-    scores = citation_recall_precision([good, bad])
+    scores = alce([good, bad])
     assert scores["claims"] == 2
     assert scores["citations"] == 3
     assert scores["citation_recall"] == 0.5  # the repaired claim's own citation did not support it
     assert scores["citation_precision"] == pytest.approx(1 / 3)  # [2] was not needed, [1] of the second was wrong
+
+
+def alce(verifications: list[Verification]) -> dict[str, float]:
+    """Citation recall and precision over answers, from the verifier's audits (the evaluation's one metric)."""
+    counts = citation_counts(audit for v in verifications for audit in v.audits)
+    return {
+        **counts,
+        "citation_recall": counts["recalled"] / counts["claims"],
+        "citation_precision": counts["precise"] / counts["citations"],
+    }
 
 
 @pytest.mark.parametrize(
@@ -518,6 +533,7 @@ def test_check_never_crashes(lexical: Verifier, answer: str, passage: str, stric
     for claim in result.claims:
         if claim.start >= 0:
             sentence = result.answer[claim.start : claim.end]
+            assert sentence == sentence.strip()
             assert strip_markers(sentence) == claim.text
             assert parse_markers(sentence) == claim.citations
         else:

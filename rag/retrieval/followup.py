@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from rag.index.bm25 import tokenize
+from rag.text.lexicon import QUESTION_WORDS
+from rag.text.words import tokenize
 
-_QUESTION_WORDS = frozenset("what which who whom whose when where why how did does do is are was were".split())
 _DEPENDENT = re.compile(
     r"^\s*(?:and|but|also|what about|how about|then)\b|\b(?:it|its|they|them|their|that|those|this|these|he|she|"
     r"his|her|the same|that round|the round|the deal)\b",
@@ -31,7 +31,7 @@ def standalone_question(question: str, previous_questions: list[str]) -> str:
     context: list[str] = []
     for word in re.findall(r"[A-Za-z0-9][\w'’.$-]*[A-Za-z0-9]|[A-Za-z0-9]", previous):
         stems = tokenize(word)
-        if stems and not set(stems) <= present and word.lower() not in _QUESTION_WORDS:
+        if stems and not set(stems) <= present and word.lower() not in QUESTION_WORDS:
             context.append(word)
             present.update(stems)
     if not context:

@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from rag.config import EmbeddingSettings, VerifySettings
-from rag.verification.checker import SupportResult, Verifier, decide, full_score, needs_cross, screen_score
+from rag.verification.checker import Verifier
+from rag.verification.support import SupportResult, decide, full_score, needs_cross, screen_score
 
 SOFT_FEATURES = ("coverage", "similarity", "cross")
 FITTED = frozenset(
@@ -119,7 +120,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> tuple[fl
     """L2-regularised logistic regression by Newton's method on standardised features.
 
     Returns the intercept and weights on the raw feature scale, so the settings
-    hold plain numbers that :func:`rag.verification.checker.judge` applies directly.
+    hold plain numbers that :func:`rag.verification.support.judge` applies directly.
     """
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
