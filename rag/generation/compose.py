@@ -155,7 +155,7 @@ class Composer:
     def _latest(self, plan: QuestionPlan) -> list[Sentence]:
         """The most recent dated figure, naming the earlier ones and when they were reported."""
         if "investors" in plan.attributes or "lead" in plan.attributes:
-            return self._investors(plan)
+            return []  # "who joined the latest round": which round is latest is a judgement the quotes make better
         attribute = next((a for a in plan.attributes if a != "date"), "valuation")
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
@@ -185,9 +185,8 @@ class Composer:
             facts = [f for f in self._filtered(plan, self._candidates(slot.entity, figure)) if f.date]
             timeline = self._dedupe(self._one_per_date(facts))
             if len(timeline) >= 2:
-                sentences += [
-                    Sentence(_state(f, figure), (f,), (slot,)) for f in sorted(timeline, key=lambda f: f.date)
-                ]
+                ordered = sorted(timeline, key=lambda f: f.date if len(f.date) > 4 else f"{f.date}-13")  # years last
+                sentences += [Sentence(_state(f, figure), (f,), (slot,)) for f in ordered]
         return sentences
 
     def _role_check(self, plan: QuestionPlan) -> list[Sentence]:
@@ -221,7 +220,7 @@ class Composer:
         if fact is None:
             return []
         role = "led" if fact.attribute == "lead" else "invested in"
-        what = f"{fact.subject}'s {fact.round}" if fact.round else f"{fact.subject}"
+        what = f"{fact.subject}'s {fact.round or 'round'}"
         return [Sentence(f"Yes: {fact.counterparty} {role} {what}{_when(fact)}.", (fact,), plan.slots)]
 
     def resolve_bridge(self, plan: QuestionPlan, sub_plan: QuestionPlan) -> tuple[Sentence, str] | None:
