@@ -2,14 +2,15 @@
 
 ``import nltk`` (which ``from nltk.stem.porter import PorterStemmer`` runs)
 imports scipy.stats, scikit-learn and pandas: about two seconds, the largest
-single cost of a cold ``rag ask`` (``eval/bench_results/bench.md``). BM25
-needs only the stemmer, so this module carries the algorithm: a port of
+single cost of a cold ``rag ask`` (``eval/bench_results/bench.md``). We need
+only the stemmer (BM25 terms and the checker's coverage words, both through
+:func:`rag.text.words.stem`), so this module carries the algorithm: a port of
 ``nltk.stem.porter.PorterStemmer`` in its default mode (NLTK 3.x, Apache
 License 2.0, Copyright (C) 2001-2026 NLTK Project; the algorithm is M. Porter,
 "An algorithm for suffix stripping", Program 14.3 (1980): 130-137, with Martin
 Porter's and NLTK's extensions). ``tests/test_bench.py`` checks that it stems
 every word of the corpus, the question set and the benchmark corpus exactly as
-NLTK does, so BM25 tokens (and the ``porter-1`` cache version) are unchanged.
+NLTK does, so BM25 tokens (and :data:`rag.text.words.TOKENIZER_VERSION`) are unchanged.
 """
 
 from __future__ import annotations
