@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from rag.verification.checker import Verification, Verifier
 
 DEFAULTS = AskOptions()
+# Longest question accepted: a real question fits in a few lines; a pasted document is not a question
+# (and overflows the models' input limits with an opaque error).
+MAX_QUESTION_CHARS = 1000
 
 
 class Pipeline:
@@ -140,6 +143,21 @@ class Pipeline:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ValueError(
+                f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+                "Ask the question itself, and upload long text as a document instead"
+            )
+        from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
+        from rag.text.words import content_words
+
+        # "x" or "??" names nothing to search for: answering it would quote an arbitrary passage.
+        ignored = BM25_STOPWORDS | QUESTION_WORDS
+        if not any(len(w) > 1 and w not in ignored for w in content_words(question)):
+            raise ValueError(
+                f"{question[:40]!r} is too short to search the documents for: please ask a complete question, "
+                "naming the company, round or figure you mean"
+            )
         k = options.top_k or self.settings.retrieval.top_k
         strict = self.settings.verify.strict if options.strict is None else options.strict
         started = time.perf_counter()
