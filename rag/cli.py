@@ -276,7 +276,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from rag.index.embed import Embedder
     from rag.retrieval.rerank import CrossEncoder
-    from rag.verification.checker import Verifier, check_payload
+    from rag.verification.checker import Verifier
+    from rag.verification.payload import check_payload
 
     raw = sys.stdin.read() if args.file == "-" else _read_file(args.file)
     try:

@@ -27,7 +27,6 @@ from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
 from rag.text.markers import MARKER_RE, format_markers, parse_markers
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
-from rag.verification.computed import recheck_computed
 from rag.verification.coverage import describe_missing, measure_coverage
 
 if TYPE_CHECKING:
@@ -254,7 +253,7 @@ class Pipeline:
             return _Checked(hits, None, 0.0 if plan.slots else None, list(plan.slots), 0.0)
         started = time.perf_counter()
         passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
-        verification = recheck_computed(self.verifier.check(draft.text, passages, strict=strict), passages)
+        verification = self.verifier.check(draft.text, passages, strict=strict)
         coverage, missing = measure_coverage(plan, verification.claims, composition)
         return _Checked(hits, verification, coverage, missing, _ms(started, time.perf_counter()))
 

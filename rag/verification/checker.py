@@ -25,12 +25,12 @@ Answer-level policy (documented in eval/verify_report.md):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from rag.text.claims import ClaimText, split_claims
 from rag.text.markers import format_markers
 from rag.types import Claim, Evidence
 from rag.verification.audit import CitationAudit, audit_claim
+from rag.verification.computed import check_computed, is_computed
 from rag.verification.conflicts import conflict_notes
 from rag.verification.factual import is_factual
 from rag.verification.rebuild import rebuild_answer, repair_note, unsupported_notes
@@ -94,7 +94,10 @@ class Verifier(SupportScorer):
             if not factual[k]:
                 claims.append(Claim(c.text, list(c.citations), "not_factual", 0.0, reason="not a factual claim"))
                 continue
-            claims.append(self._verdict(c, k, passages, results, joint))
+            verdict = self._verdict(c, k, passages, results, joint)
+            if is_computed(c.text):  # a sum or ratio: checked by redoing the arithmetic on the cited figures
+                verdict = check_computed(verdict, [passages[n] for n in c.citations if n in passages])
+            claims.append(verdict)
             audits.append(audit_claim(c, k, passages, results, joint, self.support))
         notes = conflict_notes(pieces, claims, passages)
         text, spans, removal_notes = rebuild_answer(answer, pieces, claims, strict)
@@ -102,7 +105,7 @@ class Verifier(SupportScorer):
             c if span is None else replace(c, start=span[0], end=span[1]) for c, span in zip(claims, spans, strict=True)
         ]
         counted = [c for c in claims if c.verdict != "not_factual"]
-        good = sum(c.verdict in ("supported", "miscited") for c in counted)
+        good = sum(c.verdict in ("supported", "miscited", "computed") for c in counted)
         grounding = good / len(counted) if counted else 1.0
         repair_notes = [repair_note(c) for c in claims if c.verdict == "miscited"]
         lacking = [] if strict else unsupported_notes(claims)
@@ -170,12 +173,3 @@ def _split_evidence(own: list[int], passages: dict[int, str], span: tuple[int, i
             evidence.append(Evidence(n, start - offset, end - offset, text[start - offset : end - offset]))
         offset += len(text) + 2
     return evidence
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional: ``check_payload`` lives in :mod:`rag.verification.payload`; rag/cli.py still imports it here."""
-    if name == "check_payload":
-        from rag.verification.payload import check_payload
-
-        return check_payload
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,13 +15,9 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from rag.types import Claim
 from rag.verification.facts import extract_facts
-
-if TYPE_CHECKING:
-    from rag.verification.checker import Verification
 
 ARITHMETIC_RE = re.compile(
     r"\((?P<left>\d+(?:\.\d+)?(?:\s*[-+/×−]\s*\d+(?:\.\d+)?)+)\s*(?P<sign>=|≈)\s*(?P<right>\d+(?:\.\d+)?)"
@@ -59,24 +55,6 @@ def check_computed(claim: Claim, cited_passages: Sequence[str]) -> Claim:
         listed = ", ".join(f"{x:g}" for x in missing)
         return replace(claim, verdict="unsupported", score=0.0, reason=f"no cited passage states {listed}")
     return replace(claim, verdict="computed", score=1.0, reason="recomputed from the cited figures")
-
-
-def recheck_computed(verification: Verification, passages: dict[int, str]) -> Verification:
-    """The verification with every arithmetic claim re-judged by :func:`check_computed`, and grounding updated.
-
-    Grounding counts a computed claim like a supported one: both were checked,
-    one against a quote and one by redoing the arithmetic on quoted figures.
-    """
-    claims = [
-        check_computed(c, [passages[n] for n in c.citations if n in passages]) if is_computed(c.text) else c
-        for c in verification.claims
-    ]
-    if claims == verification.claims:
-        return verification
-    counted = [c for c in claims if c.verdict != "not_factual"]
-    good = sum(c.verdict in ("supported", "miscited", "computed") for c in counted)
-    grounding = good / len(counted) if counted else 1.0
-    return replace(verification, claims=claims, grounding=grounding)
 
 
 def _evaluate(operands: list[float], operators: list[str]) -> float | None:

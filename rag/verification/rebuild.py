@@ -56,7 +56,7 @@ def rebuild_answer(
     text, spans = _delete(text, spans, r"(?m)^[ \t]*(?:[-*+•·▪●‣◦]|\d{1,2}[.)])[ \t]*$\n?", "")
     text, spans = _delete(text, spans, r"\n{3,}", "\n\n")
     text, spans = _strip(text, spans)
-    if not any(c.verdict in ("supported", "miscited") for c in claims):
+    if not any(c.verdict in ("supported", "miscited", "computed") for c in claims):
         text = ANSWER_WITHHELD
         spans = [None] * len(spans)
     return text, spans, removal_notes(removed)
