@@ -172,6 +172,8 @@ class Pipeline:
             hits = ranked[:k]
             draft = chosen.generate(standalone, hits) if hits else None
             checked = self._check(draft, hits, plan, None, strict)
+            if chosen.name == "extractive" and checked.missing and draft is not None and not draft.abstained:
+                checked = self._filled(plan, checked, draft, strict)
         finished = time.perf_counter()
         timings = {
             "retrieve": _ms(started, retrieved),
@@ -244,6 +246,17 @@ class Pipeline:
             return None
         text, hits = merge_drafts(first.text, first.hits, draft.text, ranked[:k])
         return self._check(Draft(text, abstained=False), hits, plan, None, strict)
+
+    def _filled(self, plan: QuestionPlan, checked: _Checked, draft: Draft, strict: bool) -> _Checked:
+        """The quoted answer plus composed sentences for the parts of the question it left out, kept only when the
+        checker passes them and coverage rises (e.g. the lead investor the quotes did not name)."""
+        gaps = self.composer.fill(plan, checked.missing)
+        if gaps is None:
+            return checked
+        text, hits = merge_drafts(draft.text, checked.hits, gaps.text, gaps.hits)
+        merged = self._check(Draft(text, abstained=False), hits, plan, None, strict)
+        better = (merged.coverage or 0.0) > (checked.coverage or 0.0)
+        return merged if better and merged.verification and merged.verification.grounding >= 1.0 else checked
 
     def _check(
         self, draft: Draft | None, hits: list[Hit], plan: QuestionPlan, composition: Composition | None, strict: bool

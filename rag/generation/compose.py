@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.financing.lookup import FactIndex, same_entity
 from rag.financing.model import VALUATIONS, FinancingFact
@@ -25,6 +25,8 @@ MONTH_NAMES = "January February March April May June July August September Octob
 # Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
+# Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
+FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
 # "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
 ROLE_QUESTION_RE = re.compile(
     r"^\s*(?:did|does|has|have|was|is)\s+(?P<who>.+?)\s+(?:also\s+|ever\s+|then\s+)?"
@@ -81,6 +83,13 @@ class Composer:
         filled = {slot for s in sentences for slot in s.slots}
         missing = [slot for slot in plan.slots if slot not in filled]
         return self.draft(sentences, missing)
+
+    def fill(self, plan: QuestionPlan, slots: Sequence[Slot]) -> Composition | None:
+        """Sentences for the given slots only: what a quoted answer left out (the lead it did not name)."""
+        if not slots or plan.kind not in FILLABLE:
+            return None
+        sentences = [s for s in self._figures(replace(plan, slots=tuple(slots))) if s.slots]
+        return self.draft(sentences, []) if sentences else None
 
     # -- kinds -----------------------------------------------------------------
     def _figures(self, plan: QuestionPlan) -> list[Sentence]:

@@ -9,6 +9,7 @@ valuation"), so an answer of true but off-topic quotes no longer looks complete.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rag.financing.lookup import same_entity
@@ -18,6 +19,12 @@ from rag.text.markers import strip_markers
 from rag.types import Claim
 from rag.verification.facts import extract_facts
 
+# Words a sentence must use to state a role, not merely name a company beside the subject.
+ROLE_CUES = {
+    "lead": re.compile(r"\bled\b|\blead", re.I),
+    "investors": re.compile(r"invest|particip|backe|\bled\b|\blead|took\s+part|joined|contribut|put\s|include", re.I),
+    "valuation": re.compile(r"valu|worth|\bat\s+(?:a|an|about)?\s*\$|post-money|pre-money", re.I),
+}
 PASSED = frozenset({"supported", "computed", "miscited"})
 # The kind of mention that answers each attribute.
 EVIDENCE_KIND = {
@@ -72,6 +79,9 @@ def _states(text: str, slot: Slot) -> bool:
     if slot.entity and not any(same_entity(n, slot.entity) for n in names):
         return False
     kind = EVIDENCE_KIND.get(slot.attribute, "money")
+    cue = ROLE_CUES.get(slot.attribute)
+    if cue is not None and not cue.search(text):
+        return False  # "Microsoft and Nvidia" in a sentence about Anthropic does not say who led its round
     if kind == "name":
         return any(not same_entity(n, slot.entity) for n in names) if slot.entity else bool(names)
     return any(m.kind == kind for m in mentions)

@@ -1,0 +1,190 @@
+"""Answers that answer the question: plans, composed answers over financing facts, computed claims, coverage."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.generation.plan import bridge_question, plan_question
+from rag.types import Claim
+from rag.verification.computed import check_computed, is_computed
+
+from conftest import CORPUS, make_settings
+
+BRIEFS = (
+    "anthropic-series-e-2025.md",
+    "anthropic-series-f-2025.md",
+    "anthropic-series-g-2026-and-later-rounds.md",
+    "openai-2026-110b-round-amazon-nvidia-softbank.md",
+    "openai-2024-thrive-6-6b-round.md",
+    "xai-series-b-2024.md",
+    "xai-series-c-2024.md",
+)
+KNOWN = ("Anthropic", "OpenAI", "xAI", "Amazon", "Nvidia", "SoftBank", "Thrive Capital", "ICONIQ Capital")
+SUBJECTS = ("Anthropic", "OpenAI", "xAI")
+
+
+# -- plans (pure) ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How does Anthropic's funding compare with xAI's?", "comparison"),
+        ("How does Anthropic's Series E stack up against its Series F?", "comparison"),
+        ("How was OpenAI's $110 billion financing of February 2026 divided among the investors?", "breakdown"),
+        ("How much did Anthropic raise in total across its Series E, F and G rounds?", "total"),
+        ("What is Anthropic's most recent reported valuation?", "latest"),
+        ("Who led Anthropic's Series F and at what valuation?", "investors"),
+        ("Did the firm that led OpenAI's October 2024 round also buy into the 2025 employee share sale?", "multihop"),
+        ("Why did xAI put the debt into a special purpose vehicle?", "why"),
+        ("When did xAI close its Series C?", "date"),
+        ("Is Mistral valued above $10 billion?", "yesno"),
+    ],
+)
+def test_question_kinds(question: str, kind: str) -> None:
+    assert plan_question(question, KNOWN, SUBJECTS).kind == kind
+
+
+def test_a_comparison_of_one_company_s_rounds_has_a_side_per_round() -> None:
+    plan = plan_question("How does Anthropic's Series E stack up against its Series F?", KNOWN, SUBJECTS)
+    assert [(s.entity, s.attribute, s.qualifier) for s in plan.slots] == [
+        ("Anthropic", "amount", "Series E"),
+        ("Anthropic", "amount", "Series F"),
+    ]
+    months = plan_question("Compare OpenAI's Oct 2024 round with the March 2025 SoftBank-led round.", KNOWN, SUBJECTS)
+    assert [s.qualifier for s in months.slots] == ["2024-10", "2025-03"]  # SoftBank led; it is not a side
+
+
+def test_plan_is_described_and_serialised() -> None:
+    plan = plan_question("Who led Anthropic's Series F and at what valuation?", KNOWN, SUBJECTS)
+    data = plan.to_dict()
+    assert data["entities"] == ["Anthropic"]
+    assert data["rounds"] == ["Series F"]
+    assert data["attributes"] == ["lead", "valuation"]
+    assert "Anthropic" in data["described"]
+    assert "Series F" in data["described"]
+
+
+def test_bridge_is_asked_on_its_own() -> None:
+    plan = plan_question("Did the firm that led Databricks' Series J also lead an OpenAI round?", KNOWN, SUBJECTS)
+    assert plan.bridge == "the firm that led Databricks' Series J"
+    assert bridge_question(plan.bridge) == "Who led Databricks' Series J?"
+
+
+# -- computed claims (pure) --------------------------------------------------------------
+PASSAGES = ["Anthropic raised $3.5 billion in March 2025.", "It closed a $13 billion Series F round."]
+
+
+def claim(text: str) -> Claim:
+    return Claim(text, [1, 2], "unsupported", 0.0)
+
+
+def test_a_sum_of_cited_figures_is_computed() -> None:
+    text = "In total, Anthropic raised $16.5 billion (3.5 + 13 = 16.5, in billions)."
+    assert is_computed(text)
+    checked = check_computed(claim(text), PASSAGES)
+    assert checked.verdict == "computed"
+
+
+def test_wrong_arithmetic_is_unsupported() -> None:
+    checked = check_computed(claim("In total $17 billion (3.5 + 13 = 17, in billions)."), PASSAGES)
+    assert checked.verdict == "unsupported"
+    assert "arithmetic" in checked.reason
+
+
+def test_an_operand_no_cited_passage_states_is_unsupported() -> None:
+    checked = check_computed(claim("In total $19.5 billion (6.5 + 13 = 19.5, in billions)."), PASSAGES)
+    assert checked.verdict == "unsupported"
+    assert "6.5" in checked.reason
+
+
+def test_ratio_in_one_unit() -> None:
+    passages = ["valued at $520 million in January 2024", "a reported $20 billion valuation"]
+    checked = check_computed(claim("$20 billion is about 38.5 times $520 million (20000 / 520 ≈ 38.5)."), passages)
+    assert checked.verdict == "computed"
+
+
+# -- the pipeline, with the real models, over real briefs ----------------------------------
+@pytest.fixture(scope="module")
+def briefs_pipeline(tmp_path_factory, pipeline_factory_module):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("briefs")
+    docs = root / "docs"
+    docs.mkdir()
+    for name in BRIEFS:
+        shutil.copy(CORPUS / name, docs / name)
+    pipeline = pipeline_factory_module(make_settings(root / "data"))
+    pipeline.ingest([docs])
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def pipeline_factory_module(embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    from rag.index.store import ChromaStore
+    from rag.pipeline import Pipeline
+    from rag.retrieval.hybrid import HybridRetriever
+    from rag.verification.checker import Verifier
+
+    def build(settings):  # type: ignore[no-untyped-def]
+        store = ChromaStore(settings.store)
+        cache = Path(settings.store.data_dir) / "bm25.pkl"
+        retriever = HybridRetriever(store, embedder, settings.retrieval, bm25_cache=cache, reranker=cross_encoder)
+        verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
+        return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
+
+    return build
+
+
+@pytest.mark.slow
+def test_total_lists_each_round_cited_and_a_computed_sum(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("How much did Anthropic raise in total across its Series E, F and G rounds?")
+    assert answer.plan["kind"] == "total"
+    for figure in ("$3.5 billion", "$13 billion", "$30 billion", "$46.5 billion"):
+        assert figure in answer.answer
+    verdicts = [c.verdict for c in answer.claims]
+    assert verdicts.count("supported") == 3
+    assert verdicts[-1] == "computed"
+    assert answer.coverage == 1.0
+    assert answer.grounding == 1.0
+    assert {c.source for c in answer.citations} >= {"anthropic-series-e-2025.md", "anthropic-series-f-2025.md"}
+
+
+@pytest.mark.slow
+def test_comparison_gives_both_sides_and_the_ratio(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("How does Anthropic's Series E stack up against its Series F?")
+    assert "$3.5 billion" in answer.answer
+    assert "$13 billion" in answer.answer
+    assert "3.7" in answer.answer
+    assert any(c.verdict == "computed" for c in answer.claims)
+    assert answer.missing == []
+
+
+@pytest.mark.slow
+def test_breakdown_names_every_investor_with_its_figure(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer(
+        "How was OpenAI's $110 billion financing of February 2026 divided among the investors?"
+    )
+    for line in ("Amazon: $50 billion", "Nvidia: $30 billion", "SoftBank: $30 billion"):
+        assert line in answer.answer
+    assert all(c.verdict in ("supported", "computed") for c in answer.claims)
+
+
+@pytest.mark.slow
+def test_a_composed_sum_that_is_wrong_is_flagged(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """The checker recomputes: an answer written by anyone with a wrong total gets 'unsupported'."""
+    passages = {n: h.chunk.text for n, h in enumerate(briefs_pipeline.retriever.retrieve("Anthropic Series E F"), 1)}
+    cited = [n for n, text in passages.items() if "$3.5 billion" in text or "$13 billion" in text][:2]
+    marks = "".join(f"[{n}]" for n in cited)
+    checked = briefs_pipeline.verifier.check(
+        f"Together that is $20 billion (3.5 + 13 = 20, in billions) {marks}.", passages
+    )
+    assert [c.verdict for c in checked.claims] == ["unsupported"]
+
+
+@pytest.mark.slow
+def test_single_fact_questions_keep_quotes_and_report_coverage(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("Who led Anthropic's Series F and at what valuation?")
+    assert "ICONIQ" in answer.answer
+    assert "$183 billion" in answer.answer
+    assert answer.coverage == 1.0
+    assert answer.to_dict()["plan"]["kind"] == "investors"
