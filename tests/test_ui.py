@@ -18,18 +18,16 @@ from typing import Any
 import pytest
 
 from rag.types import Answer, AskOptions, Citation, Claim, Evidence
+from ui.passage import passage_html
 from ui.render import (
     Turn,
     answer_segments,
     badge_html,
-    evidence_spans,
-    highlight,
+    plan_html,
     render_charts,
     render_conversation,
-    render_sources,
-    safe_link,
-    standalone_html,
 )
+from ui.sources import evidence_spans, highlight, render_sources, safe_link
 from ui.uploads import UploadError, remove_upload, safe_upload_name, store_upload
 
 from conftest import free_port
@@ -116,7 +114,7 @@ def test_highlight_wraps_exact_offsets_and_escapes_inside() -> None:
     assert highlight("abcdef", [(1, 3)]) == "a<mark>bc</mark>def"
     assert highlight("a<b>c", [(1, 4)]) == "a<mark>&lt;b&gt;</mark>c"
     assert highlight("abcdef", [(0, 2), (1, 4), (5, 6)]) == "<mark>abcd</mark>e<mark>f</mark>"
-    assert highlight("abc", []) == '<mark class="whole">abc</mark>'  # no span located: the whole passage
+    assert highlight("abc", []) == "abc"
 
 
 def test_evidence_spans_use_offsets_into_the_citation_text() -> None:
@@ -126,8 +124,8 @@ def test_evidence_spans_use_offsets_into_the_citation_text() -> None:
     assert passage[start:end] == "Participants include: Amazon, Nvidia, SoftBank."
     card = render_sources([Turn(QUESTION, answer)])
     assert "<mark>Participants include: Amazon, Nvidia, SoftBank.</mark>" in card
-    assert evidence_spans(answer, 2) == []  # unsupported: nothing to highlight
-    assert '<mark class="whole">Other text</mark>' in card
+    assert evidence_spans(answer, 2) == []  # unsupported: nothing to highlight...
+    assert '<blockquote class="passage whole"><p>Other text</p>' in card  # ...so the whole passage is tinted
 
 
 def test_evidence_with_wrong_offsets_falls_back_to_its_text() -> None:
@@ -138,8 +136,8 @@ def test_evidence_with_wrong_offsets_falls_back_to_its_text() -> None:
 
 
 def test_badges_name_the_verdict_and_carry_the_reason() -> None:
-    for verdict in ("supported", "unsupported", "uncited", "miscited", "not_factual"):
-        html = badge_html(Claim("x", [1], verdict, 0.5, [], reason=f"why {verdict} <b>"))  # type: ignore[arg-type]
+    for verdict in ("supported", "unsupported", "uncited", "miscited", "not_factual", "computed"):
+        html = badge_html(Claim("x", [1], verdict, 0.5, [], reason=f"why {verdict} <b>"))
         assert f'class="badge badge-{verdict}"' in html
         assert f"why {verdict} &lt;b&gt;" in html
     repaired = badge_html(Claim("x", [3], "miscited", 0.8, [], "stated in [3], not in [2]", [2]))
@@ -155,8 +153,7 @@ def test_each_sentence_gets_its_chips_and_its_own_badge() -> None:
     assert 'data-cite="t4-2"' in second
     assert "badge-unsupported" in second
     page = render_conversation([Turn(QUESTION, answer)])
-    assert "grounding 50%" in page
-    assert "1 of 2 claims supported" in page
+    assert "grounded 50% (1 of 2 sentences)" in page
 
 
 def test_badges_sit_where_the_claim_offsets_say_and_text_between_stays() -> None:
@@ -207,10 +204,10 @@ def test_notes_are_listed_once_and_abstentions_plain() -> None:
 
 
 def test_rewritten_question_shown_only_when_it_differs() -> None:
-    assert standalone_html(make_answer()) == ""
+    assert plan_html(make_answer()) == ""
     follow = make_answer(question="and Nvidia?", standalone_question="and Nvidia? (OpenAI financing round)")
-    assert "Understood as" in standalone_html(follow)
-    assert "(OpenAI financing round)" in standalone_html(follow)
+    assert "Follow-up read as" in plan_html(follow)
+    assert "(OpenAI financing round)" in plan_html(follow)
 
 
 def test_streaming_shows_a_prefix_and_no_footer_until_done() -> None:
@@ -236,6 +233,121 @@ def test_chart_titles_and_uris_are_escaped() -> None:
     assert 'onerror="' not in html
     assert 'onload="' not in html
     assert "No charts" in render_charts([])
+
+
+PLAN = {
+    "kind": "comparison",
+    "entities": ["Anthropic", "xAI"],
+    "slots": [
+        {"entity": "Anthropic", "attribute": "amount", "qualifier": "Series E"},
+        {"entity": "Anthropic", "attribute": "amount", "qualifier": "Series F"},
+        {"entity": "xAI", "attribute": "amount", "qualifier": ""},
+    ],
+    "described": f"Comparison: amount of Anthropic and xAI {SCRIPT}",
+}
+
+
+def test_plan_coverage_missing_parts_and_computed_claims_are_shown() -> None:
+    passage = "Anthropic raised $3.5 billion in its Series E and $13 billion in its Series F."
+    text = "Anthropic raised $3.5 billion [1]. Together that is $16.5 billion (3.5 + 13 = 16.5, in billions) [1]."
+    claims = [
+        Claim("Anthropic raised $3.5 billion.", [1], "supported", 0.9, [Evidence(1, 0, 28, passage[:28])]),
+        Claim("Together that is $16.5 billion (3.5 + 13 = 16.5, in billions).", [1], "computed", 1.0, [], "sum"),
+    ]
+    citation = Citation(1, "d", "c", "a.md", "A", None, 0, len(passage), passage)
+    answer = make_answer(
+        passage, answer=text, claims=claims, citations=[citation], grounding=0.5, plan=PLAN, coverage=2 / 3
+    )
+    answer = replace(answer, missing=[f"xAI's amount {SCRIPT}"])
+    page = render_conversation([Turn(QUESTION, answer)])
+    assert "Understood as: " in page
+    assert "Comparison: amount of Anthropic and xAI" in page
+    assert "answers 2 of 3 parts" in page
+    assert "grounded 100% (2 of 2 sentences)" in page  # a computed sentence counts as grounded
+    assert "The documents do not give: xAI&#x27;s amount" in page
+    [computed] = [seg for seg in answer_segments(answer, 1) if "badge-computed" in seg]
+    assert "computed from the cited figures" in computed
+    assert '<span aria-hidden="true">=</span>' in computed
+    assert "<script" not in page
+
+
+def test_no_coverage_line_when_the_question_has_no_parts() -> None:
+    page = render_conversation([Turn(QUESTION, make_answer(plan={"described": "Question: x", "slots": []}))])
+    assert "answers " not in page
+    assert "Understood as: <span" in page
+
+
+def test_headings_quoted_as_sentences_are_not_shown() -> None:
+    passage = "Stargate is a joint venture for AI data centres.\nStargate at a glance\nItem | Detail\nFounded | 2025"
+    text = "Stargate is a joint venture for AI data centres [1]. Stargate at a glance [1]."
+    claims = [
+        Claim("Stargate is a joint venture for AI data centres.", [1], "supported", 0.9, []),
+        Claim("Stargate at a glance.", [1], "supported", 0.9, []),
+    ]
+    citation = Citation(1, "d", "c", "s.html", "Stargate", None, 0, len(passage), passage)
+    answer = make_answer(passage, answer=text, claims=claims, citations=[citation], grounding=1.0)
+    segments = answer_segments(answer, 1)
+    assert len(segments) == 1
+    assert "at a glance" not in "".join(segments)
+    page = render_conversation([Turn(QUESTION, answer)]) + render_sources([Turn(QUESTION, answer)])
+    assert "Stargate at a glance." not in page  # not an answer sentence, nor "cited for"
+    assert "grounded 100% (1 of 1 sentences)" in page
+
+
+def test_markdown_passage_is_formatted_and_marks_cover_only_its_text() -> None:
+    passage = (
+        "# OpenAI's round\n\nThree investors:\n\n| Investor | Amount |\n|---|---|\n| Amazon | $50 billion |\n"
+        f"| **Total** | **$110 billion** |\n\n**Staged.** Amazon pays <b>later</b>.\n- first {SCRIPT}\n- second"
+    )
+    start = passage.index("| Amazon")
+    end = passage.index("billion** |") + len("billion**")
+    html = passage_html(passage, [(start, end)])
+    assert '<div class="p-h p-h1">OpenAI&#x27;s round</div>' in html
+    assert "<tr><th>Investor</th><th>Amount</th></tr>" in html
+    assert "<td><mark>Amazon</mark></td><td><mark>$50 billion</mark></td>" in html
+    assert "<td><strong><mark>Total</mark></strong></td><td><strong><mark>$110 billion</mark></strong></td>" in html
+    assert "**" not in html
+    assert "|" not in html
+    assert "---" not in html
+    assert "# " not in html
+    assert "<strong>Staged.</strong> Amazon pays &lt;b&gt;later&lt;/b&gt;." in html
+    assert '<ul class="p-list"><li>first &lt;script&gt;' in html
+    assert "<script" not in html
+    assert all(not mark.startswith(("|", "*", " ")) for mark in re.findall(r"<mark>(.*?)</mark>", html))
+
+
+def test_loader_table_rows_become_a_table() -> None:
+    html = passage_html("Stargate at a glance\nItem | Detail\nFounded | 2025\nAfter the table.", [])
+    assert "<table><tr><td>Item</td><td>Detail</td></tr><tr><td>Founded</td><td>2025</td></tr></table>" in html
+    assert "<p>After the table.</p>" in html
+
+
+def test_an_over_long_question_is_cut_in_its_bubble() -> None:
+    turn = Turn("y" * 20_000, error="The question is 20,000 characters long.", error_kind="notice")
+    page = render_conversation([turn])
+    assert len(page) < 2_000
+    assert "… (20,000 characters)" in page
+    assert '<div class="notice-msg" role="status">' in page
+
+
+def test_refused_questions_are_notices_and_failures_are_errors() -> None:
+    from ui.chat_tab import failed_turn
+
+    notice = failed_turn("x", ValueError("'x' is too short to search the documents for"))
+    assert notice.error_kind == "notice"
+    assert notice.error == "'x' is too short to search the documents for."
+    failure = failed_turn("q", RuntimeError("Chroma is down"))
+    assert failure.error_kind == "error"
+    assert failure.error == "Could not answer: Chroma is down"
+
+
+def test_pipeline_refuses_over_long_and_meaningless_questions(seed_pipeline: Any) -> None:
+    with pytest.raises(ValueError, match=r"20,000 characters long; the limit is 1,000"):
+        seed_pipeline.answer("Who invested? " + "y" * 19_986)
+    for vague in ("x", "??", "what?", "and it?"):
+        with pytest.raises(ValueError, match="too short to search the documents for"):
+            seed_pipeline.answer(vague, history=[QUESTION])
+    assert seed_pipeline.answer("Who is xAI?", options=AskOptions(generator="extractive")).question == "Who is xAI?"
 
 
 # -- uploads ------------------------------------------------------------------------------------
@@ -300,6 +412,39 @@ def test_store_upload_stays_inside_the_uploads_folder(tmp_path: Path) -> None:
     assert remove_upload(str(stored), folder)
 
 
+def test_failed_uploads_are_named_by_file_not_by_server_path(tmp_path: Path) -> None:
+    from rag.types import FileFailure
+    from ui.documents_tab import public_failure
+
+    folder = tmp_path / "data" / "uploads"
+    path = str(folder / "fake.pdf")
+    failure = FileFailure(path, f"could not parse: PdfiumError: {path} is not a PDF (in {folder})")
+    shown = public_failure(failure, folder)
+    assert shown == "fake.pdf: could not parse: PdfiumError: fake.pdf is not a PDF (in the uploads folder)"
+    assert str(tmp_path) not in shown
+
+
+def test_generators_that_cannot_run_are_offered_disabled_with_a_hint() -> None:
+    from rag.config import GeneratorSettings
+    from ui.generators import generator_choices, unavailable_generators, unavailable_html
+
+    missing = GeneratorSettings(local_model_path="/nonexistent/model.gguf")
+    off = unavailable_generators(missing)
+    assert set(off) == {"local", "openai"}
+    assert "RAG_OPENAI_BASE_URL" in off["openai"]
+    assert "RAG_LOCAL_MODEL" in off["local"]
+    offered, selected, hints = generator_choices(missing)
+    assert offered == ["auto", "extractive"]
+    assert selected == "auto"
+    html = unavailable_html(hints)
+    assert html.count('aria-disabled="true"') == 2
+    assert "not available here" in html
+    hosted = GeneratorSettings(name="openai", openai_base_url="http://127.0.0.1:9/v1")
+    assert "openai" not in unavailable_generators(hosted)
+    configured_but_broken = GeneratorSettings(name="local", local_model_path="/nonexistent/model.gguf")
+    assert "local" in generator_choices(configured_but_broken)[0]  # the server's own setting stays visible
+
+
 def test_auth_from_env() -> None:
     from ui.app import auth_from_env
 
@@ -357,6 +502,61 @@ def test_ask_endpoint_returns_the_answer_json(served: str) -> None:
     )
     assert follow["standalone_question"] != follow["question"]
     assert "OpenAI" in follow["standalone_question"]
+
+
+def test_ask_endpoint_errors_are_typed_and_readable(
+    served: str, seed_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradio_client import Client
+
+    from rag.index.chroma_client import StoreError
+
+    client = Client(served, verbose=False)
+    with pytest.raises(Exception, match=r"^invalid_request: 'x' is too short"):
+        client.predict("x", api_name="/ask")
+    with pytest.raises(Exception, match=r"^invalid_request: the question is 20,000 characters long"):
+        client.predict("y" * 20_000, api_name="/ask")
+    with pytest.raises(Exception, match=r"^generator_unavailable: .*RAG_OPENAI_BASE_URL"):
+        client.predict(QUESTION, generator="openai", api_name="/ask")
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise StoreError("cannot reach the Chroma server at http://127.0.0.1:9")
+
+    monkeypatch.setattr(seed_pipeline.retriever, "retrieve", down)
+    with pytest.raises(Exception, match=r"^store_unavailable: cannot reach the Chroma server"):
+        client.predict(QUESTION, generator="extractive", api_name="/ask")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(seed_pipeline.retriever, "retrieve", broken)
+    with pytest.raises(Exception, match=r"^internal_error: the server failed while answering \(KeyError"):
+        client.predict(QUESTION, generator="extractive", api_name="/ask")
+
+
+def test_ask_endpoint_documents_its_return_schema(served: str) -> None:
+    import httpx
+
+    info = httpx.get(served + "gradio_api/info", timeout=10).json()
+    ask = info["named_endpoints"]["/ask"]
+    [returned] = ask["returns"]
+    schema = returned["type"]
+    assert schema["type"] == "object"
+    assert {"answer", "claims", "citations", "grounding", "plan", "coverage", "missing"} <= set(schema["properties"])
+    verdicts = schema["properties"]["claims"]["items"]["properties"]["verdict"]["enum"]
+    assert "computed" in verdicts
+    assert "generator_unavailable" in ask["description"]
+
+
+def test_api_schema_lists_every_answer_field() -> None:
+    from dataclasses import fields
+
+    from rag.types import Answer, Citation, Claim, Evidence
+    from ui.api import AnswerJSON, CitationJSON, ClaimJSON, EvidenceJSON
+
+    pairs: list[tuple[Any, Any]] = [(AnswerJSON, Answer), (CitationJSON, Citation), (ClaimJSON, Claim)]
+    for declared, data in [*pairs, (EvidenceJSON, Evidence)]:
+        assert list(declared.__annotations__) == [f.name for f in fields(data)]
 
 
 CONCURRENT_QUESTIONS = (
@@ -461,7 +661,35 @@ def test_evaluation_tab_runs_a_question_set_into_a_run_dir(seed_pipeline: Any, t
     assert (run_dir / "report.html").is_file()
     table, charts, report = view_run(run_dir)
     assert "2 questions" in table
-    assert "retrieval hit@1" in table
+    assert "Right passage first" in table
+    assert "How often the passage that holds the answer was the first one found." in table
+    assert "Right to decline" in table  # the set has an unanswerable question
     assert "<img" in charts
     assert report == str(run_dir / "report.html")
     assert ticks[-1][0] == (2, 2)
+
+
+def test_metrics_that_do_not_apply_are_left_out() -> None:
+    from ui.metrics import left_out, metric_rows
+
+    measured = {"overall.correct": 0.7, "abstention.precision": 1.0, "abstention.recall": 1.0, "retrieval.mrr": 0.5}
+    only_answerable = {**measured, "n.questions": 10, "n.answerable": 10, "n.unanswerable": 0}
+    labels = [label for label, _, _ in metric_rows(only_answerable)]
+    assert labels == ["Correct", "Rank of the first right passage"]
+    assert "not measured" in left_out(only_answerable)
+    mixed = {**measured, "n.questions": 10, "n.answerable": 8, "n.unanswerable": 2}
+    assert "Right to decline" in [label for label, _, _ in metric_rows(mixed)]
+    assert left_out(mixed) == ""
+
+
+def test_evaluation_tab_starts_with_what_to_do(tmp_path: Path) -> None:
+    from ui.evaluation_tab import empty_state
+
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text('{"question": "a?"}\n{"question": "b?"}\n', encoding="utf-8")
+    run = (tmp_path / "runs" / "20260101-mine").resolve()
+    html = empty_state([questions], [run])
+    assert "No evaluation open yet" in html
+    assert "mine.jsonl (2 questions)" in html
+    assert str(run) in html
+    assert "No question set was found" in empty_state([], [])

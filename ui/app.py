@@ -5,7 +5,7 @@ Each tab is built by its own module (``chat_tab``, ``documents_tab``,
 login, and serves the ``/ask`` API endpoint. The chat and the endpoint answer
 through the same :class:`Assistant`; the endpoint (``gradio_client``:
 ``client.predict("question", api_name="/ask")``) returns exactly the JSON of
-``rag ask --json``.
+``rag ask --json``, with its schema and typed errors declared in :mod:`ui.api`.
 
 Settings chosen on the page apply to one request only; the shared pipeline is
 never mutated, because several users may be asking at once.
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from rag.pipeline import Pipeline
+from ui.api import ask_endpoint
 from ui.chat_tab import chat_tab
 from ui.documents_tab import documents_tab
 from ui.evaluation_tab import evaluation_tab, page_options
@@ -136,26 +137,7 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab(pipeline, controls)
 
-        def ask_api(
-            question: str,
-            history: list[str] | None = None,
-            strict: bool | None = None,
-            generator: str | None = None,
-            top_k: int | None = None,
-            hybrid: bool | None = None,
-            rerank: bool | None = None,
-        ) -> dict[str, Any]:
-            """Answer a question with verified citations; returns the answer JSON (as ``rag ask --json``).
-
-            ``history`` holds the previous standalone questions of a conversation,
-            so follow-ups are understood in context.
-            """
-            try:
-                return assistant.answer(question, history, strict, generator, top_k, hybrid, rerank).to_dict()
-            except ValueError as exc:
-                raise gr.Error(str(exc)) from exc
-
-        gr.api(ask_api, api_name="ask")
+        gr.api(ask_endpoint(assistant.answer), api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
 

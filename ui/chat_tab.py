@@ -16,10 +16,11 @@ from typing import Any
 import gradio as gr
 
 from rag.config import Settings
-from rag.generation.registry import GENERATOR_NAMES
 from rag.types import Answer
 from ui.evaluation_tab import describe
-from ui.render import CHAT_JS, SOURCES_JS, Turn, answer_segments, render_conversation, render_sources
+from ui.generators import auto_means, generator_choices, unavailable_html
+from ui.render import CHAT_JS, SOURCES_JS, Turn, answer_segments, render_conversation
+from ui.sources import render_sources
 
 STREAM_DELAY_S = 0.05
 
@@ -92,14 +93,23 @@ def _layout(settings: Settings, examples: Sequence[str], hint: str) -> ChatTab:
             if examples:
                 gr.Examples(list(examples), inputs=[question], label="Examples")
             with gr.Accordion("Settings", open=False, elem_id="settings"):
-                gr.Markdown("Applied to your next question only; nothing is saved.", elem_classes="muted")
+                gr.Markdown(
+                    "Used for every question you ask on this page until you change them; they are not saved, "
+                    "and other users keep their own.",
+                    elem_classes="muted",
+                    elem_id="settings-hint",
+                )
+                offered, selected, off = generator_choices(settings.generator)
                 with gr.Row():
-                    generator = gr.Dropdown(
-                        list(GENERATOR_NAMES),
-                        value=settings.generator.name if settings.generator.name in GENERATOR_NAMES else "auto",
-                        label="Generator",
-                        info="auto: the OpenAI-compatible endpoint when configured, else extractive",
-                    )
+                    with gr.Column(min_width=260):
+                        generator = gr.Dropdown(
+                            offered,
+                            value=selected,
+                            label="Generator",
+                            info=f"auto: here, {auto_means(settings.generator)}",
+                            elem_id="generator",
+                        )
+                        gr.HTML(unavailable_html(off), elem_id="generators-off")
                     top_k = gr.Slider(1, 20, value=settings.retrieval.top_k, step=1, label="Passages (top-k)")
                 with gr.Row():
                     hybrid = gr.Checkbox(value=settings.retrieval.hybrid, label="Hybrid search (BM25 + dense)")
@@ -130,9 +140,9 @@ def _wire(tab: ChatTab, answer: AnswerFn, hint: str) -> None:
         yield render_conversation([*history, Turn(text)]), gr.skip(), gr.skip(), ""
         try:
             result = answer(text, earlier, strict, generator, top_k, hybrid, rerank)
-        except Exception as exc:  # shown in the conversation; the page must stay usable
-            failed = [*history, Turn(text, error=f"Could not answer: {describe(exc)}")]
-            yield render_conversation(failed), gr.skip(), history, gr.skip()
+        except Exception as exc:  # kept in the conversation (and its state); the page must stay usable
+            failed = [*history, failed_turn(text, exc)]
+            yield render_conversation(failed), gr.skip(), failed, gr.skip()
             return
         pieces = answer_segments(result, len(history) + 1)
         for shown in range(1, len(pieces)):
@@ -152,3 +162,12 @@ def _wire(tab: ChatTab, answer: AnswerFn, hint: str) -> None:
         api_visibility="private",
         show_progress="hidden",
     )
+
+
+def failed_turn(question: str, exc: Exception) -> Turn:
+    """A turn without an answer: a question the pipeline refused (too long, too vague, a bad setting) asks
+    the user to rephrase; anything else is a failure of the server, reported as one."""
+    if isinstance(exc, ValueError):
+        message = describe(exc)
+        return Turn(question, error=message[:1].upper() + message[1:].rstrip(".") + ".", error_kind="notice")
+    return Turn(question, error=f"Could not answer: {describe(exc)}")

@@ -1,4 +1,9 @@
-"""The Documents tab: upload (confined to the uploads folder), ingest with progress, list and delete."""
+"""The Documents tab: upload (confined to the uploads folder), ingest with progress, list and delete.
+
+Messages name files as the user knows them (``report.pdf``), never by their
+path on the server, and an upload the index refused is removed again, so the
+uploads folder holds only files the table lists. Deleting asks first.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,9 @@ import gradio as gr
 from rag.config import Settings
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.pipeline import Pipeline
-from rag.types import IngestReport
-from ui.render import render_status
-from ui.uploads import UploadError, remove_upload, store_upload, uploads_dir
+from rag.types import FileFailure, IngestReport
+from ui.render import esc, render_status
+from ui.uploads import UploadError, inside, remove_upload, store_upload, uploads_dir
 
 
 def count(n: int, noun: str) -> str:
@@ -31,6 +36,10 @@ class DocumentsTab:
     table: gr.Dataframe
     chosen: gr.Dropdown
     delete: gr.Button
+    confirm_box: gr.Group
+    confirm_text: gr.HTML
+    confirm: gr.Button
+    cancel: gr.Button
 
 
 def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
@@ -41,7 +50,7 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
     """
     settings = pipeline.settings
     folder = uploads_dir(settings.store.data_dir)
-    tab = _layout(settings, folder)
+    tab = _layout(settings)
 
     def listing() -> tuple[Any, Any, Any]:
         records = pipeline.documents()
@@ -69,15 +78,32 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
                 report = pipeline.ingest(stored, progress=tick)
             except IngestLocked as exc:
                 refused.append(str(exc))
-        return (ingest_status(report, refused), *listing(), None)
+        unindexed = [f.path for f in report.failed] if report else [str(p) for p in stored]
+        for path in unindexed:  # a file the index refused must not linger, unlisted, on disk
+            remove_upload(path, folder)
+        return (ingest_status(report, refused, folder), *listing(), None)
+
+    def ask_first(path: str | None) -> tuple[Any, ...]:
+        """The first click on Delete only asks, naming what will go; nothing is removed yet."""
+        if not path:
+            return render_status("warn", "Choose a document to delete first."), gr.update(visible=False), ""
+        record = next((r for r in pipeline.documents() if r.path == path), None)
+        chunks = count(record.n_chunks, "chunk") if record else "its chunks"
+        uploaded = " and the uploaded file" if inside(Path(path), folder) else ""
+        question = (
+            f"Delete <b>{esc(Path(path).name)}</b>? Its {chunks}{uploaded} will be removed; this cannot be "
+            "undone (upload the file again to restore it)."
+        )
+        return "", gr.update(visible=True), question
 
     def remove(path: str | None) -> tuple[Any, ...]:
+        hide = gr.update(visible=False)
         if not path:
-            return (render_status("warn", "Choose a document to delete first."), *listing())
+            return (render_status("warn", "Choose a document to delete first."), hide, *listing())
         removed = pipeline.delete_document(path)
         extra = " and its uploaded file" if remove_upload(path, folder) else ""
         message = f"Deleted {Path(path).name}: {count(removed, 'chunk')} left the index{extra}."
-        return (render_status("ok", message), *listing())
+        return (render_status("ok", message), hide, *listing())
 
     listed = [tab.summary, tab.table, tab.chosen]
     tab.files.upload(
@@ -90,10 +116,13 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         concurrency_limit=1,
         concurrency_id="ingest",
     )
-    tab.delete.click(
+    tab.delete.click(ask_first, [tab.chosen], [tab.status, tab.confirm_box, tab.confirm_text], api_visibility="private")
+    tab.chosen.change(lambda: gr.update(visible=False), None, [tab.confirm_box], api_visibility="private")
+    tab.cancel.click(lambda: gr.update(visible=False), None, [tab.confirm_box], api_visibility="private")
+    tab.confirm.click(
         remove,
         [tab.chosen],
-        [tab.status, *listed],
+        [tab.status, tab.confirm_box, *listed],
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="ingest",
@@ -101,11 +130,11 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
     demo.load(listing, None, listed, api_visibility="private", show_progress="hidden")
 
 
-def _layout(settings: Settings, folder: Path) -> DocumentsTab:
+def _layout(settings: Settings) -> DocumentsTab:
     """The upload box and its status on the left; the document table and the delete control on the right."""
     gr.Markdown(
         f"Upload {', '.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)} files up to "
-        f"{settings.ingest.max_file_mb:g} MB each. They are stored in `{folder}` and indexed at once; "
+        f"{settings.ingest.max_file_mb:g} MB each. They are stored on the server and indexed at once; "
         "uploading a file of the same name again replaces it."
     )
     with gr.Row(equal_height=False):
@@ -131,8 +160,13 @@ def _layout(settings: Settings, folder: Path) -> DocumentsTab:
             )
             with gr.Row(equal_height=True):
                 chosen = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="doc-choice")
-                delete = gr.Button("Delete from index", variant="stop", scale=1, min_width=150, elem_id="delete")
-    return DocumentsTab(files, status, summary, table, chosen, delete)
+                delete = gr.Button("Delete from index…", variant="stop", scale=1, min_width=150, elem_id="delete")
+            with gr.Group(visible=False, elem_id="delete-confirm-box", elem_classes="confirm-box") as confirm_box:
+                confirm_text = gr.HTML(elem_id="delete-question")
+                with gr.Row():
+                    confirm = gr.Button("Yes, delete", variant="stop", size="sm", elem_id="delete-confirm")
+                    cancel = gr.Button("Cancel", size="sm", elem_id="delete-cancel")
+    return DocumentsTab(files, status, summary, table, chosen, delete, confirm_box, confirm_text, confirm, cancel)
 
 
 def _store_all(paths: list[str], folder: Path, max_mb: float) -> tuple[list[Path], list[str]]:
@@ -147,9 +181,10 @@ def _store_all(paths: list[str], folder: Path, max_mb: float) -> tuple[list[Path
     return stored, refused
 
 
-def ingest_status(report: IngestReport | None, refused: list[str]) -> str:
-    """The status box after an upload: what was indexed, and every refused or failed file with its reason."""
-    details = refused + ([f"{f.path}: {f.error}" for f in report.failed] if report else [])
+def ingest_status(report: IngestReport | None, refused: list[str], folder: Path) -> str:
+    """The status box after an upload: what was indexed, and every refused or failed file with its reason,
+    each named by its file name (the server's folders are no business of the page's users)."""
+    details = refused + ([public_failure(f, folder) for f in report.failed] if report else [])
     if report and not report.failed and report.files:
         message = (
             f"Indexed {count(report.files, 'file')}: {count(report.added, 'chunk')} added, "
@@ -159,3 +194,12 @@ def ingest_status(report: IngestReport | None, refused: list[str]) -> str:
     if report and report.files:
         return render_status("warn", f"Indexed {count(report.added, 'chunk')}; some files were skipped:", details)
     return render_status("error", "Nothing was added:", details)
+
+
+def public_failure(failure: FileFailure, folder: Path) -> str:
+    """``name: reason`` for a file that failed to ingest, with the uploads folder's path cut from the reason."""
+    name = Path(failure.path).name
+    reason = failure.error.replace(failure.path, name)
+    for shown in {str(folder.resolve()), str(folder)}:
+        reason = reason.replace(shown + "/", "").replace(shown, "the uploads folder")
+    return f"{name}: {reason}"

@@ -1,4 +1,10 @@
-"""The Evaluation tab: run a question set the way ``rag eval`` does, or open a saved run."""
+"""The Evaluation tab: run a question set the way ``rag eval`` does, or open a saved run.
+
+It opens with what an evaluation is and what is available to run or open,
+rather than empty result boxes; results come with each metric explained
+(:mod:`ui.metrics`), and paths are shown absolute, since the server's working
+directory means nothing to someone reading the page.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ import gradio as gr
 from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
 from rag.types import AskOptions, RetrievalMode
-from ui.render import render_charts, render_metrics, render_status
+from ui.metrics import left_out, metric_rows
+from ui.render import esc, render_charts, render_metrics, render_status
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,7 +56,6 @@ def _run_label(path: Path) -> str:
 
 def view_run(run_dir: Path) -> tuple[str, str, str | None]:
     """Metrics table, charts and the report path of a finished run, from its metrics.json and charts/*.png."""
-    from rag.evaluation.formatting import SUMMARY_KEYS, format_value
     from rag.evaluation.rundir import load_run, run_charts
 
     metrics, _results = load_run(run_dir)
@@ -57,10 +63,35 @@ def view_run(run_dir: Path) -> tuple[str, str, str | None]:
         f"{metrics.get('n.questions', 0)} questions: {metrics.get('n.answerable', 0)} answerable, "
         f"{metrics.get('n.unanswerable', 0)} unanswerable, {metrics.get('n.errors', 0)} errors"
     )
-    rows = [(label, format_value(metrics.get(key))) for key, label in SUMMARY_KEYS if key in metrics]
     images = [(title, _png_uri(path)) for title, path in run_charts(run_dir)]
     report = run_dir / "report.html"
-    return render_metrics(rows, caption), render_charts(images), str(report) if report.is_file() else None
+    table = render_metrics(metric_rows(metrics), caption, left_out(metrics))
+    return table, render_charts(images), str(report.resolve()) if report.is_file() else None
+
+
+def empty_state(sets: list[Path], runs: list[Path]) -> str:
+    """What the tab shows before any run is open: what an evaluation measures, and what there is to run or open."""
+    intro = (
+        "<p><b>No evaluation open yet.</b> An evaluation asks every question of a set whose answers are known and "
+        "measures how often the right passages are found, the answers state the right facts, the system declines "
+        "questions the documents cannot answer, and the citations support their sentences.</p>"
+    )
+    if sets:
+        listed = ", ".join(f"{esc(p.name)} ({_count_questions(p)} questions)" for p in sets)
+        run = f"<li>Run one: choose a question set ({listed}) and press <b>Run evaluation</b>. Set "
+        run += "<b>First N questions</b> to 10 for a result in about a minute.</li>"
+    else:
+        run = (
+            "<li>No question set was found: add a <code>.jsonl</code> file to <code>eval/</code>, one "
+            '<code>{"question": …, "answer": …}</code> per line (see eval/README.md).</li>'
+        )
+    opened = f"<li>Or open one of the {len(runs)} saved runs; the latest is {esc(runs[0])}.</li>" if runs else ""
+    return f'<div class="eval-empty">{intro}<ul>{run}{opened}</ul></div>'
+
+
+def _count_questions(path: Path) -> int:
+    with path.open(encoding="utf-8") as lines:
+        return sum(1 for line in lines if line.strip())
 
 
 def _png_uri(path: Path) -> str:
@@ -95,13 +126,20 @@ def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
             scale=4,
             elem_id="eval-saved",
         )
-        report_file = gr.File(label="Full report", scale=2, interactive=False, elem_id="eval-report")
-    status = gr.HTML(elem_id="eval-status")
+        report_file = gr.File(label="Full report", scale=2, interactive=False, elem_id="eval-report", visible=False)
+    status = gr.HTML(empty_state(sets, runs), elem_id="eval-status")
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            metrics = gr.HTML(elem_id="eval-metrics")
+            metrics = gr.HTML(elem_id="eval-metrics", visible=False)
         with gr.Column(scale=3):
-            charts = gr.HTML(elem_id="eval-charts")
+            charts = gr.HTML(elem_id="eval-charts", visible=False)
+
+    def shown(table: str, images: str, report: str | None) -> tuple[Any, ...]:
+        return (
+            gr.update(value=table, visible=True),
+            gr.update(value=images, visible=True),
+            gr.update(value=report, visible=report is not None),
+        )
 
     def show(path: str | None) -> tuple[Any, ...]:
         if not path:
@@ -110,7 +148,7 @@ def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
             table, images, report = view_run(Path(path))
         except Exception as exc:  # a damaged run directory is reported, not raised
             return render_status("error", f"Cannot open {path}: {describe(exc)}"), "", "", None
-        return render_status("ok", f"Run {path}"), table, images, report
+        return (render_status("ok", f"Run saved in {Path(path).resolve()}"), *shown(table, images, report))
 
     def evaluate(
         path: str | None,
@@ -140,8 +178,8 @@ def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
         except Exception as exc:  # a broken set or run is reported on the page
             return render_status("error", f"The evaluation failed: {describe(exc)}"), "", "", None, gr.skip()
         choices = [(_run_label(p), str(p)) for p in saved_runs(pipeline)]
-        done = render_status("ok", f"Finished. Saved in {run_dir}")
-        return done, table, images, report, gr.update(choices=choices, value=str(run_dir.resolve()))
+        done = render_status("ok", f"Finished. Saved in {run_dir.resolve()}")
+        return (done, *shown(table, images, report), gr.update(choices=choices, value=str(run_dir.resolve())))
 
     saved.select(show, [saved], [status, metrics, charts, report_file], api_visibility="private")
     run.click(

@@ -1,4 +1,4 @@
-"""HTML for answers, verification badges and the source panel: pure functions, no Gradio.
+"""HTML for answers, verification badges, status boxes and evaluation tables: pure functions, no Gradio.
 
 Everything that came from a document, a user or a model passes through
 :func:`html.escape` before it reaches the page, so a document containing
@@ -7,8 +7,11 @@ markup in the output is the markup built here.
 
 Citation chips carry a ``data-cite="t<turn>-<n>"`` key; the source panel holds
 one hidden card per key, and a few lines of JavaScript (ui/static/*.js) show
-the card of the chip that was clicked. Keeping the cards on the page means a
-click needs no round trip to the server.
+the card of the chip that was clicked (the cards are built in ui/sources.py).
+
+Under each answer: how the question was understood (its plan), which parts of
+it the documents answer ("answers 2 of 3 parts"), how grounded its sentences
+are, and the parts the documents do not give.
 """
 
 from __future__ import annotations
@@ -17,19 +20,26 @@ import math
 from dataclasses import dataclass
 from html import escape
 from importlib.resources import files
-from urllib.parse import urlsplit
+from typing import Literal
 
 from rag.text.markers import MARKER_RE, parse_markers
 from rag.types import Answer, Citation, Claim
+from ui.passage import is_label
 
 VERDICT_LABELS: dict[str, tuple[str, str]] = {
     "supported": ("✓", "supported"),
     "unsupported": ("✗", "unsupported"),
     "uncited": ("?", "uncited"),
     "miscited": ("↻", "miscited"),
+    "computed": ("=", "computed"),
     "not_factual": ("·", "not a claim"),
 }
+# Verdicts that count toward grounding: stated by a cited source (or its corrected citation), or
+# arithmetic redone on figures the cited sources state.
+GROUNDED = ("supported", "miscited", "computed")
 MAX_TURNS_WITH_SOURCES = 20
+# A longer question is refused by the pipeline; its bubble shows this much, so the page stays readable.
+SHOWN_QUESTION_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,15 @@ class Turn:
 
     ``answer`` is None while the pipeline is still working; ``shown`` is how many
     answer segments have been streamed so far (None: all, with the footer).
+    ``error`` is why there is no answer: a ``notice`` asks the user to change
+    the question, an ``error`` reports a failure of the server.
     """
 
     question: str
     answer: Answer | None = None
     error: str = ""
     shown: int | None = None
+    error_kind: Literal["error", "notice"] = "error"
 
 
 def esc(text: object) -> str:
@@ -62,6 +75,8 @@ def badge_html(claim: Claim) -> str:
     reason = claim.reason
     if claim.verdict == "miscited" and claim.repaired_from:
         reason = f"citation corrected from {_markers(claim.repaired_from)} to {_markers(claim.citations)}: {reason}"
+    if claim.verdict == "computed":
+        label, reason = "computed", "computed from the cited figures" + (f" ({reason})" if reason else "")
     title = f"{label}: {reason}" if reason else label
     return (
         f'<span class="badge badge-{esc(claim.verdict)}" title="{esc(title)}" tabindex="0">'
@@ -103,8 +118,19 @@ def _sentence_html(raw: str, claim: Claim, turn: int, by_n: dict[int, Citation])
     return f'<span class="claim v-{esc(claim.verdict)}">{_marked_html(raw, turn, by_n)}{badge_html(claim)}</span>'
 
 
-def _placed_claims(answer: Answer) -> list[Claim]:
-    """The claims whose offsets locate a sentence in the answer text, in reading order.
+def shown_claims(answer: Answer) -> list[Claim]:
+    """The claims the page shows: all but headings and captions of the cited passages quoted as sentences
+    ("Stargate at a glance"), which state nothing and would otherwise pass as supported."""
+    passages = {c.n: c.text for c in answer.citations}
+    return [
+        claim
+        for claim in answer.claims
+        if not is_label(MARKER_RE.sub("", claim.text), [passages[n] for n in claim.citations if n in passages])
+    ]
+
+
+def _placed_claims(answer: Answer, shown: list[Claim]) -> list[Claim]:
+    """The shown claims whose offsets locate a sentence in the answer text, in reading order.
 
     Claims strict mode removed (offsets -1), and any whose offsets fall outside
     the text or overlap an earlier sentence, have no place on the page.
@@ -112,7 +138,7 @@ def _placed_claims(answer: Answer) -> list[Claim]:
     text = answer.answer
     placed: list[Claim] = []
     cursor = 0
-    for claim in sorted((c for c in answer.claims if 0 <= c.start < c.end <= len(text)), key=lambda c: c.start):
+    for claim in sorted((c for c in shown if 0 <= c.start < c.end <= len(text)), key=lambda c: c.start):
         if claim.start >= cursor:
             placed.append(claim)
             cursor = claim.end
@@ -134,29 +160,81 @@ def answer_segments(answer: Answer, turn: int) -> list[str]:
     by_n = {c.n: c for c in answer.citations}
     segments: list[str] = []
     cursor = len(text) - len(text.lstrip())
-    for claim in _placed_claims(answer):
-        gap = _marked_html(text[cursor : claim.start], turn, by_n)
+    shown = shown_claims(answer)
+    hidden = [c for c in answer.claims if c not in shown and 0 <= c.start < c.end <= len(text)]
+    for claim in _placed_claims(answer, shown):
+        gap = _marked_html(_without(text, cursor, claim.start, hidden), turn, by_n)
         segments.append(gap + _sentence_html(text[claim.start : claim.end], claim, turn, by_n))
         cursor = claim.end
-    tail = text[cursor:].rstrip()
+    tail = _without(text, cursor, len(text), hidden).rstrip()
     if tail.strip():
         segments.append(_marked_html(tail, turn, by_n))
     return segments
 
 
+def _without(text: str, start: int, end: int, hidden: list[Claim]) -> str:
+    """``text[start:end]`` less the sentences of ``hidden`` claims inside it."""
+    kept: list[str] = []
+    cursor = start
+    for claim in sorted((c for c in hidden if start <= c.start and c.end <= end), key=lambda c: c.start):
+        if claim.start >= cursor:
+            kept.append(text[cursor : claim.start])
+            cursor = claim.end
+    kept.append(text[cursor:end])
+    return "".join(kept)
+
+
 def grounding_html(answer: Answer) -> str:
-    counted = [c for c in answer.claims if c.verdict != "not_factual"]
+    """The meter: the share of the shown factual sentences that are stated by their sources or computed from them."""
+    counted = [c for c in shown_claims(answer) if c.verdict != "not_factual"]
     if not counted:
         return ""
-    good = sum(c.verdict in ("supported", "miscited") for c in counted)
-    level = "high" if answer.grounding >= 0.8 else "mid" if answer.grounding >= 0.5 else "low"
-    percent = round(answer.grounding * 100)
-    title = "share of factual sentences that a cited (or corrected) source states"
+    good = sum(c.verdict in GROUNDED for c in counted)
+    share = good / len(counted)
+    level = "high" if share >= 0.8 else "mid" if share >= 0.5 else "low"
+    percent = round(share * 100)
+    title = "share of factual sentences that a cited (or corrected) source states, or computed from its figures"
     return (
         f'<span class="grounding g-{level}" title="{esc(title)}">'
         f'<span class="meter"><span style="width:{percent}%"></span></span>'
-        f"grounding {percent}% · {good} of {len(counted)} claims supported</span>"
+        f"grounded {percent}% ({good} of {len(counted)} sentences)</span>"
     )
+
+
+def coverage_html(answer: Answer) -> str:
+    """ "answers 2 of 3 parts": the slots of the question's plan (company × figure asked) the answer fills."""
+    slots = answer.plan.get("slots") or []
+    if answer.coverage is None or not slots:
+        return ""
+    filled = round(answer.coverage * len(slots))
+    level = "high" if filled == len(slots) else "mid" if filled else "low"
+    title = "parts of the question (each company and figure asked for) that a checked sentence answers"
+    return f'<span class="coverage c-{level}" title="{title}">answers {filled} of {len(slots)} parts</span>'
+
+
+def plan_html(answer: Answer) -> str:
+    """How the question was understood: the rewritten follow-up when there is one, and the plan's line."""
+    rows: list[str] = []
+    standalone = answer.standalone_question.strip()
+    if standalone and _normal(standalone) != _normal(answer.question):
+        rows.append(
+            '<div class="standalone" title="Follow-up questions are completed from the previous turn '
+            f'before retrieval">Follow-up read as: <q class="standalone-q">{esc(standalone)}</q></div>'
+        )
+    described = str(answer.plan.get("described") or "").strip()
+    if described:
+        rows.append(
+            '<div class="plan" title="What the answer looks for: the kind of question, who it is about and which '
+            f'figures">Understood as: <span class="plan-q">{esc(described)}</span></div>'
+        )
+    return "".join(rows)
+
+
+def missing_html(answer: Answer) -> str:
+    """The parts of the question no checked sentence answers, said plainly rather than left out."""
+    if not answer.missing or answer.abstained:
+        return ""
+    return f'<div class="missing">The documents do not give: {esc("; ".join(answer.missing))}</div>'
 
 
 def timings_html(answer: Answer) -> str:
@@ -188,17 +266,6 @@ def plain_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def standalone_html(answer: Answer) -> str:
-    """The rewritten follow-up, shown only when it differs from what was typed."""
-    standalone = answer.standalone_question.strip()
-    if not standalone or _normal(standalone) == _normal(answer.question):
-        return ""
-    return (
-        '<div class="standalone" title="Follow-up questions are completed from the previous turn before retrieval">'
-        f'Understood as: <q class="standalone-q">{esc(standalone)}</q></div>'
-    )
-
-
 def _normal(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -212,14 +279,25 @@ def answer_footer(answer: Answer) -> str:
         f'<button type="button" class="copy-btn" data-copy="{esc(plain_answer(answer))}" '
         'title="Copy the answer and its sources">Copy</button>'
     )
-    meta = f'<div class="answer-meta">{grounding_html(answer)}{timings_html(answer)}{copy}</div>'
-    return notes + meta
+    quality = [part for part in (coverage_html(answer), grounding_html(answer)) if part]
+    summary = f'<span class="quality">{" · ".join(quality)}</span>' if quality else ""
+    meta = f'<div class="answer-meta">{summary}{timings_html(answer)}{copy}</div>'
+    return missing_html(answer) + notes + meta
+
+
+def question_html(question: str) -> str:
+    """The user's bubble; an over-long question (which the pipeline refuses) is cut, so the page stays short."""
+    if len(question) <= SHOWN_QUESTION_CHARS:
+        return esc(question)
+    rest = f"… ({len(question):,} characters)"
+    return f'{esc(question[:SHOWN_QUESTION_CHARS])}<span class="cut">{esc(rest)}</span>'
 
 
 def render_turn(turn: Turn, index: int) -> str:
-    user = f'<div class="msg msg-user"><div class="bubble">{esc(turn.question)}</div></div>'
+    user = f'<div class="msg msg-user"><div class="bubble">{question_html(turn.question)}</div></div>'
     if turn.error:
-        body = f'<div class="error-msg" role="alert">{esc(turn.error)}</div>'
+        role = "alert" if turn.error_kind == "error" else "status"
+        body = f'<div class="{turn.error_kind}-msg" role="{role}">{esc(turn.error)}</div>'
     elif turn.answer is None:
         body = (
             '<div class="pending" role="status"><span class="dots"><i></i><i></i><i></i></span>'
@@ -228,7 +306,7 @@ def render_turn(turn: Turn, index: int) -> str:
     else:
         segments = answer_segments(turn.answer, index)
         shown = segments if turn.shown is None else segments[: turn.shown]
-        body = standalone_html(turn.answer) + f'<div class="answer-body">{"".join(shown)}</div>'
+        body = plan_html(turn.answer) + f'<div class="answer-body">{"".join(shown)}</div>'
         if turn.shown is None:
             body += answer_footer(turn.answer)
     bot = f'<div class="msg msg-bot"><div class="bubble">{body}</div></div>'
@@ -245,7 +323,8 @@ def render_conversation(turns: list[Turn], examples_hint: str = "") -> str:
             '<span class="badge badge-supported">✓ supported</span> '
             '<span class="badge badge-unsupported">✗ unsupported</span> '
             '<span class="badge badge-uncited">? uncited</span> '
-            '<span class="badge badge-miscited">↻ miscited</span>. '
+            '<span class="badge badge-miscited">↻ miscited</span> '
+            '<span class="badge badge-computed">= computed</span> (arithmetic redone on the cited figures). '
             "Click a citation number to read the passage, with the supporting words highlighted.</p>"
             f"{hint}</div></div>"
         )
@@ -253,129 +332,7 @@ def render_conversation(turns: list[Turn], examples_hint: str = "") -> str:
     return f'<div class="conversation">{inner}</div>'
 
 
-# -- sources ---------------------------------------------------------------------
-def evidence_spans(answer: Answer, n: int) -> list[tuple[int, int]]:
-    """Merged ``(start, end)`` spans of citation ``n``'s text that the checker matched to some claim.
-
-    Offsets are into the citation's text. A span whose offsets do not fit the
-    text is located by its quoted text instead, and dropped if it is not there.
-    """
-    citation = next((c for c in answer.citations if c.n == n), None)
-    if citation is None:
-        return []
-    text = citation.text
-    spans: list[tuple[int, int]] = []
-    for claim in answer.claims:
-        for ev in claim.evidence:
-            if ev.n != n:
-                continue
-            if 0 <= ev.start < ev.end <= len(text) and (not ev.text or text[ev.start : ev.end] == ev.text):
-                spans.append((ev.start, ev.end))
-            elif ev.text and (found := text.find(ev.text)) >= 0:
-                spans.append((found, found + len(ev.text)))
-    return _merge(spans)
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def highlight(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` escaped, with each span wrapped in ``<mark>``; no spans marks the whole passage."""
-    if not spans:
-        return f'<mark class="whole">{esc(text)}</mark>' if text else ""
-    out: list[str] = []
-    cursor = 0
-    for start, end in _merge([(max(0, s), min(len(text), e)) for s, e in spans if s < e]):
-        out.append(esc(text[cursor:start]))
-        out.append(f"<mark>{esc(text[start:end])}</mark>")
-        cursor = end
-    out.append(esc(text[cursor:]))
-    return "".join(out)
-
-
-def safe_link(url: str) -> str:
-    """An outbound link for http(s) URLs only (no ``javascript:``); anything else is plain text."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"<span>{esc(url)}</span>"
-    label = parts.netloc + (parts.path if parts.path not in ("", "/") else "")
-    if len(label) > 60:
-        label = label[:57] + "…"
-    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{esc(label)}</a>'
-
-
-def source_card(answer: Answer, citation: Citation, turn: int) -> str:
-    spans = evidence_spans(answer, citation.n)
-    meta = [esc(citation.source)]
-    if citation.page:
-        meta.append(f"page {citation.page}")
-    meta.append(f"characters {citation.start:,}–{citation.end:,}")
-    links = ""
-    if citation.sources:
-        links = '<div class="src-links">Original: ' + " ".join(safe_link(u) for u in citation.sources) + "</div>"
-    backing = [c for c in answer.claims if citation.n in c.citations or any(e.n == citation.n for e in c.evidence)]
-    claims = ""
-    if backing:
-        rows = "".join(f"<li>{badge_html(c)} {esc(c.text)}</li>" for c in backing)
-        claims = f'<div class="src-claims"><div class="label">Cited for</div><ul>{rows}</ul></div>'
-    legend = (
-        "Highlighted: the words the checker matched to the claim."
-        if spans
-        else "No exact span was located; the whole passage is shown."
-    )
-    return (
-        f'<article class="src-card" data-card="{esc(chip_key(turn, citation.n))}" hidden>'
-        f'<header><span class="src-n">{citation.n}</span><h4>{esc(citation.title or citation.source)}</h4></header>'
-        f'<div class="src-meta">{" · ".join(meta)}</div>{links}{claims}'
-        f'<blockquote class="passage">{highlight(citation.text, spans)}</blockquote>'
-        f'<div class="src-legend">{legend}</div></article>'
-    )
-
-
-def render_sources(turns: list[Turn]) -> str:
-    """The source panel: an index of the latest answer's sources, and a hidden card for every chip.
-
-    Cards of earlier turns stay so their chips keep working; only the last
-    :data:`MAX_TURNS_WITH_SOURCES` turns keep them, to bound the page size.
-    """
-    answered = [(i, t.answer) for i, t in enumerate(turns, start=1) if t.answer is not None and t.shown is None]
-    cards = "".join(
-        source_card(answer, citation, i)
-        for i, answer in answered[-MAX_TURNS_WITH_SOURCES:]
-        for citation in answer.citations
-    )
-    latest = answered[-1] if answered else None
-    if latest and latest[1].citations:
-        i, answer = latest
-        rows = "".join(
-            f'<li><button type="button" class="src-row" data-cite="{esc(chip_key(i, c.n))}">'
-            f'<span class="src-n">{c.n}</span><span class="src-row-title">{esc(c.title or c.source)}</span>'
-            f'<span class="src-row-file">{esc(c.source)}{f", p. {c.page}" if c.page else ""}</span></button></li>'
-            for c in answer.citations
-        )
-        index = (
-            '<div class="src-index"><p class="muted">Sources of the latest answer. '
-            f"Click one, or a number in the answer.</p><ul>{rows}</ul></div>"
-        )
-    else:
-        index = (
-            '<div class="src-index"><p class="muted">Sources appear here. Click a citation number in an answer '
-            "to read the passage it points to, with the supporting words highlighted.</p></div>"
-        )
-    return (
-        '<div class="sources"><div class="sources-head"><h3>Sources</h3>'
-        '<button type="button" class="src-back" hidden>All sources</button></div>'
-        f"{index}{cards}</div>"
-    )
-
-
+# -- status and evaluation ------------------------------------------------------
 def render_status(kind: str, message: str, details: list[str] | None = None) -> str:
     """A status box (``ok``, ``warn`` or ``error``) with an escaped message and optional list."""
     items = ""
@@ -384,13 +341,17 @@ def render_status(kind: str, message: str, details: list[str] | None = None) -> 
     return f'<div class="status status-{esc(kind)}" role="status">{esc(message)}{items}</div>'
 
 
-def render_metrics(rows: list[tuple[str, str]], caption: str = "") -> str:
-    """A two-column table of already formatted ``(label, value)`` metric rows."""
+def render_metrics(rows: list[tuple[str, str, str]], caption: str = "", note: str = "") -> str:
+    """A table of already formatted ``(label, value, explanation)`` metric rows, the explanation under the label."""
     if not rows:
         return '<p class="muted">No metrics.</p>'
-    body = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in rows)
+    body = "".join(
+        f'<tr><th>{esc(label)}<div class="why">{esc(why)}</div></th><td>{esc(value)}</td></tr>'
+        for label, value, why in rows
+    )
     head = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f'<table class="metrics">{head}<tbody>{body}</tbody></table>'
+    foot = f'<p class="muted metrics-note">{esc(note)}</p>' if note else ""
+    return f'<table class="metrics">{head}<tbody>{body}</tbody></table>{foot}'
 
 
 def render_charts(images: list[tuple[str, str]]) -> str:
