@@ -25,6 +25,7 @@ MONTH_NAMES = "January February March April May June July August September Octob
 # Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
+ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
 # "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
@@ -134,8 +135,9 @@ class Composer:
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
             parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))
-            if not parts:
-                continue
+            total = sum(f.value for f in parts)
+            if len(parts) < 2 or (plan.amounts and not any(abs(total - a) <= 0.01 * a for a in plan.amounts)):
+                continue  # one investor is not a breakdown; parts that miss the stated total are another split
             slots = tuple(s for s in plan.slots if s.entity == entity)  # the lines answer "who" and "how much"
             sentences += [
                 Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{_when(f)}.", (f,), slots) for f in parts
@@ -287,6 +289,8 @@ class Composer:
             return None
         if slot.qualifier:
             return _headline(facts)
+        if ACTUAL_RE.search(plan.question):  # "actual 2025 capex": what was spent, not the latest plan
+            facts = [f for f in facts if ACTUAL_RE.search(f.sentence)] or facts
         dated = [f for f in facts if f.date] or facts
         return min(dated, key=lambda f: f.date) if plan.earliest else max(dated, key=lambda f: (f.date, f.value))
 

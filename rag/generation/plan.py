@@ -151,6 +151,7 @@ class QuestionPlan:
     slots: tuple[Slot, ...] = field(default=())
     periods: tuple[str, ...] = ()  # "2024-10": months the question names, for comparisons over time
     earliest: bool = False  # "first round", "initial", "earliest"
+    amounts: tuple[float, ...] = ()  # figures the question states ("the $110 billion financing")
 
     def describe(self) -> str:
         """One plain line: the kind, who it is about, what it asks for and when."""
@@ -228,7 +229,10 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     )
     slots = _slots(kind, sides or entities, attributes, rounds, periods, subjects)
     earliest = bool(EARLIEST_RE.search(text))
-    return QuestionPlan(text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest)
+    amounts = tuple(float(f.key[1]) for f in extract_facts(text) if f.kind == "money")  # type: ignore[arg-type]
+    return QuestionPlan(
+        text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest, amounts
+    )
 
 
 FIGURES: tuple[Attribute, ...] = ("valuation", "revenue", "capex", "amount")
