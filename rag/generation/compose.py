@@ -433,7 +433,12 @@ def _state(fact: FinancingFact, attribute: str) -> str:
         return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{_when(fact)}."
     if attribute == "date" and fact.date:
         return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {_date_words(fact.date)}."
+    if fact.attribute in LABELS:  # a plan and an actual figure read alike: "Alphabet's capex: $91.4 billion (2025)"
+        return f"{fact.subject}'s {LABELS[fact.attribute]}: {fact.value_text}{_when(fact)}."
     return f"{fact.subject} {_verb(fact.attribute)} {fact.value_text}{round_part}{_when(fact)}."
+
+
+LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 
 def _verb(attribute: str) -> str:
@@ -441,7 +446,7 @@ def _verb(attribute: str) -> str:
         "amount": "raised",
         "commitment": "committed",
         "revenue": "reported revenue of",
-        "capex": "planned capital spending of",
+        "capex": "had capital expenditure of",
         "debt": "raised debt of",
     }.get(attribute, "reported")
 
