@@ -8,6 +8,13 @@ program starts, never at import time, so tests can point them anywhere.
 Environment variables are ``RAG_<SECTION>_<KEY>`` (``RAG_RETRIEVAL_TOP_K=8``),
 plus the short forms listed in :data:`ENV_ALIASES` (``RAG_DATA_DIR``,
 ``RAG_CHROMA_URL``, ``RAG_GENERATOR`` ...).
+
+Every value is validated when it is loaded, whatever its source: ranges and
+choices are annotations on the fields below (checked by :mod:`rag.validation`,
+the same checker :class:`~rag.types.AskOptions` uses), and rules that involve
+two settings, a path or a URL are in :func:`_check_consistency`. A bad value
+stops the program at start-up with one line naming the setting, instead of
+misbehaving later (``top_k = -3`` used to slice the results to ``[:-3]``).
 """
 
 from __future__ import annotations
@@ -18,11 +25,19 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Gt, Interval
+
+from rag.types import GeneratorName, TopK
+
+Positive = Annotated[int, Ge(1)]
+PositiveFloat = Annotated[float, Gt(0)]
+Probability = Annotated[float, Interval(ge=0.0, le=1.0)]
 
 
 class SettingsError(ValueError):
-    """A setting has an unknown name or a value of the wrong type."""
+    """A setting has an unknown name, a value of the wrong type, or a value outside its range."""
 
 
 @dataclass(frozen=True)
@@ -30,55 +45,57 @@ class StoreSettings:
     data_dir: Path = Path(".rag")
     chroma_url: str = ""
     collection: str = "rag_chunks"
-    timeout_s: float = 10.0
+    timeout_s: PositiveFloat = 10.0
 
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
     model: str = "all-MiniLM-L6-v2"
-    batch_size: int = 32
+    batch_size: Positive = 32
     device: str = "cpu"
     # "onnx": the same weights exported once to INT8 ONNX (rag/index/onnx_embed.py): about twice as fast
     # on CPU, no PyTorch import at start-up, equal hit@5; "torch": sentence-transformers in fp32.
     # eval/bench_results/bench.md has the measurements behind the default.
-    backend: str = "onnx"
+    backend: Literal["onnx", "torch"] = "onnx"
 
 
 @dataclass(frozen=True)
 class ChunkingSettings:
-    chunk_size: int = 200
-    chunk_overlap: int = 30
+    chunk_size: Annotated[int, Ge(16)] = 200
+    chunk_overlap: Annotated[int, Ge(0)] = 30
 
 
 @dataclass(frozen=True)
 class IngestSettings:
-    max_file_mb: float = 50.0
+    max_file_mb: PositiveFloat = 50.0
     corpus_dir: Path = Path("corpus")
     # Processes that embed (and, against a Chroma server, write) batches in parallel; see rag/ingest/ingestor.py.
-    workers: int = 1
+    workers: Positive = 1
 
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    top_k: int = 6
-    candidates: int = 30
+    top_k: TopK = 6
+    candidates: Positive = 30
     hybrid: bool = True
     rerank: bool = False
-    rrf_k: int = 60
+    rrf_k: Annotated[int, Ge(0)] = 60
 
 
 @dataclass(frozen=True)
 class GeneratorSettings:
-    name: str = "auto"
+    name: GeneratorName = "auto"
     local_model_path: str = ""
-    local_max_tokens: int = 256
-    local_threads: int = 2
+    local_max_tokens: Positive = 256
+    local_threads: Positive = 2
     openai_base_url: str = ""
     openai_model: str = "gpt-4o-mini"
     openai_api_key: str = ""
-    timeout_s: float = 60.0
-    temperature: float = 0.0
-    max_context_chars: int = 6000
+    timeout_s: PositiveFloat = 60.0
+    # 429 and 5xx answers are retried this many times, with exponential backoff (the openai SDK's own).
+    max_retries: Annotated[int, Interval(ge=0, le=10)] = 2
+    temperature: Annotated[float, Interval(ge=0.0, le=2.0)] = 0.0
+    max_context_chars: Annotated[int, Ge(200)] = 6000
 
 
 @dataclass(frozen=True)
@@ -91,18 +108,18 @@ class VerifySettings:
     screen_bias: float = -7.2628
     screen_weight_coverage: float = 1.5167
     screen_weight_similarity: float = 10.152
-    screen_accept: float = 0.7448
-    screen_reject: float = 0.3022
-    screen_threshold: float = 0.6662
+    screen_accept: Probability = 0.7448
+    screen_reject: Probability = 0.3022
+    screen_threshold: Probability = 0.6662
     # Stage two adds the cross-encoder logit.
     bias: float = -8.201
     weight_coverage: float = 0.3432
     weight_similarity: float = 6.6485
     weight_cross: float = 0.5583
-    threshold: float = 0.5356
+    threshold: Probability = 0.5356
     # Without an embedding model: lexical coverage alone.
-    lexical_threshold: float = 0.6125
-    cache_size: int = 4096
+    lexical_threshold: Probability = 0.6125
+    cache_size: Annotated[int, Ge(0)] = 4096
 
 
 @dataclass(frozen=True)
@@ -116,12 +133,8 @@ class Settings:
     verify: VerifySettings = field(default_factory=VerifySettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
-        """A copy with dotted keys (``retrieval.top_k``) replaced, values coerced to the field's type."""
-        sections: dict[str, dict[str, Any]] = {}
-        for dotted, value in overrides.items():
-            section, _, key = dotted.partition(".")
-            sections.setdefault(section, {})[key] = value
-        return _merge(self, sections)
+        """A validated copy with dotted keys (``retrieval.top_k``) replaced, values coerced to the field's type."""
+        return _check_consistency(_merge(self, _sections(overrides)))
 
     def to_dict(self) -> dict[str, Any]:
         """Effective settings as plain data, with secrets masked (for ``rag config``)."""
@@ -153,7 +166,7 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     config_file: Path | None = None,
 ) -> Settings:
-    """Build the effective settings; see the module docstring for precedence."""
+    """Build the effective settings; see the module docstring for precedence. Raises :class:`SettingsError`."""
     env = os.environ if environ is None else environ
     settings = Settings()
     path = config_file or Path(env.get("RAG_CONFIG", "rag.toml"))
@@ -162,8 +175,8 @@ def load_settings(
             settings = _merge(settings, tomllib.loads(path.read_text(encoding="utf-8")))
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
-    settings = settings.with_overrides(_from_environment(settings, env))
-    return settings.with_overrides(overrides or {})
+    settings = _merge(settings, _sections(_from_environment(settings, env)))
+    return _check_consistency(_merge(settings, _sections(overrides or {})))
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, str]:
@@ -190,7 +203,19 @@ def _from_environment(settings: Settings, env: Mapping[str, str]) -> dict[str, s
     return found
 
 
+def _sections(overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"retrieval.top_k": 3}`` -> ``{"retrieval": {"top_k": 3}}``."""
+    sections: dict[str, dict[str, Any]] = {}
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        sections.setdefault(section, {})[key] = value
+    return sections
+
+
 def _merge(settings: Settings, sections: Mapping[str, Any]) -> Settings:
+    """``settings`` with the given values, each validated against its field's rule (one line on failure)."""
+    from rag.validation import check_value, field_hints
+
     changes: dict[str, Any] = {}
     for section_name, values in sections.items():
         if section_name not in {f.name for f in fields(settings)}:
@@ -198,29 +223,42 @@ def _merge(settings: Settings, sections: Mapping[str, Any]) -> Settings:
         if not isinstance(values, Mapping):
             raise SettingsError(f"settings section {section_name!r} must be a table")
         section = getattr(settings, section_name)
-        hints = get_type_hints(type(section))
+        hints = field_hints(type(section))
         updates: dict[str, Any] = {}
         for key, raw in values.items():
             if key not in hints:
                 raise SettingsError(f"unknown setting {section_name}.{key}")
-            updates[key] = _coerce(f"{section_name}.{key}", raw, hints[key])
+            try:
+                value = check_value(f"{section_name}.{key}", raw, hints[key])
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from None
+            updates[key] = value.expanduser() if isinstance(value, Path) else value
         changes[section_name] = replace(section, **updates)
     return replace(settings, **changes)
 
 
-def _coerce(name: str, raw: Any, kind: Any) -> Any:
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off", ""}:
-                return False
-            raise ValueError(raw)
-        if kind is Path:
-            return Path(str(raw)).expanduser()
-        return kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"setting {name}: cannot use {raw!r} as {kind.__name__}") from exc
+def _check_consistency(settings: Settings) -> Settings:
+    """Rules across settings, and paths and URLs, which a field's own annotation cannot state."""
+    problems = []
+    if settings.chunking.chunk_overlap >= settings.chunking.chunk_size:
+        problems.append(
+            f"chunking.chunk_overlap ({settings.chunking.chunk_overlap}) must be smaller than "
+            f"chunking.chunk_size ({settings.chunking.chunk_size})"
+        )
+    if settings.verify.screen_reject > settings.verify.screen_accept:
+        problems.append("verify.screen_reject must not exceed verify.screen_accept")
+    for name, url in (
+        ("store.chroma_url", settings.store.chroma_url),
+        ("generator.openai_base_url", settings.generator.openai_base_url),
+    ):
+        if url and not url.startswith(("http://", "https://")):
+            problems.append(f"{name} must start with http:// or https://, got {url!r}")
+    data_dir = settings.store.data_dir
+    if data_dir.exists() and not data_dir.is_dir():
+        problems.append(f"store.data_dir {str(data_dir)!r} is a file, not a directory")
+    model = settings.generator.local_model_path
+    if model and not Path(model).expanduser().is_file():
+        problems.append(f"generator.local_model_path (RAG_LOCAL_MODEL) {model!r} is not a file")
+    if problems:
+        raise SettingsError("; ".join(problems))
+    return settings

@@ -8,7 +8,11 @@ serialises to exactly the JSON that ``rag ask --json`` prints.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge
+
+from rag.validation import OneOf
 
 Verdict = Literal["supported", "computed", "unsupported", "uncited", "miscited", "not_factual"]
 
@@ -90,6 +94,11 @@ class Claim:
 
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+# The generators a user may choose; rag.generation.registry maps each concrete one to its builder.
+GENERATOR_CHOICES = ("auto", "extractive", "local", "openai")
+GeneratorName = Annotated[str, OneOf(GENERATOR_CHOICES)]
+# Passages given to the generator; the settings' retrieval.top_k and AskOptions.top_k share this rule.
+TopK = Annotated[int, Ge(1)]
 
 
 @dataclass(frozen=True)
@@ -101,16 +110,16 @@ class AskOptions:
     """
 
     strict: bool | None = None
-    generator: str | None = None
-    top_k: int | None = None
+    generator: GeneratorName | None = None
+    top_k: TopK | None = None
     mode: RetrievalMode | None = None
     rerank: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.top_k is not None and self.top_k < 1:
-            raise ValueError(f"top_k must be at least 1, got {self.top_k}")
-        if self.mode is not None and self.mode not in ("hybrid", "dense", "bm25"):
-            raise ValueError(f"unknown retrieval mode {self.mode!r}: use hybrid, dense or bm25")
+        """Refuse a bad option where it enters (a UI control, an API argument), with the rule's one message."""
+        from rag.validation import check_fields
+
+        check_fields(self)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import GeneratorSettings
 from rag.generation.base import Generator, GeneratorUnavailable
+from rag.types import GENERATOR_CHOICES
 
 if TYPE_CHECKING:
     from rag.generation.extractive import PairScorer
@@ -39,8 +40,10 @@ def _llm(name: str) -> Builder:
 
 
 GENERATORS: dict[str, Builder] = {"extractive": _extractive, "local": _llm("local"), "openai": _llm("openai")}
-# What users may choose: the concrete generators plus "auto".
-GENERATOR_NAMES = ("auto", *GENERATORS)
+# What users may choose: the concrete generators plus "auto". The names are declared once, in
+# rag.types, which settings and AskOptions validate against; this table must build each one.
+GENERATOR_NAMES = GENERATOR_CHOICES
+assert set(GENERATOR_NAMES) == {"auto", *GENERATORS}, "rag.types.GENERATOR_CHOICES and GENERATORS disagree"
 
 
 def resolve_name(settings: GeneratorSettings) -> str:
