@@ -7,6 +7,7 @@ uploads folder holds only files the table lists. Deleting asks first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,24 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
             remove_upload(path, folder)
         return (ingest_status(report, refused, folder), *listing(), None)
 
+    listed = [tab.summary, tab.table, tab.chosen]
+    tab.files.upload(
+        add,
+        [tab.files],
+        [tab.status, *listed, tab.files],
+        api_visibility="private",
+        show_progress="full",
+        show_progress_on=[tab.status],
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    )
+    _wire_delete(tab, pipeline, folder, listing)
+    demo.load(listing, None, listed, api_visibility="private", show_progress="hidden")
+
+
+def _wire_delete(tab: DocumentsTab, pipeline: Pipeline, folder: Path, listing: Callable[[], tuple[Any, ...]]) -> None:
+    """Delete asks first (naming the file and what goes with it); only "Yes, delete" removes anything."""
+
     def ask_first(path: str | None) -> tuple[Any, ...]:
         """The first click on Delete only asks, naming what will go; nothing is removed yet."""
         if not path:
@@ -97,6 +116,7 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         return "", gr.update(visible=True), question
 
     def remove(path: str | None) -> tuple[Any, ...]:
+        """Remove the document's chunks, and its file when it was uploaded here."""
         hide = gr.update(visible=False)
         if not path:
             return (render_status("warn", "Choose a document to delete first."), hide, *listing())
@@ -106,16 +126,6 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         return (render_status("ok", message), hide, *listing())
 
     listed = [tab.summary, tab.table, tab.chosen]
-    tab.files.upload(
-        add,
-        [tab.files],
-        [tab.status, *listed, tab.files],
-        api_visibility="private",
-        show_progress="full",
-        show_progress_on=[tab.status],
-        concurrency_limit=1,
-        concurrency_id="ingest",
-    )
     tab.delete.click(ask_first, [tab.chosen], [tab.status, tab.confirm_box, tab.confirm_text], api_visibility="private")
     tab.chosen.change(lambda: gr.update(visible=False), None, [tab.confirm_box], api_visibility="private")
     tab.cancel.click(lambda: gr.update(visible=False), None, [tab.confirm_box], api_visibility="private")
@@ -127,7 +137,6 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         concurrency_limit=1,
         concurrency_id="ingest",
     )
-    demo.load(listing, None, listed, api_visibility="private", show_progress="hidden")
 
 
 def _layout(settings: Settings) -> DocumentsTab:

@@ -9,6 +9,7 @@ directory means nothing to someone reading the page.
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,22 @@ def _png_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
-    sets = question_sets(pipeline)
-    runs = saved_runs(pipeline)
+@dataclass(frozen=True)
+class EvaluationTab:
+    """The components of the Evaluation tab that its events read and write."""
+
+    chosen: gr.Dropdown
+    limit: gr.Number
+    run: gr.Button
+    saved: gr.Dropdown
+    report_file: gr.File
+    status: gr.HTML
+    metrics: gr.HTML
+    charts: gr.HTML
+
+
+def _layout(sets: list[Path], runs: list[Path]) -> EvaluationTab:
+    """Choose a set and run it, or open a saved run; below, the status (at first, what to do), metrics and charts."""
     gr.Markdown(
         "Run a question set through the pipeline with the chat's current settings (generator, top-k, hybrid, "
         "rerank, strict) and score retrieval, answers, abstentions and citations, or open a saved run."
@@ -133,6 +147,13 @@ def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
             metrics = gr.HTML(elem_id="eval-metrics", visible=False)
         with gr.Column(scale=3):
             charts = gr.HTML(elem_id="eval-charts", visible=False)
+
+    return EvaluationTab(chosen, limit, run, saved, report_file, status, metrics, charts)
+
+
+def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
+    """Lay out and wire the Evaluation tab inside the current ``gr.Tab``; ``controls`` are the chat's settings."""
+    tab = _layout(question_sets(pipeline), saved_runs(pipeline))
 
     def shown(table: str, images: str, report: str | None) -> tuple[Any, ...]:
         return (
@@ -181,15 +202,16 @@ def evaluation_tab(pipeline: Pipeline, controls: list[Any]) -> None:
         done = render_status("ok", f"Finished. Saved in {run_dir.resolve()}")
         return (done, *shown(table, images, report), gr.update(choices=choices, value=str(run_dir.resolve())))
 
-    saved.select(show, [saved], [status, metrics, charts, report_file], api_visibility="private")
-    run.click(
+    results = [tab.status, tab.metrics, tab.charts, tab.report_file]
+    tab.saved.select(show, [tab.saved], results, api_visibility="private")
+    tab.run.click(
         evaluate,
-        [chosen, limit, *controls],
-        [status, metrics, charts, report_file, saved],
+        [tab.chosen, tab.limit, *controls],
+        [*results, tab.saved],
         api_visibility="private",
         concurrency_limit=1,
         concurrency_id="evaluate",
-        show_progress_on=[status],
+        show_progress_on=[tab.status],
     )
 
 
