@@ -14,16 +14,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.generation.registry import GENERATOR_NAMES
+from rag.terminal import EvalProgress, format_answer, format_fact, format_ingest_report, on_terminal
 from rag.types import AskOptions
 
 if TYPE_CHECKING:
     from rag.config import Settings
+    from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
-    from rag.types import Answer, IngestReport
+    from rag.types import Answer
 
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback."""
+
+
+EXIT_CODES = """exit codes:
+  0    success
+  1    an unexpected error (one line on stderr; RAG_DEBUG=1 shows the traceback)
+  2    a usage or input error: a bad flag or setting, an unreadable file, an empty index
+  3    the command ran but its result fails the gate: 'rag ingest' could not ingest
+       every file (the report is still printed), 'rag check --strict' found a claim
+       that is not supported or computed
+  130  interrupted (Ctrl-C)"""
+EXIT_GATE = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,16 +62,86 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+class _Version(argparse.Action):
+    """``--version``, reading the installed distribution's version only when asked (``rag --help`` stays fast)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"rag {version('rag-cited')}")
+        except PackageNotFoundError:
+            print("rag (not installed as a package: run 'pip install -e .')")
+        parser.exit()
+
+
+def _common_options(late: bool) -> argparse.ArgumentParser:
+    """Options every command accepts, before or after its name (``rag --set k=v ask`` = ``rag ask --set k=v``).
+
+    After the command they go to their own destinations (argparse would let the
+    subcommand's defaults overwrite values given before it); :func:`load` merges both.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("settings (before or after the command)")
+    group.add_argument(
+        "--set",
+        dest="set_late" if late else "set",
+        action="append",
+        default=[] if not late else argparse.SUPPRESS,
+        metavar="SECTION.KEY=VALUE",
+        help="override one setting for this run, e.g. --set retrieval.top_k=8 (repeatable; see 'rag config')",
+    )
+    group.add_argument(
+        "--config",
+        dest="config_late" if late else "config",
+        type=Path,
+        default=None if not late else argparse.SUPPRESS,
+        metavar="FILE",
+        help="settings file to read instead of ./rag.toml (default: $RAG_CONFIG, else rag.toml)",
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Citation-checked question answering over your documents.",
-        epilog="Settings come from rag.toml and RAG_* variables; see 'rag config'.",
+        epilog=f"Settings come from rag.toml, RAG_* variables and --set; 'rag config' prints them.\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_common_options(late=False)],
     )
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a setting")
+    parser.add_argument("--version", action=_Version, help="print the installed version and exit")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    late = [_common_options(late=True)]
 
-    ingest = sub.add_parser("ingest", help="add documents (default: the bundled corpus/) to the index")
+    def command(name: str, summary: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            parents=late,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    _index_commands(command)
+    _question_commands(command)
+    return parser
+
+
+Command = Callable[..., argparse.ArgumentParser]
+
+
+def _index_commands(command: Command) -> None:
+    """Commands that fill or read the index: ingest, docs, facts, config."""
+    ingest = command(
+        "ingest",
+        "add documents (default: the bundled corpus/) to the index",
+        "exit status 3 when any file could not be ingested (the report still lists what was).",
+    )
     ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     ingest.add_argument("--prune", action="store_true", help="remove chunks of files that no longer exist")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -70,61 +153,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.set_defaults(handler=cmd_ingest)
 
-    ask = sub.add_parser("ask", help="answer one question with verified citations")
-    ask.add_argument("question")
-    ask.add_argument("--json", action="store_true", help="print the full answer object as JSON")
-    ask.add_argument("--strict", action="store_true", help="drop sentences the sources do not support")
-    ask.add_argument("--generator", choices=GENERATOR_NAMES, help="override the generator")
-    ask.set_defaults(handler=cmd_ask)
-
-    chat = sub.add_parser("chat", help="interactive questions with follow-ups, in the terminal")
-    chat.add_argument("--strict", action="store_true")
-    chat.add_argument("--generator", choices=GENERATOR_NAMES)
-    chat.set_defaults(handler=cmd_chat)
-
-    check = sub.add_parser("check", help="verify the citations of any answer: JSON {answer, sources} from FILE or -")
-    check.add_argument("file", help="JSON file, or - for standard input")
-    check.add_argument("--strict", action="store_true")
-    check.set_defaults(handler=cmd_check)
-
-    config = sub.add_parser("config", help="print the effective settings")
-    config.add_argument("--json", action="store_true")
+    config = command("config", "print the effective settings")
+    config.add_argument("--json", action="store_true", help="print the settings as JSON")
     config.set_defaults(handler=cmd_config)
 
-    docs = sub.add_parser("docs", help="list ingested documents")
-    docs.add_argument("--json", action="store_true")
+    docs = command("docs", "list ingested documents")
+    docs.add_argument("--json", action="store_true", help="print the list as JSON")
     docs.set_defaults(handler=cmd_docs)
 
-    ui = sub.add_parser("ui", help="open the web interface (chat, documents, evaluation) on a local port")
+    facts = command("facts", "list the financing facts extracted at ingest (rounds, valuations, investors ...)")
+    facts.add_argument("--entity", metavar="NAME", help="only facts about NAME, as the company or the investor")
+    facts.add_argument("--json", action="store_true", help="print the facts as JSON")
+    facts.set_defaults(handler=cmd_facts)
+
+
+def _question_commands(command: Command) -> None:
+    """Commands that answer or check questions: ask, chat, check, ui, eval."""
+    ask = command("ask", "answer one question with verified citations")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the full answer object as JSON")
+    _answer_options(ask)
+    ask.add_argument(
+        "--stream",
+        action="store_true",
+        help="print an LLM's draft as it is written, then the verified answer (no effect on the extractive answerer)",
+    )
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = command("chat", "interactive questions with follow-ups, in the terminal")
+    _answer_options(chat)
+    chat.set_defaults(handler=cmd_chat)
+
+    check = command(
+        "check",
+        "verify the citations of any answer: JSON {answer, sources} from FILE or -",
+        "exit status 3 with --strict when any claim is unsupported, uncited or miscited.",
+    )
+    check.add_argument("file", help="JSON file, or - for standard input")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="drop unsupported sentences, and exit with status 3 unless every claim is supported or computed",
+    )
+    check.set_defaults(handler=cmd_check)
+
+    ui = command("ui", "open the web interface (chat, documents, evaluation) on a local port")
     ui.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, this machine only)")
     ui.add_argument("--port", type=int, default=7860, help="port (default: 7860)")
     ui.set_defaults(handler=cmd_ui)
 
-    evaluate = sub.add_parser("eval", help="score the pipeline on a question set, or compare two runs")
+    evaluate = command("eval", "score the pipeline on a question set, or compare two runs")
     evaluate.add_argument("questions", nargs="?", type=Path, help="question set (JSONL), e.g. eval/questions.jsonl")
     evaluate.add_argument(
         "--out", type=Path, help="run directory (default: eval/runs/<time>); with --compare: where compare.md goes"
     )
     evaluate.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two run dirs")
-    evaluate.add_argument("--limit", type=int, help="only the first N questions")
+    evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="only the first N questions")
     evaluate.add_argument(
         "--split", help='only questions of this split (e.g. "dev"; hold "heldout" back until the end)'
     )
-    evaluate.add_argument("--generator", choices=GENERATOR_NAMES)
+    evaluate.add_argument("--generator", choices=GENERATOR_NAMES, help="answer with this generator")
     evaluate.add_argument("--json", action="store_true", help="print the metrics (or the comparison) as JSON")
-    evaluate.add_argument(
-        "--set", dest="eval_set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a setting"
-    )
     evaluate.set_defaults(handler=cmd_eval)
-    return parser
+
+
+def _answer_options(command: argparse.ArgumentParser) -> None:
+    """The per-question flags of ``ask`` and ``chat``."""
+    command.add_argument("--strict", action="store_true", help="drop sentences the sources do not support")
+    command.add_argument(
+        "--generator", choices=GENERATOR_NAMES, help="answer with this generator (default: generator.name, auto)"
+    )
 
 
 # -- helpers -------------------------------------------------------------------
-def load(args: argparse.Namespace) -> Settings:
+def load(args: argparse.Namespace, **overrides: str) -> Settings:
+    """The settings for this run: files and variables, then ``--set`` given before and after the command."""
     from rag.config import SettingsError, load_settings, parse_assignments
 
+    config = getattr(args, "config_late", None) or args.config
+    if config is not None and not config.is_file():
+        raise UserError(f"--config {config}: no such file")
     try:
-        return load_settings(parse_assignments(args.set))
+        assignments = parse_assignments([*args.set, *getattr(args, "set_late", [])])
+        return load_settings({**assignments, **overrides}, config_file=config)
     except SettingsError as exc:
         raise UserError(str(exc)) from exc
 
@@ -135,6 +246,17 @@ def open_pipeline(settings: Settings) -> Pipeline:
 
     try:
         return Pipeline.from_settings(settings)
+    except StoreError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _open_store(settings: Settings) -> ChromaStore:
+    """The index alone, for commands that read it without asking questions (no models loaded)."""
+    from rag.index.chroma_client import StoreError
+    from rag.index.store import ChromaStore
+
+    try:
+        return ChromaStore(settings.store)
     except StoreError as exc:
         raise UserError(str(exc)) from exc
 
@@ -178,12 +300,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _print_json(report.to_dict())
     else:
         print(format_ingest_report(report))
-    return 0
+    return EXIT_GATE if report.failed else 0
 
 
 def _progress_bar(enabled: bool) -> Callable[[int, int, str], None] | None:
-    """A tqdm bar on stderr that advances as chunks are embedded."""
-    if not enabled:
+    """A tqdm bar on stderr that advances as chunks are embedded; None when stderr is not a terminal."""
+    if not enabled or not on_terminal():
         return None
     from tqdm import tqdm
 
@@ -200,23 +322,14 @@ def _progress_bar(enabled: bool) -> Callable[[int, int, str], None] | None:
     return update
 
 
-def format_ingest_report(report: IngestReport) -> str:
-    lines = [
-        f"{report.files} files: {report.added} chunks added, {report.skipped} files unchanged, "
-        f"{report.removed} chunks removed, {report.chunks} chunks in these files ({report.seconds:.1f} s)"
-    ]
-    lines += [f"warning: {warning}" for warning in report.warnings]
-    if report.failed:
-        lines.append(f"{len(report.failed)} files skipped:")
-        lines += [f"  {failure.path}: {failure.error}" for failure in report.failed]
-    return "\n".join(lines)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = load(args)
     pipeline = open_pipeline(settings)
     _require_documents(pipeline)
-    answer = pipeline.answer(args.question, options=_options(args))
+    if args.stream and not args.json:
+        answer = _streamed(pipeline, args.question, _options(args))
+    else:
+        answer = pipeline.answer(args.question, options=_options(args))
     if args.json:
         _print_json(answer.to_dict())
     else:
@@ -224,33 +337,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _streamed(pipeline: Pipeline, question: str, options: AskOptions) -> Answer:
+    """Print the draft as the LLM writes it, then return the verified answer (printed below it, with verdicts)."""
+    from rag.types import Answer
+
+    drafted = False
+    for item in pipeline.stream(question, options=options):
+        if isinstance(item, Answer):
+            if drafted:
+                print("\n\n--- verified answer ---", flush=True)
+            return item
+        if not drafted:
+            print("draft (not yet checked): ", end="", flush=True)
+            drafted = True
+        print(item, end="", flush=True)
+    raise AssertionError("Pipeline.stream ends with an Answer")
+
+
 def _require_documents(pipeline: Pipeline) -> None:
     if pipeline.store.count() == 0:
         raise UserError("the index is empty: run 'rag ingest' first (it ingests corpus/ by default)")
-
-
-def format_answer(answer: Answer) -> str:
-    """Answer, verdicts and numbered sources as terminal text."""
-    badge = {"supported": "✓", "unsupported": "✗", "uncited": "?", "miscited": "↻", "not_factual": "·"}
-    lines = [answer.answer, ""]
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        lines.insert(0, f"(understood as: {answer.standalone_question})\n")
-    if answer.claims:
-        lines.append(f"Verification: grounding {answer.grounding:.0%}")
-        for claim in answer.claims:
-            lines.append(f"  {badge.get(claim.verdict, ' ')} {claim.verdict:<11} {claim.text}")
-        lines.append("")
-    lines += [f"Note: {note}" for note in answer.notes]
-    if answer.citations:
-        lines.append("Sources:")
-        for citation in answer.citations:
-            page = f", page {citation.page}" if citation.page else ""
-            snippet = " ".join(citation.text.split())
-            lines.append(f"  [{citation.n}] {citation.title} ({citation.source}{page})")
-            lines.append(f"      {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
-    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
-    lines.append(f"({answer.generator}; {timings})")
-    return "\n".join(lines)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -289,10 +395,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.strict:
         payload = {**payload, "strict": True}
     try:
-        _print_json(check_payload(payload, verifier))
+        result = check_payload(payload, verifier)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    _print_json(result)
+    failing = [claim for claim in result["claims"] if claim["verdict"] not in PASSING_VERDICTS]
+    if args.strict and failing:
+        print(f"rag check: {len(failing)} of {len(result['claims'])} claims are not supported", file=sys.stderr)
+        return EXIT_GATE
     return 0
+
+
+# What 'rag check --strict' lets through: claims the sources support or arithmetic re-checked from them,
+# and sentences that state no fact ("Here is what the documents say:").
+PASSING_VERDICTS = frozenset({"supported", "computed", "not_factual"})
 
 
 def _read_file(name: str) -> str:
@@ -328,11 +444,31 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_facts(args: argparse.Namespace) -> int:
+    """The financing facts stored at ingest, optionally about one company or investor."""
+    from rag.financing.lookup import FactIndex
+
+    index = FactIndex(_open_store(load(args)))
+    if args.entity:
+        found = {f.id: f for f in [*index.find(subject=args.entity), *index.find(counterparty=args.entity)]}
+        facts = list(found.values())
+    else:
+        facts = index.facts()
+    facts.sort(key=lambda f: (f.subject.lower(), f.date, f.attribute, f.counterparty.lower()))
+    if args.json:
+        _print_json([fact.to_dict() for fact in facts])
+        return 0
+    for fact in facts:
+        print(format_fact(fact))
+    about = f" about {args.entity}" if args.entity else ""
+    print(f"{len(facts)} facts{about}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """Run a question set through the pipeline into a run directory, or compare two run directories."""
     from datetime import datetime
 
-    from rag.config import SettingsError, load_settings, parse_assignments
     from rag.evaluation.formatting import format_comparison, format_summary
     from rag.evaluation.questions import QuestionSetError, load_questions
     from rag.evaluation.rundir import EvalError, compare_runs, write_comparison
@@ -346,19 +482,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return 0
         if args.questions is None:
             raise UserError("give a question set (e.g. eval/questions.jsonl) or --compare RUN_A RUN_B")
-        if args.limit is not None and args.limit < 1:
-            raise UserError("--limit must be at least 1")
         questions = load_questions(args.questions)
         if args.split:
             questions = [q for q in questions if q.split == args.split]
             if not questions:
                 raise UserError(f"no question of {args.questions} is in split {args.split!r}")
-        overrides = parse_assignments([*args.set, *args.eval_set])
-        if args.generator:
-            overrides["generator.name"] = args.generator
-        settings = load_settings(overrides)
-    except (QuestionSetError, EvalError, SettingsError) as exc:
+    except (QuestionSetError, EvalError) as exc:
         raise UserError(str(exc)) from exc
+    settings = load(args, **({"generator.name": args.generator} if args.generator else {}))
     out = args.out or Path("eval/runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
     pipeline = open_pipeline(settings)
     if pipeline.store.count() == 0:
@@ -367,7 +498,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = pipeline.ingest([corpus], progress=_progress_bar(not args.json))
         print(format_ingest_report(report), file=sys.stderr)
     print(f"loading models; then {len(questions[: args.limit])} questions go to {out}/", file=sys.stderr)
-    progress = _EvalProgress()
+    progress = EvalProgress()
     try:
         _, metrics = run_evaluation(
             pipeline, questions, AskOptions(), out, args.limit, progress, sys.argv, questions_path=args.questions
@@ -387,34 +518,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"wrote {out}/ (report.html, report.md, metrics.json)"
         )
     return 0
-
-
-class _EvalProgress:
-    """The eval runner's progress on stderr: a tqdm bar with the running count of correct answers.
-
-    Errors and warnings of the questions are kept in ``problems``, printed after the run.
-    """
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.correct = 0
-        self.problems: list[str] = []
-
-    def __call__(self, done: int, total: int, result: Any) -> None:
-        if result is None:  # the models are loaded, the questions start
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="q", desc="eval", file=sys.stderr, dynamic_ncols=True)
-            return
-        self.correct += result.correct
-        self.bar.update(1)
-        suffix = f", error in {result.id}" if result.error else ""
-        self.bar.set_postfix_str(f"correct {self.correct}/{self.bar.n}{suffix}")
-        self.problems += ([f"{result.id}: {result.error}"] if result.error else []) + result.warnings
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 from rag.verification.coverage import describe_missing, measure_coverage
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from rag.retrieval.rerank import CrossEncoder
     from rag.verification.checker import Verification, Verifier
 
@@ -269,6 +271,21 @@ class Pipeline:
         verification = self.verifier.check(draft.text, passages, strict=strict)
         coverage, missing = measure_coverage(plan, verification.claims, composition)
         return _Checked(hits, verification, coverage, missing, _ms(started, time.perf_counter()))
+
+    def stream(
+        self, question: str, history: list[str] | None = None, options: AskOptions = DEFAULTS
+    ) -> Iterator[str | Answer]:
+        """:meth:`answer`, with an LLM's draft first, piece by piece as it is written; the last item is the Answer.
+
+        The pieces are the unchecked draft: show them as such, then replace them
+        with the Answer, whose claims carry the verdicts (strict mode may drop
+        sentences the draft had). The extractive answerer writes no pieces: its
+        Answer comes at once. Closing the iterator early stops the model at its
+        next piece (:mod:`rag.generation.streaming`).
+        """
+        from rag.generation.streaming import stream_with_tokens
+
+        return stream_with_tokens(lambda: self.answer(question, history, options))
 
 
 @dataclass(frozen=True)
