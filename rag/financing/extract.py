@@ -17,6 +17,27 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from rag.financing.cues import (
+    AT_FIGURE_RE,
+    INVEST_IN_RE,
+    INVESTMENT_VERBS,
+    INVESTMENTS_TITLE_RE,
+    INVESTOR_VERB_RE,
+    LABEL_LINE_RE,
+    LEAD_AFTER_RE,
+    LEAD_BEFORE_RE,
+    NOT_COMPANIES,
+    PARTICIPANTS_RE,
+    PARTICIPATE_AFTER_RE,
+    POSSESSIVE_SUBJECT_RE,
+    POST_AFTER_RE,
+    PRE_AFTER_RE,
+    ROUND_WORDS_RE,
+    SUBJECT_VERBS_RE,
+    TOPIC_CAPEX_RE,
+    VALUATION_AFTER_RE,
+    VALUE_CUES,
+)
 from rag.financing.model import Attribute, FinancingFact
 from rag.financing.tables import TableRow, facts_from_table, table_rows
 from rag.text.claims import sentence_spans
@@ -24,75 +45,6 @@ from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
 FACTS_VERSION = "2"
-# Words before a figure that say what it is (checked nearest first, within the clause before the figure).
-VALUE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
-    ("valuation_pre", re.compile(r"pre-?money", re.I)),
-    ("valuation_post", re.compile(r"post-?money", re.I)),
-    ("valuation", re.compile(r"valu\w*|\bworth\b|\bval\.|\bpriced?\b|\bmarket\s+cap\w*", re.I)),
-    ("revenue", re.compile(r"revenue|run[- ]rate|\bARR\b|annuali[sz]ed|\bsales\b|recurring", re.I)),
-    ("capex", re.compile(r"capex|capital\s+(?:expenditure|spending)|\bspend\w*", re.I)),
-    ("debt", re.compile(r"\bdebt\b|\bloans?\b|\bnotes\b|\bbonds?\b|credit\s+facility|borrow\w*|\blend\w*", re.I)),
-    ("commitment", re.compile(r"\bcommit\w*|\bpledge\w*|\bcontract\w*|\bup\s+to\b|\bover\s+\w+\s+years\b", re.I)),
-    (
-        "amount",
-        re.compile(
-            r"\brais\w*|\bround\b|\bfunding\b|\bfinanc\w*|\bclosed\b|\bsecured\b|\binvest\w*|\bSeries\s+[A-Z]\b|\bseed\b"
-            r"|\btender\b|\bsecondary\b|\bsale\b|\bacqui\w*|\bdeal\b|\bbought\b|\bpurchase\w*",
-            re.I,
-        ),
-    ),
-)
-# "at a $183 billion valuation", "at $157 billion": a figure after "at" following an amount is a valuation.
-AT_FIGURE_RE = re.compile(r"\bat\s+(?:an?\s+)?(?:(?:about|around|roughly|nearly|approximately|some)\s+)?$", re.I)
-VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation", re.I)
-POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
-PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
-LEAD_BEFORE_RE = re.compile(r"\b(?:led|co-led)\s+by\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$", re.I)
-LEAD_AFTER_RE = re.compile(r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led)\s+(?:the|its|a|this)\b", re.I)
-PARTICIPANTS_RE = re.compile(
-    r"\b(?:participants?\s+(?:include[sd]?|were)|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
-    r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
-    r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included)\b",
-    re.I,
-)
-PARTICIPATE_AFTER_RE = re.compile(
-    r"^\s*(?:also\s+)?(?:invested|participated|joined|backed|put\s+money|took\s+part|came\s+in)\b", re.I
-)
-SUBJECT_VERBS_RE = re.compile(
-    r"^\s*(?:has\s+|had\s+|have\s+|is\s+|was\s+)?(?:closed|raised|raises|secured|announced|completed|disclosed|"
-    r"received|landed|obtained|is\s+raising|was\s+valued|is\s+valued|reached|hit|took\s+in|drew|won|sold|"
-    r"signed|spent|expects|generated|posted)\b",
-    re.I,
-)
-INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged|agreed\s+to\s+invest|supplied|added)"
-# "X's" makes X the subject only when a financing word follows ("Anthropic's Series F", "xAI's 2024 rounds"), not
-# for "Republic World's report" or "Singapore's sovereign wealth fund".
-POSSESSIVE_SUBJECT_RE = re.compile(
-    r"^(?:'s|’s)\s+(?:[\w$.,-]+\s+){0,3}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
-    r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|seed|tender|value|worth|spending|"
-    r"compute|secondary|sale|acquisition|merger|loan|notes|bonds|mega-rounds?|price)\b",
-    re.I,
-)
-INVEST_IN_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?in(?:to)?\s+$", re.I)
-INVESTOR_VERB_RE = re.compile(
-    rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
-    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS})\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+)?$",
-    re.I,
-)
-# "Microsoft's investments in OpenAI": the document's figures are the investor's money in the investee.
-INVESTMENTS_TITLE_RE = re.compile(
-    r"^\W*(?P<investor>[\w.&' -]+?)(?:'s|’s)\s+(?:\w+\s+)?investments?\s+in\s+(?P<investee>[\w.&-]+)"
-)
-LABEL_LINE_RE = re.compile(r"^\W*[A-Z][\w .&'-]{0,40}:\s")
-TOPIC_CAPEX_RE = re.compile(r"\bcapex\b|capital\s+(?:expenditure|spending)", re.I)
-ROUND_WORDS_RE = re.compile(r"\bround\b|\bseries\b|\bfunding\b|\binvest\w*|\bvaluation\b|\bstake\b", re.I)
-NOT_COMPANIES = frozenset(
-    """reuters bloomberg cnbc afp mint techcrunch axios fortune forbes wired verdict wsj ft the information zdnet
-    guardian ndtv nyt cnn bbc semafor livemint aiwire panews times journal post economist insider
-    according sources source note key figures total series round january february march april may june july
-    august september october november december lead investors investor participants amount valuation date
-    size announced previous next""".split()
-)
 
 
 @dataclass(frozen=True)

@@ -108,3 +108,21 @@ class FactIndex:
         if whole:
             return min(whole, key=lambda c: c.end - c.start)
         return next((c for c in chunks if c.start <= fact.start and fact.end <= c.end), None)
+
+
+def headline(facts: Sequence[FinancingFact]) -> FinancingFact | None:
+    """The figure most documents agree on (ties: the earliest stated, from prose before tables)."""
+    if not facts:
+        return None
+    counts: dict[float, int] = {}
+    for fact in facts:
+        counts[fact.value] = counts.get(fact.value, 0) + 1
+    return max(facts, key=lambda f: (counts[f.value], -f.start))
+
+
+def unique_counterparties(facts: Iterable[FinancingFact]) -> dict[str, FinancingFact]:
+    names: dict[str, FinancingFact] = {}
+    for fact in facts:
+        if fact.counterparty and not any(same_entity(fact.counterparty, n) for n in names):
+            names[fact.counterparty] = fact
+    return names

@@ -13,15 +13,26 @@ missing instead of being papered over with a nearby quote.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.financing.lookup import FactIndex, same_entity
+from rag.financing.lookup import FactIndex, headline, same_entity, unique_counterparties
 from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.plan import QuestionPlan, Slot
+from rag.generation.wording import (
+    Sentence,
+    date_words,
+    join,
+    owner,
+    round_of,
+    short,
+    state,
+    sum_sentence,
+    verb,
+    when,
+)
 from rag.types import Chunk, Hit
 
-MONTH_NAMES = "January February March April May June July August September October November December".split()
 # Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
@@ -35,16 +46,6 @@ ROLE_QUESTION_RE = re.compile(
     r"bought\s+into|take\s+part\s+in|put\s+money\s+into)\s+(?P<rest>.+?)\??\s*$",
     re.I,
 )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One composed sentence: its text (markers added when the draft is built), the facts it cites, what it fills."""
-
-    text: str
-    facts: tuple[FinancingFact, ...]
-    slots: tuple[Slot, ...] = ()
-    computed: bool = False
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Composer:
                 continue
             fact = self._best(plan, slot)
             if fact is not None:
-                sentences.append(Sentence(_state(fact, slot.attribute), (fact,), (slot,)))
+                sentences.append(Sentence(state(fact, slot.attribute), (fact,), (slot,)))
         return sentences
 
     def _comparison(self, plan: QuestionPlan) -> list[Sentence]:
@@ -122,8 +123,8 @@ class Composer:
             ratio = big.value / small.value
             sentences.append(
                 Sentence(
-                    f"{_owner(big)} {big.value_text} is about {ratio:.1f} times {_owner(small)} {small.value_text} "
-                    f"({_short(big.value, small.value)} / {_short(small.value)} ≈ {ratio:.1f}).",
+                    f"{owner(big)} {big.value_text} is about {ratio:.1f} times {owner(small)} {small.value_text} "
+                    f"({short(big.value, small.value)} / {short(small.value)} ≈ {ratio:.1f}).",
                     (big, small),
                     computed=True,
                 )
@@ -140,10 +141,10 @@ class Composer:
                 continue  # one investor is not a breakdown; parts that miss the stated total are another split
             slots = tuple(s for s in plan.slots if s.entity == entity)  # the lines answer "who" and "how much"
             sentences += [
-                Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{_when(f)}.", (f,), slots) for f in parts
+                Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{when(f)}.", (f,), slots) for f in parts
             ]
             if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
-                sentences.append(_sum_sentence(parts, f"Together the {len(parts)} investors put in"))
+                sentences.append(sum_sentence(parts, f"Together the {len(parts)} investors put in"))
         return sentences
 
     def _total(self, plan: QuestionPlan) -> list[Sentence]:
@@ -156,11 +157,11 @@ class Composer:
             chosen = [(slot, fact) for fact in parts]
         else:
             chosen = [(slot, fact) for slot in plan.slots if (fact := self._side(plan, slot)) is not None]
-        sentences = [Sentence(_state(fact, slot.attribute), (fact,), (slot,)) for slot, fact in chosen]
+        sentences = [Sentence(state(fact, slot.attribute), (fact,), (slot,)) for slot, fact in chosen]
         parts = [fact for _, fact in chosen]
         if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
             who = plan.entities[0] if len(plan.entities) == 1 else "together they"
-            sentences.append(_sum_sentence(parts, f"In total, {who} {_verb(plan.slots[0].attribute)}"))
+            sentences.append(sum_sentence(parts, f"In total, {who} {verb(plan.slots[0].attribute)}"))
         return sentences
 
     def _latest(self, plan: QuestionPlan) -> list[Sentence]:
@@ -175,12 +176,12 @@ class Composer:
             if not facts:
                 continue
             newest = max(facts, key=lambda f: (f.date, f.value))
-            sentences.append(Sentence(f"The most recent: {_state(newest, attribute)}", (newest,), (slot,)))
+            sentences.append(Sentence(f"The most recent: {state(newest, attribute)}", (newest,), (slot,)))
             earlier = self._dedupe(
                 sorted((f for f in facts if f.date < newest.date), key=lambda f: f.date, reverse=True)
             )[:2]
             if earlier:
-                listed = "; ".join(f"{f.value_text} ({_date_words(f.date)})" for f in earlier)
+                listed = "; ".join(f"{f.value_text} ({date_words(f.date)})" for f in earlier)
                 sentences.append(Sentence(f"Earlier figures: {listed}.", tuple(earlier)))
         return sentences
 
@@ -197,7 +198,7 @@ class Composer:
             timeline = self._dedupe(self._one_per_date(facts))
             if len(timeline) >= 2:
                 ordered = sorted(timeline, key=lambda f: f.date if len(f.date) > 4 else f"{f.date}-13")  # years last
-                sentences += [Sentence(_state(f, figure), (f,), (slot,)) for f in ordered]
+                sentences += [Sentence(state(f, figure), (f,), (slot,)) for f in ordered]
         return sentences
 
     def _role_check(self, plan: QuestionPlan) -> list[Sentence]:
@@ -227,12 +228,12 @@ class Composer:
         rounds = [r for r in plan.rounds if r.lower() in rest.lower()]
         if rounds:
             facts = [f for f in facts if rounds[0].lower() in f.round.lower()]
-        fact = _headline(facts)
+        fact = headline(facts)
         if fact is None:
             return []
         role = "led" if fact.attribute == "lead" else "invested in"
         what = f"{fact.subject}'s {fact.round or 'round'}"
-        return [Sentence(f"Yes: {fact.counterparty} {role} {what}{_when(fact)}.", (fact,), plan.slots)]
+        return [Sentence(f"Yes: {fact.counterparty} {role} {what}{when(fact)}.", (fact,), plan.slots)]
 
     def resolve_bridge(self, plan: QuestionPlan, sub_plan: QuestionPlan) -> tuple[Sentence, str] | None:
         """The entity a multi-hop question's bridge names ("the firm that led X's Series J" -> Thrive Capital).
@@ -256,23 +257,23 @@ class Composer:
         """Leads, then other participants, each name cited once."""
         if slot.attribute not in ("lead", "investors"):
             fact = self._best(plan, slot)
-            return [Sentence(_state(fact, slot.attribute), (fact,), (slot,))] if fact else []
+            return [Sentence(state(fact, slot.attribute), (fact,), (slot,))] if fact else []
         facts = self._filtered(plan, self.facts.find(slot.entity or None, ("lead", "investor", "investment")))
         if plan.latest and facts:
             newest = max(f.date for f in facts)
             facts = [f for f in facts if f.date[:4] == newest[:4]]
-        leads = _unique_names(f for f in facts if f.attribute == "lead")
-        others = _unique_names(f for f in facts if f.attribute != "lead" and f.counterparty not in leads)
+        leads = unique_counterparties(f for f in facts if f.attribute == "lead")
+        others = unique_counterparties(f for f in facts if f.attribute != "lead" and f.counterparty not in leads)
         sentences = []
         if leads:
             names = [f.counterparty for f in leads.values()]
             sentences.append(
-                Sentence(f"{_round_of(slot.entity, plan)} was led by {_join(names)}.", tuple(leads.values()), (slot,))
+                Sentence(f"{round_of(slot.entity, plan)} was led by {join(names)}.", tuple(leads.values()), (slot,))
             )
         if others and (slot.attribute == "investors" or not leads):
             names = [f.counterparty for f in others.values()]
             verb = "also took part" if leads else "invested"
-            sentences.append(Sentence(f"{_join(names)} {verb}.", tuple(others.values()), (slot,)))
+            sentences.append(Sentence(f"{join(names)} {verb}.", tuple(others.values()), (slot,)))
         return sentences
 
     # -- choosing facts ----------------------------------------------------------
@@ -288,7 +289,7 @@ class Composer:
         if not facts:
             return None
         if slot.qualifier:
-            return _headline(facts)
+            return headline(facts)
         if ACTUAL_RE.search(plan.question):  # "actual 2025 capex": what was spent, not the latest plan
             facts = [f for f in facts if ACTUAL_RE.search(f.sentence)] or facts
         dated = [f for f in facts if f.date] or facts
@@ -297,16 +298,16 @@ class Composer:
     def _side_sentence(self, slot: Slot, fact: FinancingFact) -> Sentence:
         """A side of a comparison; an amount raised is given with the valuation of the same round when one is known."""
         if fact.attribute != "amount":
-            return Sentence(_state(fact, slot.attribute), (fact,), (slot,))
+            return Sentence(state(fact, slot.attribute), (fact,), (slot,))
         same_round = [
             f
             for f in self._candidates(fact.subject, "valuation")
             if (fact.round and f.round == fact.round) or (not fact.round and f.date == fact.date and f.date)
         ]
-        valuation = _headline(same_round)
+        valuation = headline(same_round)
         if valuation is None:
-            return Sentence(_state(fact, "amount"), (fact,), (slot,))
-        text = _state(fact, "amount").rstrip(".") + f", at a valuation of {valuation.value_text}."
+            return Sentence(state(fact, "amount"), (fact,), (slot,))
+        text = state(fact, "amount").rstrip(".") + f", at a valuation of {valuation.value_text}."
         return Sentence(text, (fact, valuation), (slot,))
 
     def _candidates(self, entity: str, attribute: str) -> list[FinancingFact]:
@@ -337,7 +338,7 @@ class Composer:
             return None
         if latest if latest is not None else plan.latest:
             return max(facts, key=lambda f: (f.date, f.value))
-        return _headline(facts)
+        return headline(facts)
 
     def _investment_between(self, plan: QuestionPlan) -> Sentence | None:
         """ "How much did Amazon commit to OpenAI?": the per-investor figure between two named parties."""
@@ -348,9 +349,9 @@ class Composer:
                 if investor == investee:
                     continue
                 facts = self._filtered(plan, self.facts.find(investee, ("investment",), counterparty=investor))
-                fact = _headline(facts)
+                fact = headline(facts)
                 if fact is not None:
-                    text = f"{fact.counterparty} put {fact.value_text} into {fact.subject}{_when(fact)}."
+                    text = f"{fact.counterparty} put {fact.value_text} into {fact.subject}{when(fact)}."
                     return Sentence(text, (fact,), tuple(Slot(e, "amount") for e in plan.entities))
         return None
 
@@ -358,13 +359,13 @@ class Composer:
         by_date: dict[str, list[FinancingFact]] = {}
         for fact in facts:
             by_date.setdefault(fact.date, []).append(fact)
-        return [best for group in by_date.values() if (best := _headline(group)) is not None]
+        return [best for group in by_date.values() if (best := headline(group)) is not None]
 
     def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
         by_round: dict[str, list[FinancingFact]] = {}
         for fact in facts:
             by_round.setdefault(fact.round or fact.date[:7], []).append(fact)
-        return [best for group in by_round.values() if (best := _headline(group)) is not None]
+        return [best for group in by_round.values() if (best := headline(group)) is not None]
 
     @staticmethod
     def _dedupe(facts: Sequence[FinancingFact]) -> list[FinancingFact]:
@@ -402,107 +403,3 @@ class Composer:
 
 def _hit(chunk: Chunk, rank: int) -> Hit:
     return Hit(chunk=chunk, score=1.0, rank=rank, scores={"fact": 1.0})
-
-
-def _headline(facts: Sequence[FinancingFact]) -> FinancingFact | None:
-    """The figure most documents agree on (ties: the earliest stated, from prose before tables)."""
-    if not facts:
-        return None
-    counts: dict[float, int] = {}
-    for fact in facts:
-        counts[fact.value] = counts.get(fact.value, 0) + 1
-    return max(facts, key=lambda f: (counts[f.value], -f.start))
-
-
-def _unique_names(facts: Iterable[FinancingFact]) -> dict[str, FinancingFact]:
-    names: dict[str, FinancingFact] = {}
-    for fact in facts:
-        if fact.counterparty and not any(same_entity(fact.counterparty, n) for n in names):
-            names[fact.counterparty] = fact
-    return names
-
-
-def _state(fact: FinancingFact, attribute: str) -> str:
-    """A plain sentence stating one fact: "Anthropic raised $13 billion in its Series F (September 2025)."."""
-    round_part = f" in its {fact.round}" if fact.round else ""
-    if fact.attribute in VALUATIONS:
-        basis = {"valuation_pre": " pre-money", "valuation_post": " post-money"}.get(fact.attribute, "")
-        where = f" in its {fact.round}" if fact.round else ""
-        return f"{fact.subject} was valued at {fact.value_text}{basis}{where}{_when(fact)}."
-    if fact.attribute == "investment":
-        return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{_when(fact)}."
-    if attribute == "date" and fact.date:
-        return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {_date_words(fact.date)}."
-    if fact.attribute in LABELS:  # a plan and an actual figure read alike: "Alphabet's capex: $91.4 billion (2025)"
-        return f"{fact.subject}'s {LABELS[fact.attribute]}: {fact.value_text}{_when(fact)}."
-    return f"{fact.subject} {_verb(fact.attribute)} {fact.value_text}{round_part}{_when(fact)}."
-
-
-LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
-
-
-def _verb(attribute: str) -> str:
-    return {
-        "amount": "raised",
-        "commitment": "committed",
-        "revenue": "reported revenue of",
-        "capex": "had capital expenditure of",
-        "debt": "raised debt of",
-    }.get(attribute, "reported")
-
-
-def _sum_sentence(parts: list[FinancingFact], lead: str) -> Sentence:
-    total = sum(f.value for f in parts)
-    arithmetic = " + ".join(_short(f.value) for f in parts)
-    unit = _unit(max(f.value for f in parts))
-    return Sentence(
-        f"{lead} {_money(total, parts[0].currency)} ({arithmetic} = {_short(total)}, in {unit}).",
-        tuple(parts),
-        computed=True,
-    )
-
-
-def _when(fact: FinancingFact) -> str:
-    return f" ({_date_words(fact.date)})" if fact.date else ""
-
-
-def _owner(fact: FinancingFact) -> str:
-    return f"{fact.subject}'s" + (f" {fact.round}" if fact.round else "")
-
-
-def _round_of(entity: str, plan: QuestionPlan) -> str:
-    label = plan.rounds[0] if plan.rounds else "round"
-    return f"{entity}'s {label}" if entity else f"The {label}"
-
-
-def _date_words(date: str) -> str:
-    parts = date.split("-")
-    if len(parts) >= 2:
-        month = MONTH_NAMES[int(parts[1]) - 1]
-        return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
-    return parts[0]
-
-
-def _unit(value: float) -> str:
-    return "billions" if value >= 1e9 else "millions"
-
-
-def _short(value: float, unit_of: float | None = None) -> str:
-    """A figure in the unit of ``unit_of`` (default: its own), without trailing zeros: 1.3e10 -> "13".
-
-    Both sides of a ratio are written in one unit ("20000 / 520" for $20 billion against $520 million).
-    """
-    reference = value if unit_of is None else unit_of
-    scaled = value / (1e9 if reference >= 1e9 else 1e6)
-    return f"{scaled:.2f}".rstrip("0").rstrip(".")
-
-
-def _money(value: float, currency: str) -> str:
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
-    scale = "billion" if value >= 1e9 else "million"
-    return f"{symbol}{_short(value)} {scale}"
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

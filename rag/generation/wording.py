@@ -1,0 +1,112 @@
+"""How composed answers are worded: one plain, checkable sentence per fact, and figures written alike everywhere.
+
+Kept apart from the composer's choices (which facts answer which slot) so the
+wording can change without touching them, and so every sentence states exactly
+the figure, name and date of its fact: the citation checker compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.financing.model import VALUATIONS, FinancingFact
+from rag.generation.plan import QuestionPlan, Slot
+
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One composed sentence: its text (markers added when the draft is built), the facts it cites, what it fills."""
+
+    text: str
+    facts: tuple[FinancingFact, ...]
+    slots: tuple[Slot, ...] = ()
+    computed: bool = False
+
+
+def sum_sentence(parts: list[FinancingFact], lead: str) -> Sentence:
+    total = sum(f.value for f in parts)
+    arithmetic = " + ".join(short(f.value) for f in parts)
+    scale = unit_name(max(f.value for f in parts))
+    return Sentence(
+        f"{lead} {money(total, parts[0].currency)} ({arithmetic} = {short(total)}, in {scale}).",
+        tuple(parts),
+        computed=True,
+    )
+
+
+def state(fact: FinancingFact, attribute: str) -> str:
+    """A plain sentence stating one fact: "Anthropic raised $13 billion in its Series F (September 2025)."."""
+    round_part = f" in its {fact.round}" if fact.round else ""
+    if fact.attribute in VALUATIONS:
+        basis = {"valuation_pre": " pre-money", "valuation_post": " post-money"}.get(fact.attribute, "")
+        where = f" in its {fact.round}" if fact.round else ""
+        return f"{fact.subject} was valued at {fact.value_text}{basis}{where}{when(fact)}."
+    if fact.attribute == "investment":
+        return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{when(fact)}."
+    if attribute == "date" and fact.date:
+        return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {date_words(fact.date)}."
+    if fact.attribute in LABELS:  # a plan and an actual figure read alike: "Alphabet's capex: $91.4 billion (2025)"
+        return f"{fact.subject}'s {LABELS[fact.attribute]}: {fact.value_text}{when(fact)}."
+    return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
+
+
+LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
+
+
+def verb(attribute: str) -> str:
+    return {
+        "amount": "raised",
+        "commitment": "committed",
+        "revenue": "reported revenue of",
+        "capex": "had capital expenditure of",
+        "debt": "raised debt of",
+    }.get(attribute, "reported")
+
+
+def when(fact: FinancingFact) -> str:
+    return f" ({date_words(fact.date)})" if fact.date else ""
+
+
+def owner(fact: FinancingFact) -> str:
+    return f"{fact.subject}'s" + (f" {fact.round}" if fact.round else "")
+
+
+def round_of(entity: str, plan: QuestionPlan) -> str:
+    label = plan.rounds[0] if plan.rounds else "round"
+    return f"{entity}'s {label}" if entity else f"The {label}"
+
+
+def date_words(date: str) -> str:
+    parts = date.split("-")
+    if len(parts) >= 2:
+        month = MONTH_NAMES[int(parts[1]) - 1]
+        return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+    return parts[0]
+
+
+def unit_name(value: float) -> str:
+    return "billions" if value >= 1e9 else "millions"
+
+
+def short(value: float, unit_of: float | None = None) -> str:
+    """A figure in the unit of ``unit_of`` (default: its own), without trailing zeros: 1.3e10 -> "13".
+
+    Both sides of a ratio are written in one unit ("20000 / 520" for $20 billion against $520 million).
+    """
+    reference = value if unit_of is None else unit_of
+    scaled = value / (1e9 if reference >= 1e9 else 1e6)
+    return f"{scaled:.2f}".rstrip("0").rstrip(".")
+
+
+def money(value: float, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, currency + " ")
+    scale = "billion" if value >= 1e9 else "million"
+    return f"{symbol}{short(value)} {scale}"
+
+
+def join(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
