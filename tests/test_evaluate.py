@@ -15,22 +15,25 @@ from pathlib import Path
 
 import pytest
 
+from rag.evaluation.answer_metrics import (
+    contains_reference,
+    exact_match,
+    key_fact_recall,
+    normalize_answer,
+    required_fact_recall,
+    token_f1,
+)
 from rag.evaluation.gold import CorpusTexts, GoldSpan, find_quote
 from rag.evaluation.metrics import (
     abstention_scores,
-    contains_reference,
-    exact_match,
     hit_at_k,
     is_correct,
-    key_fact_recall,
     ndcg_at_k,
-    normalize_answer,
     percentile,
     recall_at_k,
     reciprocal_rank,
     retrieval_metrics,
     summarise,
-    token_f1,
 )
 from rag.evaluation.questions import EvidenceSpan, QuestionSetError, load_questions, parse_question
 from rag.evaluation.results import QuestionResult
@@ -416,3 +419,24 @@ def test_eval_end_to_end_and_self_comparison(tmp_path: Path, capsys: pytest.Capt
     assert comparison["flips"] == []
     assert (compared / "compare.md").is_file()
     assert (compared / "compare.json").is_file()
+
+
+def test_listed_key_facts_must_all_be_stated_in_any_spelling() -> None:
+    """Analyst sets list their key facts; "$13bn" states "$13 billion", a phrase needs all its words."""
+    answer = "ICONIQ led it [1]. The round was $13bn at $183 billion [2]. It used a special purpose vehicle [3]."
+    recall, missing = required_fact_recall(answer, ["$13 billion", "ICONIQ", "special purpose vehicle"])
+    assert (recall, missing) == (1.0, [])
+    recall, missing = required_fact_recall(answer, ["$13 billion", "Fidelity"])
+    assert (recall, missing) == (0.5, ["Fidelity"])
+    assert is_correct(False, False, 1.0, 1.0, required_recall=0.5) is False
+    assert is_correct(False, False, 0.0, 0.0, required_recall=1.0) is True
+
+
+def test_questions_carry_their_split_and_key_facts() -> None:
+    question = parse_question(
+        {"id": "q", "question": "How much?", "answer": "$1 billion.", "key_facts": ["$1 billion"], "split": "heldout"}
+    )
+    assert question.key_facts == ("$1 billion",)
+    assert question.split == "heldout"
+    with pytest.raises(ValueError, match="key_facts"):
+        parse_question({"question": "How much?", "key_facts": "$1 billion"})

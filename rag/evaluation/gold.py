@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rag.evaluation.questions import EvalQuestion, EvidenceSpan
+    from rag.ingest.loaders import SourceDocument
     from rag.types import Chunk
 
 
@@ -41,23 +42,37 @@ def find_quote(text: str, quote: str) -> tuple[int, int] | None:
 
 
 class CorpusTexts:
-    """Loaded corpus texts by file name, read once; the text the chunk offsets refer to."""
+    """Loaded corpus documents by file name, read once; the text the chunk offsets refer to."""
 
     def __init__(self, corpus_dir: Path) -> None:
         self.corpus_dir = corpus_dir
-        self._texts: dict[str, str | None] = {}
+        self._documents: dict[str, SourceDocument | None] = {}
 
-    def text(self, source: str) -> str | None:
-        """The loaded text of ``corpus_dir/source``, or None when missing or unreadable."""
-        if source not in self._texts:
+    def document(self, source: str) -> SourceDocument | None:
+        """The loaded ``corpus_dir/source``, or None when missing or unreadable."""
+        if source not in self._documents:
             from rag.ingest.loaders import LoadError, load_file
 
             path = self.corpus_dir / source
             try:
-                self._texts[source] = load_file(path).text if path.is_file() else None
+                self._documents[source] = load_file(path) if path.is_file() else None
             except LoadError:
-                self._texts[source] = None
-        return self._texts[source]
+                self._documents[source] = None
+        return self._documents[source]
+
+    def text(self, source: str) -> str | None:
+        """The loaded text of ``corpus_dir/source``, or None when missing or unreadable."""
+        document = self.document(source)
+        return document.text if document else None
+
+    def page_span(self, source: str, page: int) -> GoldSpan | None:
+        """The whole of one 1-based page as a span (FinanceBench's page evidence)."""
+        document = self.document(source)
+        if document is None or not 0 < page <= len(document.page_starts):
+            return None
+        starts = document.page_starts
+        end = starts[page] if page < len(starts) else len(document.text)
+        return GoldSpan(source, starts[page - 1], end)
 
     def sources(self) -> list[str]:
         if not self.corpus_dir.is_dir():
@@ -65,7 +80,9 @@ class CorpusTexts:
         return sorted(p.name for p in self.corpus_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
     def locate(self, evidence: EvidenceSpan) -> GoldSpan | None:
-        """The span of one quote; a quote without a source is searched in every file."""
+        """The span of one quote (or page); a quote without a source is searched in every file."""
+        if evidence.page is not None and evidence.source:
+            return self.page_span(evidence.source, evidence.page)
         candidates = [evidence.source] if evidence.source else self.sources()
         for source in candidates:
             text = self.text(source)
@@ -108,9 +125,8 @@ def locate_gold(
             span = texts.locate(ev)
             if span is None:
                 where = ev.source or "any corpus file"
-                warnings_by_question.setdefault(q.id, []).append(
-                    f"evidence quote not found in {where}: {ev.quote[:60]!r}"
-                )
+                what = f"page {ev.page}" if ev.page is not None else f"quote {ev.quote[:60]!r}"
+                warnings_by_question.setdefault(q.id, []).append(f"evidence {what} not found in {where}")
             else:
                 spans.append(span)
         gold_by_question[q.id] = spans

@@ -1,7 +1,8 @@
-"""Question sets: our JSONL schema (or Ragas-style field names), validated with "line N: reason" errors.
+"""Question sets: our JSONL schema (or Ragas-style or FinanceBench field names), validated with "line N: reason" errors.
 
-Gold evidence is a verbatim quote from a corpus file (:class:`EvidenceSpan`);
-:mod:`rag.evaluation.gold` finds where each quote sits in the loaded text.
+Gold evidence is a verbatim quote from a corpus file, or a page of one (FinanceBench's
+``{"doc_name", "page"}``, 1-based) (:class:`EvidenceSpan`); :mod:`rag.evaluation.gold` finds
+where each quote or page sits in the loaded text, so the chunk metrics become page metrics.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ class QuestionSetError(ValueError):
 
 @dataclass(frozen=True)
 class EvidenceSpan:
-    """A gold quote. ``source`` is a file name in the corpus; ``None`` means "any file" (Ragas contexts)."""
+    """A gold quote, or a whole page when ``page`` (1-based) is set.
+
+    ``source`` is a file name in the corpus; ``None`` means "any file" (Ragas contexts).
+    """
 
     source: str | None
     quote: str
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,9 @@ def _parse_evidence(data: dict[str, Any]) -> list[EvidenceSpan]:
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValueError(f"evidence[{i}] must be an object with 'source' and 'quote'")
+        if "page" in item:
+            spans.append(_page_evidence(item, i))
+            continue
         source, quote = item.get("source"), item.get("quote")
         if source is not None and (not isinstance(source, str) or not source.strip() or "/" in source):
             raise ValueError(f"evidence[{i}].source must be a file name in the corpus (no folders)")
@@ -140,3 +148,15 @@ def _parse_evidence(data: dict[str, Any]) -> list[EvidenceSpan]:
         raise ValueError("'reference_contexts' must be a list of strings")
     spans.extend(EvidenceSpan(None, c) for c in contexts if c.strip())
     return spans
+
+
+def _page_evidence(item: dict[str, Any], i: int) -> EvidenceSpan:
+    """FinanceBench's page evidence: ``doc_name`` (the PDF's name, ``.pdf`` optional) and a 1-based ``page``."""
+    name, page = item.get("doc_name", item.get("source")), item.get("page")
+    if not isinstance(name, str) or not name.strip() or "/" in name:
+        raise ValueError(f"evidence[{i}].doc_name must be a file name in the corpus (no folders)")
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise ValueError(f"evidence[{i}].page must be a page number from 1")
+    source = name.strip() if name.strip().lower().endswith(".pdf") else f"{name.strip()}.pdf"
+    text = item.get("evidence_text", item.get("quote", ""))
+    return EvidenceSpan(source, text if isinstance(text, str) else "", page)
