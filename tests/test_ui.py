@@ -413,8 +413,8 @@ def test_store_upload_stays_inside_the_uploads_folder(tmp_path: Path) -> None:
 
 
 def test_failed_uploads_are_named_by_file_not_by_server_path(tmp_path: Path) -> None:
-    from rag.types import FileFailure
-    from ui.documents_tab import public_failure
+    from rag.types import FileFailure, IngestReport
+    from ui.documents_tab import ingest_status, public_failure
 
     folder = tmp_path / "data" / "uploads"
     path = str(folder / "fake.pdf")
@@ -422,6 +422,14 @@ def test_failed_uploads_are_named_by_file_not_by_server_path(tmp_path: Path) -> 
     shown = public_failure(failure, folder)
     assert shown == "fake.pdf: could not parse: PdfiumError: fake.pdf is not a PDF (in the uploads folder)"
     assert str(tmp_path) not in shown
+    nothing = ingest_status(IngestReport(files=1, failed=[failure]), [], folder)
+    assert "Nothing was added:" in nothing
+    assert "<li>fake.pdf: could not parse" in nothing
+    assert str(tmp_path) not in nothing
+    some = ingest_status(IngestReport(files=2, added=3, failed=[failure]), ["x.exe: unsupported file type"], folder)
+    assert "Indexed 1 file: 3 chunks added" in some
+    assert "Not indexed:" in some
+    assert "x.exe: unsupported file type" in some
 
 
 def test_generators_that_cannot_run_are_offered_disabled_with_a_hint() -> None:

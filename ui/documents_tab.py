@@ -194,15 +194,16 @@ def ingest_status(report: IngestReport | None, refused: list[str], folder: Path)
     """The status box after an upload: what was indexed, and every refused or failed file with its reason,
     each named by its file name (the server's folders are no business of the page's users)."""
     details = refused + ([public_failure(f, folder) for f in report.failed] if report else [])
-    if report and not report.failed and report.files:
-        message = (
-            f"Indexed {count(report.files, 'file')}: {count(report.added, 'chunk')} added, "
-            f"{report.skipped} unchanged ({report.seconds:.1f} s)."
-        )
-        return render_status("warn" if refused else "ok", message, refused or None)
-    if report and report.files:
-        return render_status("warn", f"Indexed {count(report.added, 'chunk')}; some files were skipped:", details)
-    return render_status("error", "Nothing was added:", details)
+    if report is None or report.files <= len(report.failed):
+        return render_status("error", "Nothing was added:", details)
+    indexed = report.files - len(report.failed)
+    message = (
+        f"Indexed {count(indexed, 'file')}: {count(report.added, 'chunk')} added, "
+        f"{report.skipped} unchanged ({report.seconds:.1f} s)."
+    )
+    if details:
+        return render_status("warn", message + " Not indexed:", details)
+    return render_status("ok", message)
 
 
 def public_failure(failure: FileFailure, folder: Path) -> str:
