@@ -210,6 +210,30 @@ def test_rewritten_question_shown_only_when_it_differs() -> None:
     assert "(OpenAI financing round)" in plan_html(follow)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did Anthropic raise in its Series F?",
+        "Did the firm that led OpenAI's October 2024 round also buy into the 2025 employee share sale?",
+        "What is the Stargate joint venture and who funds it?",
+    ],
+)
+def test_a_self_contained_question_is_not_read_as_a_follow_up(question: str) -> None:
+    from rag.retrieval.followup import standalone_question
+
+    assert standalone_question(question, ["Who is OpenAI's CEO?"]) == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["and how much did Nvidia put in?", "How much did they put in?", "How much did xAI raise in that round?"],
+)
+def test_a_question_that_leans_on_the_previous_one_is_completed(question: str) -> None:
+    from rag.retrieval.followup import standalone_question
+
+    assert "OpenAI" in standalone_question(question, [QUESTION])
+
+
 def test_streaming_shows_a_prefix_and_no_footer_until_done() -> None:
     answer = make_answer()
     partial = render_conversation([Turn(QUESTION, answer, shown=1)])

@@ -334,11 +334,14 @@ def test_a_markdown_source_reads_as_formatted_text(page: Any, tmp_path: Path) ->
 
 
 def test_a_one_letter_question_is_asked_to_be_completed_and_errors_stay(page: Any) -> None:
+    """Item 4 and item 5's errors that stay: a refused question stays in the conversation."""
     first = ask(page, "x", refused=True)
     assert "too short to search the documents for" in first.inner_text()
     assert first.locator(".answer-meta").count() == 0
     ask(page, QUESTION)
     assert page.locator("#conversation .notice-msg").count() == 1  # the earlier notice is still there
+    alone = ask(page, "How much did Microsoft invest in OpenAI in its early years?")
+    assert alone.locator(".standalone-q").count() == 0  # names its subject: not completed from the turn before
     shot(page, "12-one-letter.png")
 
 
