@@ -33,10 +33,13 @@ AT_FIGURE_RE = re.compile(r"\bat\s+(?:an?\s+)?(?:(?:about|around|roughly|nearly|
 VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation", re.I)
 POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
 PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
-LEAD_BEFORE_RE = re.compile(r"\b(?:led|co-led)\s+by\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$", re.I)
+LEAD_BEFORE_RE = re.compile(
+    r"\b(?:led|co-led)\s+by\s+$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
+    re.I,
+)
 LEAD_AFTER_RE = re.compile(r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led)\s+(?:the|its|a|this)\b", re.I)
 PARTICIPANTS_RE = re.compile(
-    r"\b(?:participants?\s+(?:include[sd]?|were)|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
+    r"\b(?:participants?(?:\s+\w+)?\s+(?:include[sd]?|were)|leaders?\s+of\s+the\s+round\s+as|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
     r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
     r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included)\b",
     re.I,

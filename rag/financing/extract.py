@@ -44,7 +44,7 @@ from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
-FACTS_VERSION = "2"
+FACTS_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,9 @@ def extract_financing_facts(
         if rows:
             facts.extend(facts_from_table(rows, context, _year_month))
             rows = []
-        listed = _list_item_fact(text, start, end, context, reading)
+        listed = _list_item_facts(text, start, end, context, reading)
         if listed is not None:
-            facts.append(listed)
+            facts.extend(listed)
             continue
         facts.extend(_sentence_facts(text, start, end, context, reading))
     if rows:
@@ -137,37 +137,46 @@ def _round_segment(title: str, mentions: list[Fact]) -> list[Fact]:
     return [m for m in mentions if m.start < end]
 
 
-def _list_item_fact(
+def _list_item_facts(
     text: str, start: int, end: int, context: DocumentContext, reading: _Reading
-) -> FinancingFact | None:
-    """An item of a list opened by "Participants include:": one name, an investor of the company last written about."""
+) -> list[FinancingFact] | None:
+    """An item of a list opened by "Participants include:": its companies ("chipmakers Nvidia and AMD"), investors of
+    the company last written about; None when the span is not such an item (the list has ended)."""
     sentence = text[start:end]
     if reading.list_role is None:
         return None
-    item = re.fullmatch(r"\s*(?:[-*+•·▪●]\s*)?([A-Z][\w.&' -]{0,40}?)\s*[.;,]?\s*", sentence)
-    if item is None or not _is_company(item.group(1)):
+    line_start = text.rfind("\n", 0, start) + 1
+    bulleted = re.fullmatch(r"\s*(?:[-*+•·▪●]|\d{1,2}[.)])\s*", text[line_start:start]) is not None
+    if not bulleted or len(sentence) > 160 or _mentions_money(sentence):
+        reading.list_role = None  # a paragraph, not an item: the list is over
+        return None
+    names = [m for m in extract_facts(sentence) if m.kind == "name" and _is_company(m.text)]
+    if not names:
         reading.list_role = None
         return None
-    name = _clean_name(item.group(1))
-    offset = start + item.start(1)
-    return FinancingFact(
-        doc_id=context.doc_id,
-        path=context.path,
-        source=context.source,
-        subject=reading.subject,
-        attribute=reading.list_role,
-        value=0.0,
-        currency="",
-        value_text="",
-        counterparty=name,
-        round=context.round if reading.subject == context.subject else "",
-        date=context.date if reading.subject == context.subject else "",
-        start=offset,
-        end=offset + len(item.group(1)),
-        sentence_start=start,
-        sentence_end=end,
-        sentence=" ".join(sentence.split()),
-    )
+    in_context = reading.subject == context.subject
+    return [
+        FinancingFact(
+            doc_id=context.doc_id,
+            path=context.path,
+            source=context.source,
+            subject=reading.subject,
+            attribute=reading.list_role,
+            value=0.0,
+            currency="",
+            value_text="",
+            counterparty=_clean_name(name.text),
+            round=context.round if in_context else "",
+            date=context.date if in_context else "",
+            start=start + name.start,
+            end=start + name.end,
+            sentence_start=start,
+            sentence_end=end,
+            sentence=" ".join(sentence.split()),
+        )
+        for name in names
+        if _clean_name(name.text) != reading.subject
+    ]
 
 
 def _sentence_facts(
