@@ -299,6 +299,8 @@ def test_no_coverage_line_when_the_question_has_no_parts() -> None:
     page = render_conversation([Turn(QUESTION, make_answer(plan={"described": "Question: x", "slots": []}))])
     assert "answers " not in page
     assert "Understood as: <span" in page
+    vague = make_answer(plan={"kind": "other", "described": "Question: the answer of Stargate", "slots": []})
+    assert "Understood as" not in render_conversation([Turn(QUESTION, vague)])
 
 
 def test_headings_quoted_as_sentences_are_not_shown() -> None:

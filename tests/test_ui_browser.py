@@ -406,3 +406,14 @@ def test_the_evaluation_tab_explains_itself(page: Any) -> None:
     assert "Saved in /" in saved  # an absolute path
     page.set_viewport_size({"width": 1400, "height": 1500})
     shot(page, "16-evaluation-run.png")
+
+
+def test_the_api_page_documents_the_answer_schema_and_its_errors(page: Any) -> None:
+    page.get_by_text("Use via API").click()
+    docs = page.locator(".api-docs, body").first
+    page.get_by_text("generator_unavailable", exact=False).first.wait_for(timeout=30_000)
+    text = docs.inner_text()
+    assert "generator_unavailable" in text  # the typed errors, from the endpoint's description
+    assert "store_unavailable" in text
+    assert "claims" in text  # the return schema, not "Any"
+    shot(page, "17-api-docs.png")

@@ -123,12 +123,12 @@ def ask_endpoint(ask: AskFn) -> Callable[..., AnswerJSON]:
         hybrid: bool | None = None,
         rerank: bool | None = None,
     ) -> AnswerJSON:
-        """Answer a question with verified citations; returns the answer JSON of ``rag ask --json``.
+        """Answer a question with verified citations; returns the answer object that rag ask --json prints.
 
-        ``history`` holds the previous standalone questions of a conversation, so
-        follow-ups are understood in context; the other arguments override the
-        server's settings for this call only. Errors arrive as one line starting with
-        ``invalid_request:``, ``generator_unavailable:``, ``store_unavailable:`` or ``internal_error:``.
+        history holds the previous standalone questions of a conversation, so follow-ups are understood in
+        context; the other arguments override the server's settings for this call only. A failure arrives as
+        one line starting with its kind: invalid_request (change the question or an option),
+        generator_unavailable, store_unavailable or internal_error.
         """
         try:
             return cast(AnswerJSON, ask(question, history, strict, generator, top_k, hybrid, rerank).to_dict())

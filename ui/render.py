@@ -222,7 +222,7 @@ def plan_html(answer: Answer) -> str:
             f'before retrieval">Follow-up read as: <q class="standalone-q">{esc(standalone)}</q></div>'
         )
     described = str(answer.plan.get("described") or "").strip()
-    if described:
+    if described and answer.plan.get("kind") != "other":  # "Question: the answer of X" tells the reader nothing
         rows.append(
             '<div class="plan" title="What the answer looks for: the kind of question, who it is about and which '
             f'figures">Understood as: <span class="plan-q">{esc(described)}</span></div>'

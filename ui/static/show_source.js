@@ -54,6 +54,8 @@ if (!window.ragShowSource) {
     const copy = card.cloneNode(true);
     copy.hidden = false;
     copy.removeAttribute('data-card');
+    // The sentence it backs is just above; keep the copy short enough to read both on one screen.
+    copy.querySelectorAll('.src-links, .src-claims').forEach(function (extra) { extra.remove(); });
     holder.appendChild(copy);
     holder.appendChild(close);
     turn.appendChild(holder);
