@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Any, get_type_hints
+from typing import Any, Literal, get_type_hints
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,7 @@ class OneOf:
     choices: tuple[str, ...]
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
-        from pydantic_core import core_schema
-
-        return core_schema.literal_schema(list(self.choices))
+        return handler(Literal[self.choices])  # Literal[("a", "b")] is Literal["a", "b"]
 
 
 def check_value(name: str, value: Any, hint: Any, strict: bool = False) -> Any:

@@ -9,15 +9,23 @@ on disk under that token for fast start-up.
 Scoring a query is one sparse column sum, a few milliseconds at 100k chunks.
 Terms come from :func:`rag.text.words.tokenize` (Porter-stemmed, BM25 stopwords
 from :mod:`rag.text.lexicon`); its version keys the on-disk cache.
+
+The cache is plain arrays in an ``.npz`` file, read with ``allow_pickle=False``,
+plus a JSON header with a format version and a SHA-256 of the arrays: loading a
+data directory someone else wrote can never run code (a pickle could), and a
+cache that is damaged, edited, of another version, or a pickle from before this
+format (including those naming the old ``rag.bm25`` module) is rebuilt, not read.
 """
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -25,6 +33,10 @@ from scipy import sparse
 from rag.text.words import TOKENIZER_VERSION, tokenize
 
 __all__ = ["TOKENIZER_VERSION", "BM25Index", "tokenize"]
+
+CACHE_FORMAT = "rag-bm25"
+CACHE_VERSION = 2  # 1 was a pickle
+_ARRAYS = ("ids", "terms", "data", "indices", "indptr", "shape")
 
 
 @dataclass
@@ -81,19 +93,60 @@ class BM25Index:
         return [(self.ids[i], float(scores[i])) for i in top]
 
     def save(self, path: Path) -> None:
-        """Atomic write, so a crash never leaves a half-written cache."""
+        """Atomic write of plain arrays and a checksummed header, so a crash never leaves a half-written cache."""
+        arrays = self._arrays()
+        header = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "revision": self.revision}
+        header["checksum"] = _checksum(arrays, header)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(path.name + ".tmp")
         with tmp.open("wb") as handle:
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            members = {"header": np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays}
+            save: Any = np.savez  # its stubs type **kwds as its own flags, not as arrays
+            save(handle, allow_pickle=False, **members)
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> BM25Index | None:
-        """The cached index, or None when absent or unreadable (then it is rebuilt)."""
+        """The cached index, or None (then it is rebuilt) when absent, unreadable, of another version or altered."""
         try:
-            with path.open("rb") as handle:
-                index = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            with np.load(path, allow_pickle=False) as stored:
+                header = json.loads(stored["header"].tobytes().decode())
+                arrays = {name: stored[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError):
+            return None  # absent, not an npz (an old pickle), an object array, a missing member, bad JSON
+        expected = {"format": CACHE_FORMAT, "version": CACHE_VERSION}
+        if not isinstance(header, dict) or any(header.get(k) != v for k, v in expected.items()):
             return None
-        return index if isinstance(index, cls) else None
+        body = {k: v for k, v in header.items() if k != "checksum"}
+        if header.get("checksum") != _checksum(arrays, body):
+            return None
+        shape = tuple(int(n) for n in arrays["shape"])
+        try:
+            weights = sparse.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+        except ValueError:
+            return None
+        terms = [str(term) for term in arrays["terms"]]
+        ids = [str(chunk_id) for chunk_id in arrays["ids"]]
+        return cls(ids=ids, vocabulary={t: i for i, t in enumerate(terms)}, weights=weights, revision=body["revision"])
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)  # row i is term i
+        weights = sparse.csr_matrix(self.weights)
+        return {
+            "ids": np.asarray(self.ids, dtype=np.str_),
+            "terms": np.asarray(terms, dtype=np.str_),
+            "data": np.asarray(weights.data, dtype=np.float32),
+            "indices": np.asarray(weights.indices, dtype=np.int64),
+            "indptr": np.asarray(weights.indptr, dtype=np.int64),
+            "shape": np.asarray(weights.shape, dtype=np.int64),
+        }
+
+
+def _checksum(arrays: dict[str, np.ndarray], header: dict[str, object]) -> str:
+    """SHA-256 of the header fields and every array's dtype, shape and bytes."""
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for name in _ARRAYS:
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()

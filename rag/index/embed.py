@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.validation import check_value, field_hints
 
 BUNDLED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
@@ -50,9 +51,8 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.settings = settings
         self.model_path = resolve_model_path(settings.model)
-        self.backend = settings.backend.strip().lower()
-        if self.backend not in ("torch", "onnx"):
-            raise ValueError(f"embedding.backend must be 'torch' or 'onnx', got {settings.backend!r}")
+        # The settings' own rule, for settings built in code rather than loaded (which are checked already).
+        self.backend = check_value("embedding.backend", settings.backend, field_hints(EmbeddingSettings)["backend"])
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -88,7 +88,10 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
         if self.backend == "onnx":
-            return np.asarray(model.encode(texts, batch_size=batch_size or self.settings.batch_size), dtype=np.float32)
+            vectors = np.asarray(model.encode(texts, batch_size=batch_size or self.settings.batch_size), np.float32)
+            # The encoder pools as the model says; a model without a Normalize step is normalised here, as
+            # normalize_embeddings=True does below, so both backends give unit vectors.
+            return vectors if model.pooling.normalize else unit_rows(vectors)
         vectors = model.encode(
             texts,
             batch_size=batch_size or self.settings.batch_size,
@@ -116,3 +119,9 @@ class Embedder:
             self._tokenizer.no_truncation()
             self._tokenizer.no_padding()
         return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

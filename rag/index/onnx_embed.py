@@ -13,19 +13,23 @@ The export runs on first use, never at import: PyTorch traces the model to
 ONNX, onnxruntime's transformer optimizer fuses it, ``quantize_dynamic``
 quantizes it, and the result is renamed into place under
 ``~/.cache/rag-models`` (or ``$RAG_MODEL_CACHE``) so an interrupted export
-never leaves a file a later run would trust; a file lock makes concurrent first
-uses export once. The file name carries a key of the source weights and the
-recipe, so a different model or recipe gets its own file.
+never leaves a file a later run would trust; a file lock (``filelock``: an OS
+lock on POSIX and Windows alike) makes concurrent first uses export once. The
+file name carries a key of the source weights and the recipe, so a different
+model or recipe gets its own file.
 
 Tokenization uses the model's own ``tokenizer.json`` with the truncation length
 sentence-transformers uses (``max_seq_length``); each text runs alone (see
-:meth:`OnnxEncoder.encode`), and mean pooling plus L2 normalisation are done in
-numpy, as sentence-transformers does for this model.
+:meth:`OnnxEncoder.encode`). Pooling and normalisation are read from the
+model's sentence-transformers files (``modules.json``, ``1_Pooling/config.json``)
+and done in numpy, as sentence-transformers would do them; a model with a module
+or pooling mode this file cannot reproduce (a Dense projection, concatenated
+poolings, weighted means) is refused with :class:`UnsupportedModel` rather than
+given silently different vectors (the ``torch`` backend runs any such model).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -37,8 +41,9 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -73,19 +78,18 @@ def onnx_model_file(model_path: Path, cache: Path | None = None) -> Path:
     target = cache / f"embedding-{model_key(model_path)}-int8.onnx"
     if target.is_file():
         return target
+    from filelock import FileLock
+
     cache.mkdir(parents=True, exist_ok=True)
-    with _export_lock, (cache / ".export.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process exporting the same model: wait for its file
-        try:
-            if not target.is_file():
-                for stale in cache.glob(".export-*"):  # left by an export that was killed; we hold the lock
-                    shutil.rmtree(stale, ignore_errors=True)
-                print(f"rag: exporting the embedding model to ONNX INT8 in {cache} (once)", file=sys.stderr)
-                with warnings.catch_warnings(), _quiet_root_logger():
-                    warnings.simplefilter("ignore")
-                    export_int8(model_path, target)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    # Another process exporting the same model: wait for its file.
+    with _export_lock, FileLock(cache / ".export.lock"):
+        if not target.is_file():
+            for stale in cache.glob(".export-*"):  # left by an export that was killed; we hold the lock
+                shutil.rmtree(stale, ignore_errors=True)
+            print(f"rag: exporting the embedding model to ONNX INT8 in {cache} (once)", file=sys.stderr)
+            with warnings.catch_warnings(), _quiet_root_logger():
+                warnings.simplefilter("ignore")
+                export_int8(model_path, target)
     return target
 
 
@@ -168,14 +172,79 @@ def _fuse(source: Path, target: Path, config: dict[str, Any]) -> None:
         os.replace(source, target)
 
 
+class UnsupportedModel(ValueError):
+    """The model's sentence-transformers pipeline has a step this encoder cannot reproduce."""
+
+
+PoolingMode = Literal["mean", "cls", "max", "lasttoken"]
+# sentence-transformers' pooling flags this encoder reproduces, and the mode each stands for.
+_POOLING_FLAGS: dict[str, PoolingMode] = {
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_lasttoken": "lasttoken",
+}
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """How token vectors become one text vector, as the model's sentence-transformers files say."""
+
+    mode: PoolingMode
+    normalize: bool
+    dimension: int | None
+
+    def apply(self, tokens: np.ndarray) -> np.ndarray:
+        """One vector from a (tokens, hidden) array of one unpadded text."""
+        if self.mode == "cls":
+            pooled = tokens[0]
+        elif self.mode == "lasttoken":
+            pooled = tokens[-1]
+        elif self.mode == "max":
+            pooled = tokens.max(axis=0)
+        else:
+            pooled = tokens.mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-12) if self.normalize else pooled
+
+
+def read_pooling(model_path: Path) -> Pooling:
+    """The pooling and normalisation of a sentence-transformers model folder; :class:`UnsupportedModel` otherwise.
+
+    A folder without ``modules.json`` is a plain transformers model, which
+    sentence-transformers loads with mean pooling and no normalisation.
+    """
+    modules_file = model_path / "modules.json"
+    if not modules_file.is_file():
+        return Pooling("mean", normalize=False, dimension=None)
+    modules = json.loads(modules_file.read_text(encoding="utf-8"))
+    kinds = [str(module.get("type", "")).rsplit(".", 1)[-1] for module in modules]
+    extra = [kind for kind in kinds if kind not in ("Transformer", "Pooling", "Normalize")]
+    if extra or kinds[:2] != ["Transformer", "Pooling"] or kinds.count("Pooling") != 1:
+        raise UnsupportedModel(
+            f"{model_path.name}: the ONNX embedder reproduces Transformer -> Pooling [-> Normalize], "
+            f'not {" -> ".join(kinds)}; set embedding.backend = "torch" for this model'
+        )
+    pooling_dir = next(module.get("path", "") for module, kind in zip(modules, kinds, strict=True) if kind == "Pooling")
+    config = json.loads((model_path / pooling_dir / "config.json").read_text(encoding="utf-8"))
+    chosen = [flag for flag, on in config.items() if flag.startswith("pooling_mode_") and on]
+    if len(chosen) != 1 or chosen[0] not in _POOLING_FLAGS:
+        raise UnsupportedModel(
+            f"{model_path.name}: the ONNX embedder reproduces one of {', '.join(_POOLING_FLAGS.values())} pooling, "
+            f'not {", ".join(chosen) or "none"}; set embedding.backend = "torch" for this model'
+        )
+    dimension = config.get("word_embedding_dimension")
+    return Pooling(_POOLING_FLAGS[chosen[0]], normalize="Normalize" in kinds, dimension=dimension)
+
+
 class OnnxEncoder:
-    """``encode(texts, batch_size)`` like sentence-transformers' (normalised mean-pooled vectors), on onnxruntime."""
+    """``encode(texts, batch_size)`` like sentence-transformers', on onnxruntime, with the model's own pooling."""
 
     def __init__(self, model_path: Path, cache: Path | None = None, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.model_path = model_path
+        self.pooling = read_pooling(model_path)  # before the export: refuse what cannot be reproduced, cheaply
         self.file = onnx_model_file(model_path, cache)
         self.max_length = _max_seq_length(model_path)
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
@@ -188,10 +257,10 @@ class OnnxEncoder:
         self._session = ort.InferenceSession(str(self.file), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         config = json.loads((model_path / "config.json").read_text(encoding="utf-8"))
-        self.dimension = int(config.get("hidden_size", 384))
+        self.dimension = int(self.pooling.dimension or config.get("hidden_size", 384))
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """(len(texts), dim) unit vectors, one text per onnxruntime call.
+        """(len(texts), dim) vectors, pooled (and normalised) as the model's configuration says; one text per call.
 
         Dynamic quantization takes one activation scale per call, over the whole
         input: batching texts would make a text's vector depend on its neighbours
@@ -206,8 +275,7 @@ class OnnxEncoder:
             feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            pooled = self._session.run(None, feeds)[0][0].mean(axis=0)  # no padding: every token counts
-            out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            out[row] = self.pooling.apply(self._session.run(None, feeds)[0][0])  # no padding: every token counts
         return out
 
 
