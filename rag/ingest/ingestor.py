@@ -23,7 +23,6 @@ they pay off on a larger machine or several of them sharing one server.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import time
@@ -114,19 +113,24 @@ def document_id(path_key: str, content: bytes) -> str:
 
 @contextmanager
 def ingest_lock(data_dir: Path) -> Iterator[None]:
-    """Exclusive, non-blocking lock; released by the OS even if the process is killed."""
+    """Exclusive, non-blocking lock on the data directory; released by the OS even if the process is killed.
+
+    ``filelock`` takes an OS lock on every platform (``fcntl`` on POSIX, ``msvcrt`` on Windows).
+    """
+    from filelock import FileLock, Timeout
+
     data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "ingest.lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestLocked(
-                f"another 'rag ingest' is writing to {data_dir}; wait for it to finish and run again"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = FileLock(data_dir / "ingest.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise IngestLocked(
+            f"another 'rag ingest' is writing to {data_dir}; wait for it to finish and run again"
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _failure(key: str, exc: Exception) -> FileFailure:
