@@ -23,6 +23,7 @@ from ui.render import (
     Turn,
     answer_segments,
     badge_html,
+    plain_answer,
     plan_html,
     render_charts,
     render_conversation,
@@ -318,6 +319,7 @@ def test_headings_quoted_as_sentences_are_not_shown() -> None:
     page = render_conversation([Turn(QUESTION, answer)]) + render_sources([Turn(QUESTION, answer)])
     assert "Stargate at a glance." not in page  # not an answer sentence, nor "cited for"
     assert "grounded 100% (1 of 1 sentences)" in page
+    assert "at a glance" not in plain_answer(answer)  # nor copied
 
 
 def test_markdown_passage_is_formatted_and_marks_cover_only_its_text() -> None:

@@ -255,8 +255,10 @@ def _duration(ms: float | None) -> str:
 
 
 def plain_answer(answer: Answer) -> str:
-    """What "Copy" puts on the clipboard: the answer text and its numbered sources."""
-    lines = [answer.answer.strip()]
+    """What "Copy" puts on the clipboard: the answer text as shown (no headings) and its numbered sources."""
+    shown = shown_claims(answer)
+    hidden = [c for c in answer.claims if c not in shown and 0 <= c.start < c.end <= len(answer.answer)]
+    lines = [_without(answer.answer, 0, len(answer.answer), hidden).strip()]
     if answer.citations:
         lines.append("")
         lines += [
