@@ -16,9 +16,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.financing.lookup import FactIndex, headline, same_entity, unique_counterparties
+from rag.financing.lookup import FactIndex, entity_key, headline, same_entity, unique_counterparties
 from rag.financing.model import VALUATIONS, FinancingFact
-from rag.generation.plan import QuestionPlan, Slot
+from rag.generation.plan import QuestionPlan, Slot, periods_in
 from rag.generation.wording import (
     Sentence,
     date_words,
@@ -36,6 +36,7 @@ from rag.types import Chunk, Hit
 # Kinds whose answer is a composition of several facts; single-fact questions (amount, valuation, investors,
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
+CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?", re.I)
 ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
@@ -71,6 +72,10 @@ class Composer:
         self.facts = facts
 
     def compose(self, plan: QuestionPlan) -> Composition | None:
+        if plan.kind in ("investors", "list") and plan.slots:
+            common = self._common_investors(plan)
+            if common:
+                return self.draft(common, [])
         if plan.kind not in COMPOSABLE or not plan.slots:
             return None
         build: Callable[[QuestionPlan], list[Sentence]] = {
@@ -249,9 +254,43 @@ class Composer:
         return None
 
     def _investors(self, plan: QuestionPlan) -> list[Sentence]:
+        common = self._common_investors(plan)
+        if common is not None:
+            return common
         sentences: list[Sentence] = []
         for slot in plan.slots:
             sentences += self._investor_sentences(plan, slot)
+        return sentences
+
+    def _common_investors(self, plan: QuestionPlan) -> list[Sentence] | None:
+        """ "Which investor was in X's round, bought in its secondary and joined Y's Series E?": the investors every
+        clause's round has in common, each membership cited; None when the question names fewer than two rounds."""
+        clauses = [c for c in CLAUSE_SPLIT_RE.split(plan.question) if c.strip()]
+        groups: list[dict[tuple[str, ...], FinancingFact]] = []
+        entity = ""
+        for clause in clauses:
+            named = [e for e in plan.entities if e in clause]
+            entity = named[0] if named else (entity if re.search(r"\bits\b", clause) else "")
+            if not entity:
+                continue
+            facts = self.facts.find(entity, ("lead", "investor", "investment"))
+            rounds = [r for r in plan.rounds if r.lower() in clause.lower()]
+            months = periods_in(clause)
+            if rounds:
+                facts = [f for f in facts if rounds[0].lower() in f.round.lower()]
+            if months:
+                facts = [f for f in facts if f.date.startswith(months[0])]
+            groups.append({entity_key(f.counterparty): f for f in facts if f.counterparty})
+        if len(groups) < 2:
+            return None
+        shared = set(groups[0]).intersection(*groups[1:])
+        if not shared:
+            return []
+        sentences = []
+        for key in sorted(shared):
+            members = tuple(group[key] for group in groups)
+            where = "; ".join(f"{f.subject}'s {f.round or 'round'}{when(f)}" for f in members)
+            sentences.append(Sentence(f"{members[0].counterparty} is named in each: {where}.", members, plan.slots))
         return sentences
 
     def _investor_sentences(self, plan: QuestionPlan, slot: Slot) -> list[Sentence]:

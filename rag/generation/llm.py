@@ -11,9 +11,12 @@ from:
 - :class:`TransformersBackend`: the fallback when llama_cpp is not installed;
   transformers dequantises GGUF to fp32, so it loads slowly and uses more memory,
   but it needs no compiler.
-- :class:`OpenAIBackend`: any OpenAI-compatible ``/chat/completions`` endpoint
-  (OpenAI, vLLM, llama.cpp's server, Ollama ...), over plain httpx so there is
-  no SDK to install and every failure becomes one readable sentence.
+- :class:`~rag.generation.openai_chat.OpenAIBackend`: any OpenAI-compatible
+  endpoint (OpenAI, vLLM, llama.cpp's server, Ollama ...) through the official
+  ``openai`` SDK, with retries, timeouts and streaming.
+
+A backend that also has ``stream`` (the same arguments, the reply in pieces)
+lets :meth:`LLMGenerator.stream` show the reply while it is written.
 
 Local models are cached per file in this process (:data:`_MODEL_CACHE`), so the
 UI and the evaluator build generators freely without reloading weights.
@@ -25,17 +28,16 @@ import importlib.util
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
+from typing import Any, Protocol, runtime_checkable
 
 from rag.config import GeneratorSettings
 from rag.generation.base import Draft, GeneratorUnavailable
 from rag.generation.completion import parse_completion
 from rag.generation.prompts import SENTINEL, Layout, build_messages, fit_passages
+from rag.generation.streaming import token_sink
 from rag.types import Hit
 
 Messages = list[dict[str, str]]
@@ -46,6 +48,13 @@ class ChatBackend(Protocol):
     """Anything that can answer a chat: the one method a new backend must implement."""
 
     def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str: ...
+
+
+@runtime_checkable
+class StreamingBackend(ChatBackend, Protocol):
+    """A backend that can also hand over its reply piece by piece, as the model writes it."""
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]: ...
 
 
 @dataclass
@@ -200,74 +209,6 @@ class TransformersBackend:
         return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
 
 
-class OpenAIBackend:
-    """An OpenAI-compatible ``/chat/completions`` endpoint over plain HTTP.
-
-    Every failure (refused connection, timeout, HTTP error, malformed reply) is
-    raised as :class:`GeneratorUnavailable` with one sentence naming the server
-    and what to check, because the CLI and UI show that message to the user.
-    """
-
-    prompt_layout: Layout = "system"
-
-    def __init__(self, base_url: str, model: str, api_key: str = "", timeout_s: float = 60.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.model = model
-        self.timeout_s = timeout_s
-        self.stats = CallStats()
-        headers = {"Content-Type": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s), headers=headers)
-
-    def chat(self, messages: Messages, max_tokens: int, temperature: float) -> str:
-        url = f"{self.base_url}/chat/completions"
-        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature}
-        where = f"OpenAI-compatible server at {self.base_url}"
-        started = time.perf_counter()
-        try:
-            response = self._client.post(url, json=payload)
-        except httpx.TimeoutException as exc:
-            raise GeneratorUnavailable(f"{where} did not answer within {self.timeout_s:g} s") from exc
-        except httpx.ConnectError as exc:
-            raise GeneratorUnavailable(
-                f"cannot connect to the {where} ({_reason(exc)}); is it running? Check RAG_OPENAI_BASE_URL"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise GeneratorUnavailable(f"request to the {where} failed: {_reason(exc)}") from exc
-        if response.status_code != 200:
-            hint = " Check RAG_OPENAI_API_KEY." if response.status_code in (401, 403) else ""
-            if response.status_code == 404:
-                hint = " Does RAG_OPENAI_BASE_URL end in /v1?"
-            raise GeneratorUnavailable(f"{where} answered HTTP {response.status_code}: {_short(response.text)}.{hint}")
-        try:
-            data = response.json()
-            content = data["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise GeneratorUnavailable(
-                f"{where} sent a reply that is not a chat completion: {_short(response.text)}"
-            ) from exc
-        usage = data.get("usage") or {}
-        self.stats = CallStats(
-            seconds=time.perf_counter() - started,
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-        )
-        return str(content or "")
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 # ---------------------------------------------------------------------------
 # Factory and generator
 
@@ -299,8 +240,14 @@ def make_chat_backend(name: str, settings: GeneratorSettings) -> ChatBackend:
                 "the openai generator needs an endpoint: set RAG_OPENAI_BASE_URL (e.g. https://api.openai.com/v1 "
                 "or http://127.0.0.1:8080/v1) and, if the server wants one, RAG_OPENAI_API_KEY"
             )
+        from rag.generation.openai_chat import OpenAIBackend
+
         return OpenAIBackend(
-            settings.openai_base_url, settings.openai_model, settings.openai_api_key, settings.timeout_s
+            settings.openai_base_url,
+            settings.openai_model,
+            settings.openai_api_key,
+            settings.timeout_s,
+            settings.max_retries,
         )
     if name == "local":
         path = local_model_path(settings)
@@ -324,11 +271,46 @@ class LLMGenerator:
 
         With no passages the model is not called at all: anything it wrote could
         only come from its own memory, which is exactly what must not be shown.
+        Inside :meth:`rag.pipeline.Pipeline.stream` (a token sink is set) the
+        reply is streamed and each piece handed to the sink as it is written.
+        """
+        sink = token_sink()
+        if sink is None or not isinstance(self.backend, StreamingBackend):
+            if not hits:
+                return parse_completion(SENTINEL, 0)
+            messages, shown = self._prompt(question, hits)
+            self.last_raw = self.backend.chat(messages, self.settings.local_max_tokens, self.settings.temperature)
+            return parse_completion(self.last_raw, len(shown), passages=shown)
+        for item in self.stream(question, hits):
+            if isinstance(item, Draft):
+                return item
+            sink(item)
+        raise AssertionError("LLMGenerator.stream ends with a Draft")
+
+    def stream(self, question: str, hits: list[Hit]) -> Iterator[str | Draft]:
+        """The reply's pieces as the model writes them, then the parsed :class:`Draft` as the last item.
+
+        The pieces are the raw, unchecked reply: show them as a draft to be
+        replaced. A backend that cannot stream gives its whole reply as one piece.
         """
         if not hits:
-            return parse_completion(SENTINEL, 0)
-        shown = fit_passages(hits, self.settings.max_context_chars)
+            yield parse_completion(SENTINEL, 0)
+            return
+        messages, shown = self._prompt(question, hits)
+        limit, temperature = self.settings.local_max_tokens, self.settings.temperature
+        if isinstance(self.backend, StreamingBackend):
+            pieces = self.backend.stream(messages, limit, temperature)
+        else:
+            pieces = iter([self.backend.chat(messages, limit, temperature)])
+        written: list[str] = []
+        for piece in pieces:
+            written.append(piece)
+            yield piece
+        self.last_raw = "".join(written)
+        yield parse_completion(self.last_raw, len(shown), passages=shown)
+
+    def _prompt(self, question: str, hits: list[Hit]) -> tuple[Messages, list[str]]:
+        """The chat messages for ``hits`` and the passage texts they show (what markers can cite)."""
         layout: Layout = getattr(self.backend, "prompt_layout", "system")
         messages = build_messages(question, hits, self.settings.max_context_chars, layout=layout)
-        self.last_raw = self.backend.chat(messages, self.settings.local_max_tokens, self.settings.temperature)
-        return parse_completion(self.last_raw, len(shown), passages=shown)
+        return messages, fit_passages(hits, self.settings.max_context_chars)

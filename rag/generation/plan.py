@@ -218,7 +218,7 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     rounds = tuple(dict.fromkeys(label for m in ROUND_RE.finditer(text) for label in _round_labels(m.group(0))))
     years = tuple(dict.fromkeys(int(y) for y in YEAR_RE.findall(text)))
     latest = bool(LATEST_RE.search(text))
-    periods = _periods(text)
+    periods = periods_in(text)
     kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
     if kind in ("investors", "list") and not attributes:
         attributes = ("investors",)
@@ -341,7 +341,7 @@ def _entities(text: str, known_entities: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for _, name in found))
 
 
-def _periods(text: str) -> tuple[str, ...]:
+def periods_in(text: str) -> tuple[str, ...]:
     """Months named with their year ("Oct 2024", "March 2025") as "YYYY-MM", in question order."""
     found = []
     for fact in extract_facts(text):
