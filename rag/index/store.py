@@ -197,8 +197,8 @@ class ChromaStore:
                 counts[str(meta["doc_id"])] = counts.get(str(meta["doc_id"]), 0) + 1
         return versions
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - cosine distance).
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - cosine distance); ``where`` filters on chunk metadata.
 
         Chroma returns fewer than ``k`` when the collection holds fewer (none when empty), so
         no ``count()`` first: that call cost more than the search itself (15 ms vs 4 ms at 100k).
@@ -206,7 +206,10 @@ class ChromaStore:
         if k <= 0:
             return []
         result = self.chunks.query(
-            query_embeddings=[vector.tolist()], n_results=k, include=["metadatas", "documents", "distances"]
+            query_embeddings=[vector.tolist()],
+            n_results=k,
+            where=where,
+            include=["metadatas", "documents", "distances"],
         )
         return [
             (chunk_from_record(chunk_id, text, meta), 1.0 - float(distance))

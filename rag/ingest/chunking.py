@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.ingest.context import CONTEXT_KEY, FILER_KEY, DocumentContext
 from rag.ingest.loaders import SourceDocument
 from rag.types import Chunk
 
@@ -42,33 +43,66 @@ class Chunker:
         )
 
     def split(self, document: SourceDocument, doc_id: str) -> list[Chunk]:
-        """Chunks in document order; ids derive from the document hash and position."""
+        """Chunks in document order; ids derive from the document hash and position.
+
+        A paged document (PDF) is split page by page, so no chunk straddles two pages: a
+        statement that starts a page is not glued to the end of the page before and cited
+        with that page's number. Each chunk of a filing or a paged document carries its
+        contextual header in ``extra["context"]`` (see :mod:`rag.ingest.context`); its text
+        and offsets are the document's.
+        """
+        context = DocumentContext(document)
         chunks: list[Chunk] = []
+        for section_start, section_end in _sections(document):
+            for span in self._spans(document.text[section_start:section_end]):
+                chunks.append(
+                    self._chunk(document, doc_id, context, section_start + span.start, section_start + span.end)
+                )
+        return chunks
+
+    def _spans(self, text: str) -> list[Span]:
+        """Where each of the splitter's pieces of ``text`` lies in it."""
+        spans: list[Span] = []
         cursor = 0
         previous_end = 0
-        for piece in self._splitter.split_text(document.text):
+        for piece in self._splitter.split_text(text):
             if not piece.strip():
                 continue
-            span = locate(document.text, piece, cursor, min_end=previous_end)
+            span = locate(text, piece, cursor, min_end=previous_end)
             cursor = span.start + 1
             previous_end = max(previous_end, span.end)
-            text = document.text[span.start : span.end]
-            chunk_id = hashlib.sha256(f"{doc_id}:{span.start}:{span.end}".encode()).hexdigest()[:32]
-            chunks.append(
-                Chunk(
-                    id=chunk_id,
-                    doc_id=doc_id,
-                    text=text,
-                    path=str(document.path),
-                    source=document.path.name,
-                    title=document.title,
-                    page=document.page_at(span.start),
-                    start=span.start,
-                    end=span.end,
-                    extra={"date": document.date, "sources": " ".join(document.sources)},
-                )
-            )
-        return chunks
+            spans.append(span)
+        return spans
+
+    @staticmethod
+    def _chunk(document: SourceDocument, doc_id: str, context: DocumentContext, start: int, end: int) -> Chunk:
+        page = document.page_at(start)
+        extra = {"date": document.date, "sources": " ".join(document.sources)}
+        header = context.header(page)
+        if header:
+            extra[CONTEXT_KEY] = header
+        if context.filer:
+            extra[FILER_KEY] = context.filer
+        return Chunk(
+            id=hashlib.sha256(f"{doc_id}:{start}:{end}".encode()).hexdigest()[:32],
+            doc_id=doc_id,
+            text=document.text[start:end],
+            path=str(document.path),
+            source=document.path.name,
+            title=document.title,
+            page=page,
+            start=start,
+            end=end,
+            extra=extra,
+        )
+
+
+def _sections(document: SourceDocument) -> list[tuple[int, int]]:
+    """The spans chunked separately: each page of a paged document, else the whole text."""
+    if not document.page_starts:
+        return [(0, len(document.text))]
+    ends = [*document.page_starts[1:], len(document.text)]
+    return list(zip(document.page_starts, ends, strict=True))
 
 
 def locate(text: str, piece: str, cursor: int, min_end: int = 0) -> Span:

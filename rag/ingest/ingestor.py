@@ -318,7 +318,10 @@ def _facts(batch: list[_Pending]) -> list[FinancingFact]:
 
 
 def _texts(batch: list[_Pending]) -> list[str]:
-    return [chunk.text for item in batch for chunk in item.chunks]
+    """What is embedded: each chunk's text behind its contextual header (rag.ingest.context)."""
+    from rag.ingest.context import indexed_text
+
+    return [indexed_text(chunk) for item in batch for chunk in item.chunks]
 
 
 def _with_vectors(batch: list[_Pending], vectors: np.ndarray) -> list[tuple[list[Chunk], np.ndarray, FileRecord]]:

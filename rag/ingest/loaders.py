@@ -193,7 +193,9 @@ def _load_pdf(path: Path, raw: bytes) -> SourceDocument:
     if not raw.lstrip().startswith(b"%PDF"):
         raise LoadError("not a PDF file (no %PDF header)")
     try:
-        pdf = pypdfium2.PdfDocument(raw)
+        # Many filings are encrypted with an empty user password (owner restrictions only); every
+        # reader opens those without asking, so the empty password is given explicitly.
+        pdf = pypdfium2.PdfDocument(raw, password="")
     except pypdfium2.PdfiumError as exc:
         reason = str(exc).lower()
         if "password" in reason:
@@ -229,6 +231,20 @@ def _load_pdf(path: Path, raw: bytes) -> SourceDocument:
     )
 
 
+def _docx_blocks(document: Any) -> list[str]:
+    """Paragraphs and table rows in body order: a table stays where it is in the document,
+    between the paragraphs that introduce and discuss it, not after all of them."""
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for item in document.iter_inner_content():
+        if isinstance(item, Table):
+            blocks.extend(" | ".join(cell.text.strip() for cell in row.cells) for row in item.rows)
+        elif item.text.strip():
+            blocks.append(item.text)
+    return blocks
+
+
 def _load_docx(path: Path, raw: bytes) -> SourceDocument:
     import io
     import zipfile
@@ -237,10 +253,7 @@ def _load_docx(path: Path, raw: bytes) -> SourceDocument:
 
     try:
         document = docx.Document(io.BytesIO(raw))
-        blocks = [p.text for p in document.paragraphs if p.text.strip()]
-        for table in document.tables:
-            for row in table.rows:
-                blocks.append(" | ".join(cell.text.strip() for cell in row.cells))
+        blocks = _docx_blocks(document)
         core = document.core_properties
         title, created = core.title, core.created
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

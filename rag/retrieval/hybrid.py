@@ -4,20 +4,44 @@ Reciprocal rank fusion needs no score calibration between the two rankers,
 which is why it is used instead of a weighted sum. The optional cross-encoder
 rerank re-scores the fused candidates pairwise with the question; it is off by
 default unless ``rag eval`` shows it helps on the bundled question set.
+
+Three steps serve real filings (issue 15, measured by ``eval/filings.py``):
+
+* BM25 indexes each chunk behind its contextual header (:func:`rag.ingest.context.indexed_text`:
+  company, form, period, statement title) and searches with the question's
+  financial synonyms added (:mod:`rag.retrieval.expansion`);
+* a question naming a filer searches only that filer's documents and prefers the
+  fiscal year it names (:mod:`rag.retrieval.routing`);
+* each ranker's list keeps one chunk per PDF page before fusion, so the several
+  chunks of one statement page count once and do not crowd other pages out of the top k.
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from rag.config import RetrievalSettings
 from rag.index.bm25 import TOKENIZER_VERSION, BM25Index
 from rag.index.store import ChromaStore
+from rag.ingest.context import CONTEXT_VERSION, indexed_text
+from rag.retrieval.expansion import expand_query
+from rag.retrieval.routing import Route, Router
 from rag.types import Chunk, Hit
+
+# Module constants rather than settings (rag/config.py belongs to the settings work); measured with
+# eval/filings.py on the FinanceBench development set and with rag eval on eval/questions.jsonl.
+POOL_FACTOR = 2
+"""Each ranker returns this many times ``retrieval.candidates`` chunks, since collapsing pages shortens the lists."""
+FUSION_WEIGHTS: Mapping[str, float] = {"dense": 1.0, "bm25": 1.0}
+"""Weight of each ranker in reciprocal rank fusion."""
+YEAR_BOOST = 0.5
+"""Fused scores of documents from the fiscal year the question names are raised by this share."""
 
 
 class QueryEmbedder(Protocol):
@@ -45,6 +69,7 @@ class HybridRetriever:
         self.bm25_cache = bm25_cache
         self.reranker = reranker
         self._bm25: BM25Index | None = None
+        self._router = Router()
         self._chunks: dict[str, Chunk] = {}
         self._lock = threading.Lock()
 
@@ -57,13 +82,21 @@ class HybridRetriever:
         rerank = self.settings.rerank if rerank is None else rerank
         k = top_k or self.settings.top_k
         mode = mode or ("hybrid" if self.settings.hybrid else "dense")
-        pool = max(self.settings.candidates, k)
+        pool = max(self.settings.candidates, k) * POOL_FACTOR
+        index = self._bm25_index()  # also brings the router up to date
+        route = self._router.route(question)
         rankings: dict[str, list[tuple[Chunk, float]]] = {}
         if mode in ("dense", "hybrid"):
-            rankings["dense"] = self.store.query(self.embedder.embed_query(question), pool)
+            where = {"doc_id": {"$in": sorted(route.allowed)}} if route.allowed is not None else None
+            rankings["dense"] = self.store.query(self.embedder.embed_query(question), pool, where=where)
         if mode in ("bm25", "hybrid"):
-            rankings["bm25"] = self._bm25_search(question, pool)
-        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+            rankings["bm25"] = self._bm25_search(index, expand_query(question), pool, route)
+        collapsed = {name: collapse_pages(ranking) for name, ranking in rankings.items()}
+        fused = boost_documents(
+            reciprocal_rank_fusion(collapsed, self.settings.rrf_k, key=page_key, weights=FUSION_WEIGHTS),
+            route.preferred,
+            YEAR_BOOST,
+        )
         if rerank and self.reranker is not None and fused:
             fused = self._rerank(question, fused[: self.settings.candidates])
         return [
@@ -76,9 +109,13 @@ class HybridRetriever:
         with self._lock:
             self._bm25 = None
 
-    def _bm25_search(self, question: str, k: int) -> list[tuple[Chunk, float]]:
-        index = self._bm25_index()
-        found = index.search(question, k)
+    def _bm25_search(self, index: BM25Index, query: str, k: int, route: Route) -> list[tuple[Chunk, float]]:
+        """Top ``k`` chunks by BM25; with a route, the top ``k`` of the allowed documents."""
+        if route.allowed is None:
+            found = index.search(query, k)
+        else:
+            allowed, doc_of = route.allowed, self._router.doc_of
+            found = [hit for hit in index.search(query, len(index.ids)) if doc_of.get(hit[0]) in allowed][:k]
         missing = [i for i, _ in found if i not in self._chunks]
         if missing:
             for chunk in self.store.get_chunks(missing):
@@ -86,24 +123,28 @@ class HybridRetriever:
         return [(self._chunks[i], score) for i, score in found if i in self._chunks]
 
     def _bm25_index(self) -> BM25Index:
-        """Current index: memory, then disk cache, then rebuilt from the store."""
-        revision = f"{self.store.revision()}:{TOKENIZER_VERSION}"
+        """Current BM25 index and router: memory, then disk cache, then rebuilt from the store together."""
+        revision = f"{self.store.revision()}:{TOKENIZER_VERSION}:{CONTEXT_VERSION}"
         with self._lock:
-            if self._bm25 is not None and self._bm25.revision == revision:
+            if self._bm25 is not None and self._bm25.revision == revision and self._router.revision == revision:
                 return self._bm25
             cached = BM25Index.load(self.bm25_cache) if self.bm25_cache else None
-            if cached is not None and cached.revision == revision:
-                self._bm25 = cached
+            router = _load_router(self._router_cache)
+            if cached is not None and cached.revision == revision and router and router.revision == revision:
+                self._bm25, self._router = cached, router
             else:
-                self._chunks = {}
-                pairs = []
-                for chunk in self.store.iter_chunks():
-                    self._chunks[chunk.id] = chunk
-                    pairs.append((chunk.id, chunk.text))
+                self._chunks = {chunk.id: chunk for chunk in self.store.iter_chunks()}
+                pairs = [(chunk.id, indexed_text(chunk)) for chunk in self._chunks.values()]
                 self._bm25 = BM25Index.build(pairs, revision=revision)
+                self._router = Router.build(self._chunks.values(), revision=revision)
                 if self.bm25_cache:
                     self._bm25.save(self.bm25_cache)
+                    _save_router(self._router, self._router_cache)
             return self._bm25
+
+    @property
+    def _router_cache(self) -> Path | None:
+        return self.bm25_cache.with_name(f"{self.bm25_cache.stem}-routes.pkl") if self.bm25_cache else None
 
     def _rerank(
         self, question: str, fused: list[tuple[Chunk, float, dict[str, float]]]
@@ -117,17 +158,79 @@ class HybridRetriever:
         return sorted(rescored, key=lambda item: -item[1])
 
 
+def _chunk_id(chunk: Chunk) -> str:
+    return chunk.id
+
+
+def page_key(chunk: Chunk) -> str:
+    """What fusion counts once: a PDF page (document and page number), else the chunk itself."""
+    return f"{chunk.doc_id}#p{chunk.page}" if chunk.page is not None else chunk.id
+
+
+def collapse_pages(ranking: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
+    """The ranking with only the best-ranked chunk of each page (chunks without a page all kept)."""
+    seen: set[str] = set()
+    kept = []
+    for chunk, score in ranking:
+        key = page_key(chunk)
+        if key not in seen:
+            seen.add(key)
+            kept.append((chunk, score))
+    return kept
+
+
 def reciprocal_rank_fusion(
-    rankings: dict[str, list[tuple[Chunk, float]]], k: int = 60
+    rankings: dict[str, list[tuple[Chunk, float]]],
+    k: int = 60,
+    key: Callable[[Chunk], str] = _chunk_id,
+    weights: Mapping[str, float] | None = None,
 ) -> list[tuple[Chunk, float, dict[str, float]]]:
-    """Fuse ranked lists: score = sum over lists of 1 / (k + rank). Ties keep first-seen order."""
+    """Fuse ranked lists: score = sum over lists of weight / (k + rank). Ties keep first-seen order.
+
+    Items are identified by ``key`` (the chunk id by default; :func:`page_key` fuses pages), and the
+    chunk shown for an item is the first list's.
+    """
     fused: dict[str, float] = {}
     chunks: dict[str, Chunk] = {}
     per_ranker: dict[str, dict[str, float]] = {}
     for name, ranking in rankings.items():
+        weight = 1.0 if weights is None else weights.get(name, 1.0)
         for rank, (chunk, score) in enumerate(ranking, start=1):
-            fused[chunk.id] = fused.get(chunk.id, 0.0) + 1.0 / (k + rank)
-            chunks.setdefault(chunk.id, chunk)
-            per_ranker.setdefault(chunk.id, {})[name] = score
-    order = sorted(fused, key=lambda chunk_id: -fused[chunk_id])
+            item = key(chunk)
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+            chunks.setdefault(item, chunk)
+            per_ranker.setdefault(item, {})[name] = score
+    order = sorted(fused, key=lambda item: -fused[item])
     return [(chunks[i], fused[i], per_ranker[i]) for i in order]
+
+
+def boost_documents(
+    fused: list[tuple[Chunk, float, dict[str, float]]], documents: frozenset[str], share: float
+) -> list[tuple[Chunk, float, dict[str, float]]]:
+    """Scores of chunks from ``documents`` raised by ``share`` and the list re-sorted (stable)."""
+    if not documents or share == 0:
+        return fused
+    boosted = [(c, s * (1.0 + share) if c.doc_id in documents else s, scores) for c, s, scores in fused]
+    return sorted(boosted, key=lambda item: -item[1])
+
+
+def _load_router(path: Path | None) -> Router | None:
+    """The cached router, or None when absent or unreadable (then it is rebuilt with the BM25 index)."""
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            router: Any = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+    return router if isinstance(router, Router) else None
+
+
+def _save_router(router: Router, path: Path | None) -> None:
+    """Atomic write beside the BM25 cache, under the same revision."""
+    if path is None:
+        return
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as handle:
+        pickle.dump(router, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
