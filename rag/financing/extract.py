@@ -38,7 +38,7 @@ from rag.financing.cues import (
     VALUATION_AFTER_RE,
     VALUE_CUES,
 )
-from rag.financing.model import Attribute, FinancingFact
+from rag.financing.model import Attribute, FinancingFact, Statement
 from rag.financing.tables import TableRow, facts_from_table, table_rows
 from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
@@ -155,24 +155,16 @@ def _list_item_facts(
         reading.list_role = None
         return None
     in_context = reading.subject == context.subject
+    statement = Statement(context.doc_id, context.path, context.source, start, end, sentence)
     return [
-        FinancingFact(
-            doc_id=context.doc_id,
-            path=context.path,
-            source=context.source,
-            subject=reading.subject,
-            attribute=reading.list_role,
-            value=0.0,
-            currency="",
-            value_text="",
-            counterparty=_clean_name(name.text),
-            round=context.round if in_context else "",
-            date=context.date if in_context else "",
-            start=start + name.start,
-            end=start + name.end,
-            sentence_start=start,
-            sentence_end=end,
-            sentence=" ".join(sentence.split()),
+        statement.fact(
+            reading.subject,
+            reading.list_role,
+            name,
+            start,
+            _clean_name(name.text),
+            context.round if in_context else "",
+            context.date if in_context else "",
         )
         for name in names
         if _clean_name(name.text) != reading.subject
@@ -202,27 +194,10 @@ def _sentence_facts(
         round_label = context.round  # "ICONIQ Capital led the round" in the Series F brief
     date = own_date or (context.date if subject == context.subject else "")
 
-    def make(attribute: Attribute, mention: Fact, counterparty: str = "", value: Fact | None = None) -> FinancingFact:
-        figure = value or mention
-        money = figure.kind == "money"
-        return FinancingFact(
-            doc_id=context.doc_id,
-            path=context.path,
-            source=context.source,
-            subject=subject,
-            attribute=attribute,
-            value=float(figure.key[1]) if money else 0.0,  # type: ignore[arg-type]
-            currency=str(figure.key[0]) if money else "",
-            value_text=figure.text if money else "",
-            counterparty=counterparty,
-            round=round_label,
-            date=date,
-            start=start + mention.start,
-            end=start + mention.end,
-            sentence_start=start,
-            sentence_end=end,
-            sentence=" ".join(sentence.split()),
-        )
+    statement = Statement(context.doc_id, context.path, context.source, start, end, sentence)
+
+    def make(attribute: Attribute, mention: Fact, counterparty: str = "") -> FinancingFact:
+        return statement.fact(subject, attribute, mention, start, counterparty, round_label, date)
 
     facts: list[FinancingFact] = []
     moneys = [m for m in mentions if m.kind == "money"]

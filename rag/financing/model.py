@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from rag.verification.facts import Fact
 
 Attribute = Literal[
     "amount",  # money raised in a round, or a deal's size
@@ -104,3 +107,47 @@ class FinancingFact:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for ``rag facts --json``."""
         return {"id": self.id, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Where facts are stated: a document, and the sentence or table row's span and text in it."""
+
+    doc_id: str
+    path: str
+    source: str
+    start: int
+    end: int
+    text: str
+
+    def fact(
+        self,
+        subject: str,
+        attribute: Attribute,
+        mention: Fact,
+        offset: int,
+        counterparty: str = "",
+        round_label: str = "",
+        date: str = "",
+    ) -> FinancingFact:
+        """The fact ``mention`` states (a figure, or the counterparty's name); ``offset`` places the mention's
+        span, relative to the text it was found in, in the document."""
+        money = mention.kind == "money"
+        return FinancingFact(
+            doc_id=self.doc_id,
+            path=self.path,
+            source=self.source,
+            subject=subject,
+            attribute=attribute,
+            value=float(mention.key[1]) if money else 0.0,  # type: ignore[arg-type]
+            currency=str(mention.key[0]) if money else "",
+            value_text=mention.text if money else "",
+            counterparty=counterparty,
+            round=round_label,
+            date=date,
+            start=offset + mention.start,
+            end=offset + mention.end,
+            sentence_start=self.start,
+            sentence_end=self.end,
+            sentence=" ".join(self.text.split()),
+        )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.financing.model import Attribute, FinancingFact
+from rag.financing.model import Attribute, FinancingFact, Statement
 from rag.verification.facts import Fact, extract_facts
 
 if TYPE_CHECKING:
@@ -112,25 +112,11 @@ def _row_facts(
     per_investor = bool(entity) and entity.lower() != context.subject.lower() and "date" not in by_role
     sentence = " | ".join(c for c, _ in cells)
 
+    statement = Statement(context.doc_id, context.path, context.source, row.start, row.end, sentence)
+
     def make(attribute: Attribute, mention: Fact, offset: int, counterparty: str = "") -> FinancingFact:
-        money = mention.kind == "money"
-        return FinancingFact(
-            doc_id=context.doc_id,
-            path=context.path,
-            source=context.source,
-            subject=context.subject,
-            attribute=attribute,
-            value=float(mention.key[1]) if money else 0.0,  # type: ignore[arg-type]
-            currency=str(mention.key[0]) if money else "",
-            value_text=mention.text if money else "",
-            counterparty=counterparty,
-            round=round_label,
-            date=date or context.date,
-            start=offset + mention.start,
-            end=offset + mention.end,
-            sentence_start=row.start,
-            sentence_end=row.end,
-            sentence=sentence,
+        return statement.fact(
+            context.subject, attribute, mention, offset, counterparty, round_label, date or context.date
         )
 
     facts: list[FinancingFact] = []
