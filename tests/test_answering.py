@@ -188,3 +188,21 @@ def test_single_fact_questions_keep_quotes_and_report_coverage(briefs_pipeline) 
     assert "$183 billion" in answer.answer
     assert answer.coverage == 1.0
     assert answer.to_dict()["plan"]["kind"] == "investors"
+
+
+def test_headings_captions_and_labels_are_never_quotable() -> None:
+    """ "Stargate at a glance" or "2. Deep Comparison with Competitors: Different Power Paths" answer nothing."""
+    from rag.text.sentences import split_units
+
+    text = (
+        "Stargate at a glance\n\n"
+        "2. Deep Comparison with Competitors: Different Power Paths\n\n"
+        "**Lead investor.**\n"
+        "Thrive Capital, the venture firm run by Josh Kushner, led the round.\n\n"
+        "Participants include:\n\n·Amazon\n\n·Nvidia\n"
+    )
+    units = [u.text for u in split_units(text)]
+    assert units == [
+        "Thrive Capital, the venture firm run by Josh Kushner, led the round.",
+        "Participants include: Amazon, Nvidia.",
+    ]

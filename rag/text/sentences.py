@@ -154,6 +154,7 @@ _SENTENCE_END = re.compile(r"[.!?。](?:[\"'”’)\]*]*)(?=\s+|$)")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 _SOURCES = re.compile(r"^\s*(?:#+\s*)?(?:\*\*)?Sources(?:\*\*)?\s*:?\s*$", re.IGNORECASE)
 _URL = re.compile(r"https?://\S+")
+_BOLD_LINE = re.compile(r"(?:[-*+]\s+)?(?:\*\*|__)[^*_\n]{1,80}(?:\*\*|__)[.:]?")
 _MARKUP = re.compile(r"\*\*|__|`|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)")
 
 
@@ -177,7 +178,7 @@ def split_units(text: str) -> list[Unit]:
     for offset, line in _lines_with_offsets(text):
         if _SOURCES.match(line):
             break
-        if not _HEADING.match(line):
+        if not _HEADING.match(line) and not is_heading_line(line):
             lines.append((offset, line))
     index = 0
     while index < len(lines):
@@ -209,6 +210,30 @@ def split_units(text: str) -> list[Unit]:
         index += 1
     cleaned = [Unit(" ".join(_MARKUP.sub("", u.text).split()), u.start, u.end) for u in units]
     return [u for u in cleaned if _is_statement(u.text)]
+
+
+def is_heading_line(line: str) -> bool:
+    """A title that is not a statement: "**Lead investor.**", "2. Deep Comparison with Competitors: Different Power
+    Paths", "Stargate at a glance". Quoted as an answer it says nothing, so it is never a quotable unit.
+
+    A line counts when it is wholly bold, or has no full stop and no figure and is
+    either very short or mostly capitalised words (prose has mostly lower-case words).
+    """
+    stripped = line.strip()
+    if _BOLD_LINE.fullmatch(stripped):
+        return True
+    words = re.findall(r"[A-Za-z][\w'’-]*", stripped)
+    if (
+        not words
+        or len(words) > 12
+        or stripped.endswith((".", "!", "?", ";", ":", ","))
+        or re.search(r"\d{2}", stripped)
+    ):
+        return False
+    if 2 <= len(words) <= 6 and not re.search(r"\d", stripped):
+        return True  # "Stargate at a glance": too short and unpunctuated to state anything
+    capitalised = sum(w[0].isupper() for w in words if len(w) > 3)
+    return capitalised >= max(2, (sum(len(w) > 3 for w in words) + 1) // 2 + 1)
 
 
 def _list_block(lead_in: str, lines: list[tuple[int, str]], index: int) -> tuple[int, list[Unit]]:
