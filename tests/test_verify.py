@@ -561,3 +561,21 @@ def test_verdicts_are_stable_under_whitespace_changes(verifier: Verifier, spaces
     expected = [(c.verdict, c.citations) for c in verifier.check(STABLE_ANSWER, passages).claims]
     assert [(c.verdict, c.citations) for c in verifier.check(spaced, passages).claims] == expected
     assert expected == [("supported", [1]), ("unsupported", [1]), ("miscited", [2]), ("uncited", [])]
+
+
+def test_figures_of_different_rounds_are_not_a_disagreement(verifier: Verifier) -> None:
+    """Issue 13: "Sources disagree on the valuation: $183 billion vs $61.5 billion" compared the Series F with the E."""
+    series_f = (
+        "In early September 2025 Anthropic closed a $13 billion Series F round at a post-money valuation of about "
+        "$183 billion."
+    )
+    series_e = (
+        "Six months earlier, in March 2025, Anthropic's Series E had raised $3.5 billion at a $61.5 billion "
+        "valuation, and Anthropic closed that round with Lightspeed as lead."
+    )
+    result = verifier.check(
+        "Anthropic closed a $13 billion Series F round at a valuation of about $183 billion [1].",
+        {1: series_f, 2: series_e},
+    )
+    assert result.claims[0].verdict == "supported"
+    assert not any(n.startswith("Sources disagree") for n in result.notes)

@@ -49,6 +49,16 @@ def _measures(text: str, facts: Sequence[Fact]) -> dict[int, str]:
     return {f.start: measures.get(f.start, "amount") for f in figures}
 
 
+def _other_event(claim_facts: Sequence[Fact], unit_facts: Sequence[Fact]) -> bool:
+    """Whether a sentence is about another round or month than the claim: both name one, and none is shared."""
+    rounds = ({f.key for f in claim_facts if f.kind == "series"}, {f.key for f in unit_facts if f.kind == "series"})
+    months = (
+        {f.key[:2] for f in claim_facts if f.kind == "date" and f.key[1] is not None},
+        {f.key[:2] for f in unit_facts if f.kind == "date" and f.key[1] is not None},
+    )
+    return any(ours and theirs and not ours & theirs for ours, theirs in (rounds, months))
+
+
 def _words_between(text: str, start: int, end: int) -> int:
     return len(re.findall(r"[^\W_]+", text[start:end]))
 
@@ -95,6 +105,8 @@ def conflict_notes(pieces: list[ClaimText], claims: list[Claim], passages: dict[
                         continue
                     if len(words & other.unit_stems[i]) < len(words) / 3:
                         continue
+                    if _other_event(facts, unit.facts):
+                        continue  # Series F's $183 billion and Series E's $61.5 billion are two rounds, not a dispute
                     theirs = _measures(unit.text, unit.facts)
                     rivals = [
                         f
