@@ -571,7 +571,7 @@ def test_figures_of_different_rounds_are_not_a_disagreement(verifier: Verifier) 
     )
     series_e = (
         "Six months earlier, in March 2025, Anthropic's Series E had raised $3.5 billion at a $61.5 billion "
-        "valuation, and Anthropic closed that round with Lightspeed as lead."
+        "valuation (TechTarget). The Series F of September 2025 therefore roughly tripled Anthropic's value."
     )
     result = verifier.check(
         "Anthropic closed a $13 billion Series F round at a valuation of about $183 billion [1].",
