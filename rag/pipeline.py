@@ -347,7 +347,7 @@ def merge_drafts(first: str, first_hits: list[Hit], second: str, second_hits: li
             known = len(hits)
         numbers[n] = known
     renumbered = MARKER_RE.sub(lambda m: format_markers([numbers.get(n, n) for n in parse_markers(m.group(0))]), second)
-    return f"{first}\n{renumbered}", hits
+    return f"{first}\n\n{renumbered}", hits
 
 
 def _ms(start: float, end: float) -> float:

@@ -437,7 +437,7 @@ class Composer:
             text = f"{body} {''.join(f'[{n}]' for n in dict.fromkeys(marks))}."
             composition.sentences.append((text, sentence))
             lines.append(text)
-        composition.text = "\n".join(lines)  # one line each: "… [1].\nxAI raised …" splits where "… [1]. xAI" would not
+        composition.text = "\n\n".join(lines)  # a paragraph each: "… [1].\nxAI raised …" would not split
         return composition
 
 
