@@ -1,7 +1,9 @@
 """LLM generators: prompt fencing and parsing, the OpenAI-compatible client, local models.
 
 Everything here is real: the ``openai`` generator talks to llama.cpp's own
-OpenAI-compatible server (started once per session on SmolLM2-135M), and the
+OpenAI-compatible server (started once per session on SmolLM2-135M) through
+the official ``openai`` SDK, and streams from it; retries and the token-limit
+fallback are shown against a small scripted HTTP server on loopback; the
 ``local`` generator runs Qwen2.5-Coder-0.5B through llama-cpp-python. The
 weights come from registry packages installed by ``.ci/install_llm.sh``; a
 missing package fails these tests rather than skipping them, because a
@@ -10,14 +12,18 @@ silently skipped model test is how a broken install reaches users.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,10 +35,10 @@ from rag.generation.llm import (
     CallStats,
     LlamaCppBackend,
     LLMGenerator,
-    OpenAIBackend,
     TransformersBackend,
     make_chat_backend,
 )
+from rag.generation.openai_chat import OpenAIBackend
 from rag.generation.prompts import SENTINEL, SYSTEM_PROMPT, build_messages
 from rag.generation.weights import QWEN_SHA256, QWEN_SIZE, default_local_model, smollm2_path
 from rag.types import Chunk, Hit
@@ -271,7 +277,7 @@ def test_silent_server_times_out_with_the_limit_in_the_message() -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
         base_url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-        backend = OpenAIBackend(base_url, "any", timeout_s=1)
+        backend = OpenAIBackend(base_url, "any", timeout_s=1, max_retries=0)
         started = time.perf_counter()
         with pytest.raises(GeneratorUnavailable, match=r"did not answer within 1 s"):
             backend.chat([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0)
@@ -283,6 +289,119 @@ def test_no_hits_abstains_without_calling_the_model() -> None:
     settings = GeneratorSettings(openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
     generator = LLMGenerator(make_chat_backend("openai", settings), settings, name="openai")
     assert generator.generate("Anything?", []) == Draft(text=NOT_IN_DOCUMENTS, abstained=True)
+
+
+Script = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+def _completion(text: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "scripted",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }
+
+
+@pytest.fixture
+def scripted_server() -> Iterator[Callable[[Script], tuple[str, list[dict[str, Any]]]]]:
+    """A real HTTP server on loopback whose replies follow a script; yields a starter returning (base URL, requests)."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(script: Script) -> tuple[str, list[dict[str, Any]]]:
+        requests: list[dict[str, Any]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                requests.append(body)
+                status, reply = script(body)
+                data = json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("retry-after-ms", "50")  # the SDK's backoff honours it: keeps the test fast
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1", requests
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+def test_rate_limits_and_server_errors_are_retried_with_backoff(scripted_server: Any) -> None:
+    """The hand-written httpx client gave up on the first 429 or 5xx."""
+    replies = iter([(429, {"error": {"message": "slow down"}}), (503, {"error": {"message": "busy"}})])
+    url, requests = scripted_server(lambda body: next(replies, (200, _completion("Hello."))))
+    backend = OpenAIBackend(url, "scripted", timeout_s=5, max_retries=2)
+    assert backend.chat(HI, max_tokens=8, temperature=0) == "Hello."
+    assert len(requests) == 3
+    assert backend.stats.completion_tokens == 2
+
+
+def test_retries_are_bounded_and_the_last_status_is_reported(scripted_server: Any) -> None:
+    url, requests = scripted_server(lambda body: (429, {"error": {"message": "quota exceeded"}}))
+    backend = OpenAIBackend(url, "scripted", timeout_s=5, max_retries=1)
+    with pytest.raises(GeneratorUnavailable, match=r"answered HTTP 429: .*quota exceeded.*rate-limiting"):
+        backend.chat(HI, max_tokens=8, temperature=0)
+    assert len(requests) == 2
+
+
+def _limits(requests: list[dict[str, Any]]) -> list[list[str]]:
+    return [sorted(key for key in request if key.startswith("max")) for request in requests]
+
+
+@pytest.mark.parametrize(
+    ("rejected", "kept", "message"),
+    [
+        # newer OpenAI models
+        (
+            "max_tokens",
+            "max_completion_tokens",
+            "Unsupported parameter: 'max_tokens' is not supported with this model.",
+        ),
+        # servers that know only the older name and refuse unknown ones
+        ("max_completion_tokens", "max_tokens", "Unrecognized request argument supplied: max_completion_tokens"),
+    ],
+)
+def test_token_limit_falls_back_to_the_name_the_server_accepts(
+    scripted_server: Any, rejected: str, kept: str, message: str
+) -> None:
+    """The httpx client sent only max_tokens, which newer OpenAI models reject."""
+
+    def server(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if rejected in body:
+            return 400, {"error": {"message": message, "type": "invalid_request_error"}}
+        return 200, _completion("Answered.")
+
+    url, requests = scripted_server(server)
+    backend = OpenAIBackend(url, "scripted", timeout_s=5)
+    assert backend.chat(HI, max_tokens=7, temperature=0) == "Answered."
+    assert backend.chat(HI, max_tokens=7, temperature=0) == "Answered."
+    both = ["max_completion_tokens", "max_tokens"]
+    assert _limits(requests) == [both, [kept], [kept]]  # the narrowing is remembered: one rejected request in all
+    assert requests[1][kept] == 7
+
+
+def test_both_token_limit_names_reach_a_lenient_server(scripted_server: Any) -> None:
+    """llama.cpp's server ignores max_completion_tokens: sending it alone would leave the answer unbounded."""
+    url, requests = scripted_server(lambda body: (200, _completion("Answered.")))
+    assert OpenAIBackend(url, "scripted").chat(HI, max_tokens=7, temperature=0) == "Answered."
+    assert requests[0]["max_completion_tokens"] == requests[0]["max_tokens"] == 7
 
 
 @pytest.fixture(scope="session")
@@ -343,9 +462,66 @@ def test_openai_generator_answers_through_a_real_server(openai_server: str) -> N
 
 def test_wrong_path_on_a_real_server_reports_the_http_status(openai_server: str) -> None:
     base_url = openai_server.removesuffix("/v1")  # a common mistake: forgetting /v1
-    backend = OpenAIBackend(base_url, "smollm2", timeout_s=30)
+    backend = OpenAIBackend(base_url, "smollm2", timeout_s=30, max_retries=0)
     with pytest.raises(GeneratorUnavailable, match=r"HTTP 404.*/v1"):
         backend.chat([{"role": "user", "content": "hi"}], max_tokens=4, temperature=0)
+
+
+def _smollm2_settings(base_url: str) -> GeneratorSettings:
+    return GeneratorSettings(openai_base_url=base_url, openai_model="smollm2", timeout_s=180, local_max_tokens=48)
+
+
+def test_openai_backend_streams_the_reply_in_pieces(openai_server: str) -> None:
+    backend = OpenAIBackend(openai_server, "smollm2", timeout_s=180)
+    pieces = list(backend.stream([{"role": "user", "content": "Count from one to ten."}], 24, 0.0))
+    print(f"\nstreamed {len(pieces)} pieces: {''.join(pieces)!r}")
+    assert len(pieces) > 1
+    assert "".join(pieces).strip()
+    assert backend.stats.completion_tokens == len(pieces)
+
+
+def test_pipeline_stream_yields_the_draft_then_the_verified_answer(
+    openai_server: str, seed_pipeline: Any, pipeline_factory: Any
+) -> None:
+    from dataclasses import replace
+
+    from rag.types import Answer, AskOptions
+
+    settings = replace(seed_pipeline.settings, generator=_smollm2_settings(openai_server))
+    pipeline = pipeline_factory(settings)
+    arrivals: list[tuple[float, str | Answer]] = []
+    for item in pipeline.stream(FINANCING_QUESTION, options=AskOptions(generator="openai")):
+        arrivals.append((time.perf_counter(), item))
+    *pieces, (finished, answer) = arrivals
+    assert isinstance(answer, Answer)
+    assert answer.generator == "openai"
+    assert len(pieces) > 1
+    assert all(isinstance(piece, str) for _, piece in pieces)
+    assert pieces[0][0] < finished  # the first piece came before the answer was ready, not with it
+    assert "".join(str(piece) for _, piece in pieces).strip()
+
+    only = list(pipeline.stream(FINANCING_QUESTION, options=AskOptions(generator="extractive")))
+    assert len(only) == 1  # the extractive answer comes at once, whole
+    assert isinstance(only[0], Answer)
+
+
+def test_rag_ask_stream_prints_the_draft_then_the_verified_answer(
+    openai_server: str, seed_pipeline: Any, pipeline_factory: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from dataclasses import replace
+
+    import rag.cli
+
+    settings = replace(seed_pipeline.settings, generator=_smollm2_settings(openai_server))
+    monkeypatch.setattr(rag.cli, "open_pipeline", lambda _settings: pipeline_factory(settings))
+    assert rag.cli.main(["ask", "--stream", "--generator", "openai", FINANCING_QUESTION]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    assert out.startswith("draft (not yet checked): ")
+    draft, _, verified = out.partition("\n\n--- verified answer ---\n")
+    assert draft.removeprefix("draft (not yet checked): ").strip()
+    assert "(openai;" in verified
+    assert "Verification: grounding" in verified or "do not contain" in verified
 
 
 # ---------------------------------------------------------------------------

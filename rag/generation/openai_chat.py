@@ -6,14 +6,17 @@ connection errors, 408, 409, 429 and 5xx (``generator.max_retries``), one
 timeout per request (``generator.timeout_s``), and server-sent-event streaming.
 What is ours is the wording of failures (every one becomes one
 :class:`GeneratorUnavailable` sentence naming the server and what to check,
-because the CLI and UI show it to the user) and the token-limit parameter:
-newer OpenAI models reject ``max_tokens`` and want ``max_completion_tokens``,
-while some OpenAI-compatible servers reject the newer name. The newer name is
-sent first; a server that answers 400 naming it gets ``max_tokens`` from then on.
+because the CLI and UI show it to the user) and the token limit. Newer OpenAI
+models reject ``max_tokens`` and want ``max_completion_tokens``; some
+OpenAI-compatible servers reject the newer name, and others, llama.cpp's own
+server among them, silently ignore it and generate until the context is full.
+So both names are sent; a server that answers 400 naming one of them gets only
+the other from then on.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     import openai
 
 NEW_LIMIT, OLD_LIMIT = "max_completion_tokens", "max_tokens"
+BOTH_LIMITS = (NEW_LIMIT, OLD_LIMIT)
 
 
 class OpenAIBackend:
@@ -42,7 +46,7 @@ class OpenAIBackend:
         self.model = model
         self.timeout_s = timeout_s
         self.stats = CallStats()
-        self.limit_parameter = NEW_LIMIT
+        self.limit_names: tuple[str, ...] = BOTH_LIMITS  # narrowed to one when the server rejects the other
         # Local servers (llama.cpp, vLLM, Ollama) need no key, but the SDK refuses to start without one.
         self._client = OpenAI(
             base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=max_retries
@@ -86,17 +90,19 @@ class OpenAIBackend:
         return f"OpenAI-compatible server at {self.base_url}"
 
     def _create(self, messages: Messages, max_tokens: int, temperature: float, stream: bool) -> Any:
-        """One completion request, switching to ``max_tokens`` for good if the server rejects the newer name."""
+        """One completion request; a 400 naming one token-limit parameter narrows ``limit_names`` for good."""
         import openai
 
-        create: Any = self._client.chat.completions.create  # the limit's name is chosen at run time
+        create: Any = self._client.chat.completions.create  # the limit's names are chosen at run time
         request = {"model": self.model, "messages": messages, "temperature": temperature, "stream": stream}
         try:
-            return create(**request, **{self.limit_parameter: max_tokens})
+            return create(**request, **dict.fromkeys(self.limit_names, max_tokens))
         except openai.BadRequestError as exc:
-            if self.limit_parameter != NEW_LIMIT or NEW_LIMIT not in str(exc):
+            rejected = [name for name in self.limit_names if re.search(rf"\b{name}\b", str(exc))]
+            if len(self.limit_names) == 1 or not rejected:
                 raise self._unavailable(exc) from exc
-            self.limit_parameter = OLD_LIMIT
+            # Rejecting max_tokens is what newer OpenAI models do, so when both are named keep the newer one.
+            self.limit_names = (OLD_LIMIT,) if rejected == [NEW_LIMIT] else (NEW_LIMIT,)
             return self._create(messages, max_tokens, temperature, stream)
         except openai.OpenAIError as exc:
             raise self._unavailable(exc) from exc
