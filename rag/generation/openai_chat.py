@@ -45,6 +45,7 @@ class OpenAIBackend:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
+        self.attempts = 1 + max_retries
         self.stats = CallStats()
         self.limit_names: tuple[str, ...] = BOTH_LIMITS  # narrowed to one when the server rejects the other
         # Local servers (llama.cpp, vLLM, Ollama) need no key, but the SDK refuses to start without one.
@@ -108,15 +109,16 @@ class OpenAIBackend:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> GeneratorUnavailable:
-        return GeneratorUnavailable(describe_failure(exc, self._where, self.timeout_s))
+        return GeneratorUnavailable(describe_failure(exc, self._where, self.timeout_s, self.attempts))
 
 
-def describe_failure(exc: Exception, where: str, timeout_s: float) -> str:
+def describe_failure(exc: Exception, where: str, timeout_s: float, attempts: int = 1) -> str:
     """One sentence for an SDK failure, saying which setting to check."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
-        return f"the {where} did not answer within {timeout_s:g} s"
+        tries = f" (each of {attempts} attempts; generator.timeout_s, generator.max_retries)" if attempts > 1 else ""
+        return f"the {where} did not answer within {timeout_s:g} s{tries}"
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
         reason = _short(str(cause) or type(cause).__name__)
