@@ -16,8 +16,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.financing.lookup import FactIndex, entity_key, headline, same_entity, unique_counterparties
-from rag.financing.model import VALUATIONS, FinancingFact
+from rag.financing.lookup import entity_key, headline, same_entity, unique_counterparties
+from rag.financing.model import FinancingFact
+from rag.generation.choose import FactChooser
 from rag.generation.plan import QuestionPlan, Slot, periods_in
 from rag.generation.wording import (
     Sentence,
@@ -37,7 +38,6 @@ from rag.types import Chunk, Hit
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
 CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?", re.I)
-ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
 # "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
@@ -65,11 +65,8 @@ class Composition:
         return not self.missing and any(s.slots for _, s in self.sentences)
 
 
-class Composer:
+class Composer(FactChooser):
     """Plan + fact index -> :class:`Composition`; None when the plan's kind is not one it composes."""
-
-    def __init__(self, facts: FactIndex) -> None:
-        self.facts = facts
 
     def compose(self, plan: QuestionPlan) -> Composition | None:
         if plan.kind in ("investors", "list") and plan.slots:
@@ -316,25 +313,6 @@ class Composer:
             sentences.append(Sentence(f"{join(names)} {verb}.", tuple(others.values()), (slot,)))
         return sentences
 
-    # -- choosing facts ----------------------------------------------------------
-    def _side(self, plan: QuestionPlan, slot: Slot) -> FinancingFact | None:
-        """The fact for one side: its round or month when the slot names one, else the plan's time, latest first."""
-        facts = self._candidates(slot.entity, slot.attribute)
-        if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
-            facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
-        elif slot.qualifier:
-            facts = [f for f in facts if f.date.startswith(slot.qualifier)]
-        else:
-            facts = self._filtered(plan, facts)
-        if not facts:
-            return None
-        if slot.qualifier:
-            return headline(facts)
-        if ACTUAL_RE.search(plan.question):  # "actual 2025 capex": what was spent, not the latest plan
-            facts = [f for f in facts if ACTUAL_RE.search(f.sentence)] or facts
-        dated = [f for f in facts if f.date] or facts
-        return min(dated, key=lambda f: f.date) if plan.earliest else max(dated, key=lambda f: (f.date, f.value))
-
     def _side_sentence(self, slot: Slot, fact: FinancingFact) -> Sentence:
         """A side of a comparison; an amount raised is given with the valuation of the same round when one is known."""
         if fact.attribute != "amount":
@@ -349,36 +327,6 @@ class Composer:
             return Sentence(state(fact, "amount"), (fact,), (slot,))
         text = state(fact, "amount").rstrip(".") + f", at a valuation of {valuation.value_text}."
         return Sentence(text, (fact, valuation), (slot,))
-
-    def _candidates(self, entity: str, attribute: str) -> list[FinancingFact]:
-        """Facts of an attribute; figures under a million are per-share prices or misreadings, never a round."""
-        attributes = tuple(VALUATIONS) if attribute == "valuation" else (attribute,)
-        return [f for f in self.facts.find(entity or None, attributes) if not f.has_value or f.value >= 1e6]
-
-    def _filtered(self, plan: QuestionPlan, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
-        """The plan's round and years narrow the facts, but never to nothing when one alone would match."""
-        narrowed = list(facts)
-        if plan.rounds and len(plan.rounds) == 1:
-            narrowed = [f for f in narrowed if plan.rounds[0].lower() in f.round.lower()] or narrowed
-        if plan.years:
-            dated = [f for f in narrowed if any(f.date.startswith(str(y)) for y in plan.years)]
-            narrowed = dated or narrowed
-        return narrowed
-
-    def _best(
-        self, plan: QuestionPlan, slot: Slot, round_label: str | None = None, latest: bool | None = None
-    ) -> FinancingFact | None:
-        attribute = "amount" if slot.attribute == "date" else slot.attribute
-        facts = self._candidates(slot.entity, attribute)
-        if round_label:
-            facts = [f for f in facts if round_label.lower() in f.round.lower()]
-        else:
-            facts = self._filtered(plan, facts)
-        if not facts:
-            return None
-        if latest if latest is not None else plan.latest:
-            return max(facts, key=lambda f: (f.date, f.value))
-        return headline(facts)
 
     def _investment_between(self, plan: QuestionPlan) -> Sentence | None:
         """ "How much did Amazon commit to OpenAI?": the per-investor figure between two named parties."""
@@ -395,27 +343,6 @@ class Composer:
                     return Sentence(text, (fact,), tuple(Slot(e, "amount") for e in plan.entities))
         return None
 
-    def _one_per_date(self, facts: list[FinancingFact]) -> list[FinancingFact]:
-        by_date: dict[str, list[FinancingFact]] = {}
-        for fact in facts:
-            by_date.setdefault(fact.date, []).append(fact)
-        return [best for group in by_date.values() if (best := headline(group)) is not None]
-
-    def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
-        by_round: dict[str, list[FinancingFact]] = {}
-        for fact in facts:
-            by_round.setdefault(fact.round or fact.date[:7], []).append(fact)
-        return [best for group in by_round.values() if (best := headline(group)) is not None]
-
-    @staticmethod
-    def _dedupe(facts: Sequence[FinancingFact]) -> list[FinancingFact]:
-        """One fact per (counterparty, value, round): the same figure stated twice is one part, not two."""
-        seen: dict[tuple[str, float, str], FinancingFact] = {}
-        for fact in facts:
-            seen.setdefault((fact.counterparty.lower(), fact.value, fact.round), fact)
-        return list(seen.values())
-
-    # -- the draft -----------------------------------------------------------------
     def draft(self, sentences: list[Sentence], missing: list[Slot]) -> Composition:
         """Number the chunks the sentences cite in order of first use and write ``[n]`` after each sentence."""
         composition = Composition(missing=missing)

@@ -1,0 +1,93 @@
+"""Choosing facts for a slot: the round or month a slot names, the plan's time, the figure most sources agree on.
+
+The composer's kinds (comparison, total, ...) differ in how they word and add up
+facts, not in how they pick them; this base class is that shared picking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.financing.lookup import FactIndex, headline
+from rag.financing.model import VALUATIONS, FinancingFact
+from rag.generation.plan import QuestionPlan, Slot
+
+ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
+
+
+class FactChooser:
+    """Picks the facts that answer a plan's slots from a :class:`FactIndex`."""
+
+    def __init__(self, facts: FactIndex) -> None:
+        self.facts = facts
+
+    def _side(self, plan: QuestionPlan, slot: Slot) -> FinancingFact | None:
+        """The fact for one side: its round or month when the slot names one, else the plan's time, latest first."""
+        facts = self._candidates(slot.entity, slot.attribute)
+        if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
+            facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
+        elif slot.qualifier:
+            facts = [f for f in facts if f.date.startswith(slot.qualifier)]
+        else:
+            facts = self._filtered(plan, facts)
+        if not facts:
+            return None
+        if slot.qualifier:
+            return headline(facts)
+        if ACTUAL_RE.search(plan.question):  # "actual 2025 capex": what was spent, not the latest plan
+            facts = [f for f in facts if ACTUAL_RE.search(f.sentence)] or facts
+        dated = [f for f in facts if f.date] or facts
+        return min(dated, key=lambda f: f.date) if plan.earliest else max(dated, key=lambda f: (f.date, f.value))
+
+    def _candidates(self, entity: str, attribute: str) -> list[FinancingFact]:
+        """Facts of an attribute; figures under a million are per-share prices or misreadings, never a round."""
+        attributes = tuple(VALUATIONS) if attribute == "valuation" else (attribute,)
+        return [f for f in self.facts.find(entity or None, attributes) if not f.has_value or f.value >= 1e6]
+
+    def _filtered(self, plan: QuestionPlan, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
+        """The plan's round and years narrow the facts, but never to nothing when one alone would match."""
+        narrowed = list(facts)
+        if plan.rounds and len(plan.rounds) == 1:
+            narrowed = [f for f in narrowed if plan.rounds[0].lower() in f.round.lower()] or narrowed
+        if plan.years:
+            dated = [f for f in narrowed if any(f.date.startswith(str(y)) for y in plan.years)]
+            narrowed = dated or narrowed
+        return narrowed
+
+    def _best(
+        self, plan: QuestionPlan, slot: Slot, round_label: str | None = None, latest: bool | None = None
+    ) -> FinancingFact | None:
+        attribute = "amount" if slot.attribute == "date" else slot.attribute
+        facts = self._candidates(slot.entity, attribute)
+        if round_label:
+            facts = [f for f in facts if round_label.lower() in f.round.lower()]
+        else:
+            facts = self._filtered(plan, facts)
+        if not facts:
+            return None
+        if latest if latest is not None else plan.latest:
+            return max(facts, key=lambda f: (f.date, f.value))
+        return headline(facts)
+
+    def _one_per_date(self, facts: list[FinancingFact]) -> list[FinancingFact]:
+        by_date: dict[str, list[FinancingFact]] = {}
+        for fact in facts:
+            by_date.setdefault(fact.date, []).append(fact)
+        return [best for group in by_date.values() if (best := headline(group)) is not None]
+
+    def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
+        by_round: dict[str, list[FinancingFact]] = {}
+        for fact in facts:
+            by_round.setdefault(fact.round or fact.date[:7], []).append(fact)
+        return [best for group in by_round.values() if (best := headline(group)) is not None]
+
+    @staticmethod
+    def _dedupe(facts: Sequence[FinancingFact]) -> list[FinancingFact]:
+        """One fact per (counterparty, value, round): the same figure stated twice is one part, not two."""
+        seen: dict[tuple[str, float, str], FinancingFact] = {}
+        for fact in facts:
+            seen.setdefault((fact.counterparty.lower(), fact.value, fact.round), fact)
+        return list(seen.values())
+
+    # -- the draft -----------------------------------------------------------------
