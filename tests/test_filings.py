@@ -128,6 +128,9 @@ def test_headers_name_the_filer_and_the_statement_without_touching_the_text(tmp_
 def test_plain_documents_get_no_header(tmp_path: Path) -> None:
     (tmp_path / "note.md").write_text("# Note\n\nThe ferry leaves at nine.\n")
     assert DocumentContext(load_file(tmp_path / "note.md")).header(None) == ""
+    brief = DocumentContext(load_file(write_pdf(tmp_path / "brief.pdf", [["OpenAI raised"], ["SoftBank led"]])))
+    assert not brief.paged
+    assert brief.header(2) == ""
 
 
 # -- query side -----------------------------------------------------------------------------
@@ -142,7 +145,10 @@ def test_synonyms_expand_the_keyword_query() -> None:
 
 
 def _chunk(chunk_id: str, doc: str, page: int | None, filer: str = "", source: str = "f.pdf") -> Chunk:
+    """A chunk of a filing or long PDF when it has a page (those carry a header), else of a plain document."""
     extra = {FILER_KEY: filer} if filer else {}
+    if page is not None:
+        extra[CONTEXT_KEY] = "header"
     return Chunk(chunk_id, doc, "text", "p", source, "t", page, 0, 4, extra=extra)
 
 
@@ -172,6 +178,8 @@ def test_router_restricts_to_the_named_filer_and_prefers_its_year() -> None:
 def test_pages_count_once_in_fusion_and_named_years_rise() -> None:
     a1, a2, b1, c = _chunk("a1", "A", 1), _chunk("a2", "A", 1), _chunk("b1", "B", 3), _chunk("c", "C", None)
     assert page_key(a1) == page_key(a2) != page_key(c)
+    short_pdf = Chunk("s", "S", "text", "p", "brief.pdf", "t", 1, 0, 4)  # a two-page brief: no header, no grouping
+    assert page_key(short_pdf) == "s"
     assert [x.id for x, _ in collapse_pages([(a1, 0.9), (a2, 0.8), (b1, 0.7), (c, 0.6)])] == ["a1", "b1", "c"]
     fused = reciprocal_rank_fusion({"dense": [(a1, 0.9), (b1, 0.8)], "bm25": [(a2, 5.0), (c, 4.0)]}, k=60, key=page_key)
     assert [x.id for x, _, _ in fused] == ["a1", "b1", "c"]  # a2 is a1's page: fused into it

@@ -45,7 +45,7 @@ class Chunker:
     def split(self, document: SourceDocument, doc_id: str) -> list[Chunk]:
         """Chunks in document order; ids derive from the document hash and position.
 
-        A paged document (PDF) is split page by page, so no chunk straddles two pages: a
+        A filing or long PDF is split page by page, so no chunk straddles two pages: a
         statement that starts a page is not glued to the end of the page before and cited
         with that page's number. Each chunk of a filing or a paged document carries its
         contextual header in ``extra["context"]`` (see :mod:`rag.ingest.context`); its text
@@ -53,7 +53,7 @@ class Chunker:
         """
         context = DocumentContext(document)
         chunks: list[Chunk] = []
-        for section_start, section_end in _sections(document):
+        for section_start, section_end in _sections(document, context.paged):
             for span in self._spans(document.text[section_start:section_end]):
                 chunks.append(
                     self._chunk(document, doc_id, context, section_start + span.start, section_start + span.end)
@@ -97,9 +97,9 @@ class Chunker:
         )
 
 
-def _sections(document: SourceDocument) -> list[tuple[int, int]]:
-    """The spans chunked separately: each page of a paged document, else the whole text."""
-    if not document.page_starts:
+def _sections(document: SourceDocument, paged: bool) -> list[tuple[int, int]]:
+    """The spans chunked separately: each page of a filing or long PDF, else the whole text."""
+    if not paged:
         return [(0, len(document.text))]
     ends = [*document.page_starts[1:], len(document.text)]
     return list(zip(document.page_starts, ends, strict=True))

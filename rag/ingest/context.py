@@ -10,8 +10,8 @@ period printed at the top of the page). It is stored beside the chunk as
 embedder and BM25 index: the chunk's text and offsets, which answers quote and
 citations highlight, stay those of the document.
 
-Documents without pages and without an SEC cover page (the bundled briefs) get no
-header, so their index is what it was.
+Documents that are neither filings (an SEC cover page) nor PDFs of several pages (the
+bundled briefs) get no header, so their index is what it was.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ FILER_KEY = "filer"
 """``company | form | period`` of a filing, on each of its chunks: what routing matches questions against."""
 CONTEXT_VERSION = "ctx-1"
 """Changes whenever :func:`indexed_text` or the headers change, so derived indexes (BM25) are rebuilt."""
+LONG_DOCUMENT_PAGES = 4
+"""From this many pages a PDF is chunked, headed and ranked by page (the bundled briefs have two; 8-Ks have four+)."""
 MAX_HEADER_CHARS = 220  # ~50 word pieces: with a 200-piece chunk it stays under MiniLM's 256
 _COVER_CHARS = 6000
 _HEADING_LINES = 3
@@ -96,9 +98,17 @@ class DocumentContext:
         ends = [*starts[1:], len(text)]
         return [page_heading(text[start:end]) for start, end in zip(starts, ends, strict=True)]
 
+    @property
+    def paged(self) -> bool:
+        """Whether pages are units worth their own chunks, headings and place in a ranking: in a filing or a
+        long PDF a page is one statement or section, in a two-page brief it is half the document."""
+        return len(self.document.page_starts) >= LONG_DOCUMENT_PAGES or (
+            bool(self.document.page_starts) and bool(self.filer)
+        )
+
     def header(self, page: int | None) -> str:
-        """The header of a chunk on ``page`` (1-based, None without pages); "" for a plain document."""
-        if page is None and not self.filer:
+        """The header of a chunk on ``page`` (1-based, None without pages); "" unless a filing or long PDF."""
+        if not self.paged and not self.filer:
             return ""
         parts = [self.name, self.filer]
         if page is not None and 0 < page <= len(self.page_headings):

@@ -12,7 +12,7 @@ Three steps serve real filings (issue 15, measured by ``eval/filings.py``):
   financial synonyms added (:mod:`rag.retrieval.expansion`);
 * a question naming a filer searches only that filer's documents and prefers the
   fiscal year it names (:mod:`rag.retrieval.routing`);
-* each ranker's list keeps one chunk per PDF page before fusion, so the several
+* each ranker's list keeps one chunk per page of a filing or long PDF before fusion, so the several
   chunks of one statement page count once and do not crowd other pages out of the top k.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 from rag.config import RetrievalSettings
 from rag.index.bm25 import TOKENIZER_VERSION, BM25Index
 from rag.index.store import ChromaStore
-from rag.ingest.context import CONTEXT_VERSION, indexed_text
+from rag.ingest.context import CONTEXT_KEY, CONTEXT_VERSION, indexed_text
 from rag.retrieval.expansion import expand_query
 from rag.retrieval.routing import Route, Router
 from rag.types import Chunk, Hit
@@ -163,8 +163,12 @@ def _chunk_id(chunk: Chunk) -> str:
 
 
 def page_key(chunk: Chunk) -> str:
-    """What fusion counts once: a PDF page (document and page number), else the chunk itself."""
-    return f"{chunk.doc_id}#p{chunk.page}" if chunk.page is not None else chunk.id
+    """What fusion counts once: a page of a filing or long PDF (its chunks carry a header), else the chunk itself.
+
+    In a two-page brief the page is half the document, and its other chunks are the rest of the answer.
+    """
+    paged = chunk.page is not None and CONTEXT_KEY in chunk.extra
+    return f"{chunk.doc_id}#p{chunk.page}" if paged else chunk.id
 
 
 def collapse_pages(ranking: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
