@@ -141,9 +141,7 @@ class LlamaCppBackend:
                     messages=messages, max_tokens=max_tokens, temperature=temperature
                 )
             except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
-                raise GeneratorUnavailable(
-                    f"the local model could not read the prompt: {exc}; lower generator.max_context_chars"
-                ) from exc
+                raise _unreadable_prompt(exc) from exc
         usage = result.get("usage") or {}
         self.stats = CallStats(
             seconds=time.perf_counter() - started,
@@ -151,6 +149,27 @@ class LlamaCppBackend:
             prompt_tokens=int(usage.get("prompt_tokens", 0)),
         )
         return str(result["choices"][0]["message"].get("content") or "")
+
+    def stream(self, messages: Messages, max_tokens: int, temperature: float) -> Iterator[str]:
+        """The reply piece by piece; the model stays locked until the last piece (or until the reader stops)."""
+        started = time.perf_counter()
+        pieces = 0
+        with self._loaded.lock:
+            try:
+                for event in self._loaded.model.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
+                ):
+                    piece = event["choices"][0]["delta"].get("content")
+                    if piece:
+                        pieces += 1
+                        yield str(piece)
+            except ValueError as exc:
+                raise _unreadable_prompt(exc) from exc
+        self.stats = CallStats(seconds=time.perf_counter() - started, completion_tokens=pieces)
+
+
+def _unreadable_prompt(exc: ValueError) -> GeneratorUnavailable:
+    return GeneratorUnavailable(f"the local model could not read the prompt: {exc}; lower generator.max_context_chars")
 
 
 class TransformersBackend:
