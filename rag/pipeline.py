@@ -79,7 +79,7 @@ class Pipeline:
             store,
             embedder,
             settings.retrieval,
-            bm25_cache=settings.store.data_dir / f"bm25-{settings.store.collection}.pkl",
+            bm25_cache=settings.store.data_dir / f"bm25-{settings.store.collection}.npz",
             reranker=cross_encoder,
         )
         verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)

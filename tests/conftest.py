@@ -68,7 +68,7 @@ def pipeline_factory(embedder, cross_encoder):  # type: ignore[no-untyped-def]
     def build(settings):  # type: ignore[no-untyped-def]
         store = ChromaStore(settings.store)
         retriever = HybridRetriever(
-            store, embedder, settings.retrieval, bm25_cache=settings.store.data_dir / "bm25.pkl", reranker=cross_encoder
+            store, embedder, settings.retrieval, bm25_cache=settings.store.data_dir / "bm25.npz", reranker=cross_encoder
         )
         verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
         return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
@@ -91,7 +91,7 @@ def seed_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no
     settings = make_settings(root / "data")
     store = ChromaStore(settings.store)
     retriever = HybridRetriever(
-        store, embedder, settings.retrieval, bm25_cache=root / "bm25.pkl", reranker=cross_encoder
+        store, embedder, settings.retrieval, bm25_cache=root / "bm25.npz", reranker=cross_encoder
     )
     verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
     pipeline = Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)

@@ -125,7 +125,7 @@ def check() -> int:
         return 0
     manifest = {path: {"doc_id": r.doc_id, "n_chunks": r.n_chunks} for path, r in store.file_records().items()}
     # The same cache file Pipeline.from_settings uses, so a stale cache would show up here.
-    cache = settings.store.data_dir / f"bm25-{settings.store.collection}.pkl"
+    cache = settings.store.data_dir / f"bm25-{settings.store.collection}.npz"
     retriever = HybridRetriever(store, embedder=None, settings=settings.retrieval, bm25_cache=cache)  # type: ignore[arg-type]
     bm25_ids = list(retriever._bm25_index().ids)
     # What an uninterrupted ingest of the files now in CHECK_CORPUS stores: for every file with

@@ -127,7 +127,7 @@ def pipeline_factory_module(embedder, cross_encoder):  # type: ignore[no-untyped
 
     def build(settings):  # type: ignore[no-untyped-def]
         store = ChromaStore(settings.store)
-        cache = Path(settings.store.data_dir) / "bm25.pkl"
+        cache = Path(settings.store.data_dir) / "bm25.npz"
         retriever = HybridRetriever(store, embedder, settings.retrieval, bm25_cache=cache, reranker=cross_encoder)
         verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
         return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)

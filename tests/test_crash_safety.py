@@ -320,7 +320,7 @@ def test_a_write_killed_midway_leaves_complete_records_and_bm25_in_step(tmp_path
     settings = make_settings(tmp_path / "data", **{"chunking.chunk_size": 40, "chunking.chunk_overlap": 5})
     store = ChromaStore(settings.store)
     ingestor = Ingestor(settings, store, WordEmbedder())  # type: ignore[arg-type]
-    cache = tmp_path / "data" / "bm25.pkl"
+    cache = tmp_path / "data" / "bm25.npz"
 
     def bm25_ids() -> list[str]:
         retriever = HybridRetriever(store, embedder=None, settings=settings.retrieval, bm25_cache=cache)  # type: ignore[arg-type]

@@ -241,7 +241,7 @@ def hostile_pipeline(tmp_path_factory, embedder, cross_encoder, silent_llm):  # 
     )
     store = ChromaStore(settings.store)
     retriever = HybridRetriever(
-        store, embedder, settings.retrieval, bm25_cache=root / "bm25.pkl", reranker=cross_encoder
+        store, embedder, settings.retrieval, bm25_cache=root / "bm25.npz", reranker=cross_encoder
     )
     verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
     pipeline = Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)

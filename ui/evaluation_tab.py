@@ -16,7 +16,6 @@ from typing import Any
 
 import gradio as gr
 
-from rag.generation.registry import GENERATOR_NAMES
 from rag.pipeline import Pipeline
 from rag.types import AskOptions, RetrievalMode
 from ui.metrics import left_out, metric_rows
@@ -257,10 +256,8 @@ def page_options(
 ) -> AskOptions:
     """The page's controls as per-request options; a value equal to the setting stays "as configured"."""
     settings = pipeline.settings
-    if generator and generator not in GENERATOR_NAMES:
-        raise ValueError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATOR_NAMES)}")
     chosen = None if not generator or generator == settings.generator.name else generator
-    k = None if not top_k or int(top_k) == settings.retrieval.top_k else max(1, int(top_k))
+    k = None if top_k is None or int(top_k) == settings.retrieval.top_k else int(top_k)  # AskOptions checks it
     mode: RetrievalMode | None = None if hybrid is None else ("hybrid" if hybrid else "dense")
     return AskOptions(strict=strict, generator=chosen, top_k=k, mode=mode, rerank=rerank)
 
