@@ -57,23 +57,25 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     return make_settings(tmp_path / "data")
 
 
-@pytest.fixture
-def pipeline_factory(embedder, cross_encoder):  # type: ignore[no-untyped-def]
-    """Builds a Pipeline over given settings, sharing the session's models."""
+def build_pipeline(settings, embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    """A Pipeline over ``settings`` with the given (shared, already loaded) models."""
     from rag.index.store import ChromaStore
     from rag.pipeline import Pipeline
     from rag.retrieval.hybrid import HybridRetriever
     from rag.verification.checker import Verifier
 
-    def build(settings):  # type: ignore[no-untyped-def]
-        store = ChromaStore(settings.store)
-        retriever = HybridRetriever(
-            store, embedder, settings.retrieval, bm25_cache=settings.store.data_dir / "bm25.npz", reranker=cross_encoder
-        )
-        verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
-        return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
+    store = ChromaStore(settings.store)
+    retriever = HybridRetriever(
+        store, embedder, settings.retrieval, bm25_cache=settings.store.data_dir / "bm25.npz", reranker=cross_encoder
+    )
+    verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
+    return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
 
-    return build
+
+@pytest.fixture
+def pipeline_factory(embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    """Builds a Pipeline over given settings, sharing the session's models."""
+    return lambda settings: build_pipeline(settings, embedder, cross_encoder)
 
 
 @pytest.fixture(scope="session")

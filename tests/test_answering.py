@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ from rag.generation.plan import bridge_question, plan_question
 from rag.types import Claim
 from rag.verification.computed import check_computed, is_computed
 
-from conftest import CORPUS, make_settings
+from conftest import CORPUS, build_pipeline, make_settings
 
 BRIEFS = (
     "anthropic-series-e-2025.md",
@@ -107,32 +106,15 @@ def test_ratio_in_one_unit() -> None:
 
 # -- the pipeline, with the real models, over real briefs ----------------------------------
 @pytest.fixture(scope="module")
-def briefs_pipeline(tmp_path_factory, pipeline_factory_module):  # type: ignore[no-untyped-def]
+def briefs_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("briefs")
     docs = root / "docs"
     docs.mkdir()
     for name in BRIEFS:
         shutil.copy(CORPUS / name, docs / name)
-    pipeline = pipeline_factory_module(make_settings(root / "data"))
+    pipeline = build_pipeline(make_settings(root / "data"), embedder, cross_encoder)
     pipeline.ingest([docs])
     return pipeline
-
-
-@pytest.fixture(scope="module")
-def pipeline_factory_module(embedder, cross_encoder):  # type: ignore[no-untyped-def]
-    from rag.index.store import ChromaStore
-    from rag.pipeline import Pipeline
-    from rag.retrieval.hybrid import HybridRetriever
-    from rag.verification.checker import Verifier
-
-    def build(settings):  # type: ignore[no-untyped-def]
-        store = ChromaStore(settings.store)
-        cache = Path(settings.store.data_dir) / "bm25.npz"
-        retriever = HybridRetriever(store, embedder, settings.retrieval, bm25_cache=cache, reranker=cross_encoder)
-        verifier = Verifier(settings.verify, embed=embedder.embed, cross_encoder=cross_encoder)
-        return Pipeline(settings, store, embedder, retriever, verifier, cross_encoder)
-
-    return build
 
 
 @pytest.mark.slow
@@ -191,7 +173,7 @@ def test_single_fact_questions_keep_quotes_and_report_coverage(briefs_pipeline) 
 
 
 def test_headings_captions_and_labels_are_never_quotable() -> None:
-    """ "Stargate at a glance" or "2. Deep Comparison with Competitors: Different Power Paths" answer nothing."""
+    """Lines such as "Stargate at a glance" or "2. Deep Comparison with Competitors: ..." answer nothing."""
     from rag.text.sentences import split_units
 
     text = (
