@@ -235,13 +235,34 @@ def test_a_question_that_leans_on_the_previous_one_is_completed(question: str) -
     assert "OpenAI" in standalone_question(question, [QUESTION])
 
 
-def test_streaming_shows_a_prefix_and_no_footer_until_done() -> None:
+def test_a_draft_is_shown_as_unchecked_text_until_the_answer_replaces_it() -> None:
+    """Issue 16: an LLM's tokens are shown as they arrive, escaped and marked as a draft; no badges, no footer."""
+    drafting = render_conversation([Turn(QUESTION, draft="Amazon <b>led</b> the round [1")])
+    assert "Draft; its citations are checked" in drafting
+    assert "Amazon &lt;b&gt;led&lt;/b&gt; the round [1" in drafting
+    assert "answer-meta" not in drafting
+    assert "badge" not in drafting
     answer = make_answer()
-    partial = render_conversation([Turn(QUESTION, answer, shown=1)])
-    assert "Mars" not in partial
-    assert "answer-meta" not in partial
     assert "Mars" in render_conversation([Turn(QUESTION, answer)])
     assert "pending" in render_conversation([Turn(QUESTION)])
+
+
+def test_the_chat_streams_the_draft_then_the_checked_answer(seed_pipeline: Any) -> None:
+    """The chat handler yields the growing draft and ends with the verified answer (and its sources)."""
+    from ui.chat_tab import chat_events
+
+    answer = make_answer()
+
+    def stream(*_: Any) -> Any:
+        yield from ("Amazon, Nvidia ", "and SoftBank [1].")
+        yield answer
+
+    frames = list(chat_events(stream, QUESTION, [], "", 0.0))
+    assert "Draft; its citations are checked" in frames[1][0]
+    assert "Amazon, Nvidia" in frames[1][0]
+    assert "Mars" in frames[-1][0]
+    assert "Draft;" not in frames[-1][0]
+    assert frames[-1][2][-1].answer is answer
 
 
 def test_only_http_links_are_clickable() -> None:

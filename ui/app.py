@@ -14,7 +14,7 @@ never mutated, because several users may be asking at once.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,20 @@ class Assistant:
     ) -> Answer:
         options = page_options(self.pipeline, strict, generator, top_k, hybrid, rerank)
         return self.pipeline.answer(question, history=list(history or []), options=options)
+
+    def stream(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        strict: bool | None = None,
+        generator: str | None = None,
+        top_k: int | float | None = None,
+        hybrid: bool | None = None,
+        rerank: bool | None = None,
+    ) -> Iterator[str | Answer]:
+        """:meth:`answer` as :meth:`Pipeline.stream` gives it: an LLM's draft pieces, then the checked Answer."""
+        options = page_options(self.pipeline, strict, generator, top_k, hybrid, rerank)
+        return self.pipeline.stream(question, history=list(history or []), options=options)
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -131,7 +145,7 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
         )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                controls = chat_tab(assistant.answer, pipeline.settings, examples)
+                controls = chat_tab(assistant.stream, pipeline.settings, examples)
             with gr.Tab("Documents", id="documents"):
                 documents_tab(pipeline, demo)
             with gr.Tab("Evaluation", id="evaluation"):

@@ -1,15 +1,17 @@
-"""The Chat tab: ask, watch the checked answer arrive sentence by sentence, read its sources.
+"""The Chat tab: ask, watch an LLM's draft as it is written, then read the checked answer and its sources.
 
-Answers are computed whole by the pipeline (verification needs the full text),
-then streamed to the page one sentence at a time, each with its citation chips
-and verdict badge. The conversation lives in a per-session ``gr.State`` of
-:class:`~ui.render.Turn`, so users never see each other's turns.
+An LLM generator's tokens are shown as they arrive, marked as an unchecked
+draft; verification needs the whole text, so when it is done the draft is
+replaced by the answer with its citation chips and verdict badges. The
+extractive answerer writes no draft: its answer appears at once. The
+conversation lives in a per-session ``gr.State`` of :class:`~ui.render.Turn`,
+so users never see each other's turns.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +21,17 @@ from rag.config import Settings
 from rag.types import Answer
 from ui.evaluation_tab import describe
 from ui.generators import auto_means, generator_choices, unavailable_html
-from ui.render import CHAT_JS, SOURCES_JS, Turn, answer_segments, render_conversation
+from ui.render import CHAT_JS, SOURCES_JS, Turn, render_conversation
 from ui.sources import render_sources
 
-STREAM_DELAY_S = 0.05
+# A draft is redrawn at most this often: the page is re-rendered whole, and tokens come faster than that.
+DRAFT_REFRESH_S = 0.15
 
 # question, earlier standalone questions, then the Settings controls' values:
-# strict, generator, top-k, hybrid, rerank (the order of ``Assistant.answer``).
-AnswerFn = Callable[[str, list[str], bool, str, float, bool, bool], Answer]
+# strict, generator, top-k, hybrid, rerank (the order of ``Assistant.stream``): draft pieces, then the Answer.
+AnswerFn = Callable[[str, list[str], bool, str, float, bool, bool], Iterable[str | Answer]]
+# What one event updates: the conversation, the source panel, the turns state and the question box.
+Frame = tuple[Any, Any, Any, Any]
 
 
 @dataclass(frozen=True)
@@ -122,34 +127,8 @@ def _layout(settings: Settings, examples: Sequence[str], hint: str) -> ChatTab:
 def _wire(tab: ChatTab, answer: AnswerFn, hint: str) -> None:
     """Ask (Enter or the button) streams an answer; Clear empties the conversation and the source panel."""
 
-    def chat(
-        text: str,
-        history: list[Turn],
-        strict: bool,
-        generator: str,
-        top_k: float,
-        hybrid: bool,
-        rerank: bool,
-    ) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """Stream one answer: the question and a pending bubble, then sentence after sentence."""
-        text = (text or "").strip()
-        if not text:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
-        earlier = [t.answer.standalone_question or t.question for t in history if t.answer is not None]
-        yield render_conversation([*history, Turn(text)]), gr.skip(), gr.skip(), ""
-        try:
-            result = answer(text, earlier, strict, generator, top_k, hybrid, rerank)
-        except Exception as exc:  # kept in the conversation (and its state); the page must stay usable
-            failed = [*history, failed_turn(text, exc)]
-            yield render_conversation(failed), gr.skip(), failed, gr.skip()
-            return
-        pieces = answer_segments(result, len(history) + 1)
-        for shown in range(1, len(pieces)):
-            yield render_conversation([*history, Turn(text, result, shown=shown)]), gr.skip(), gr.skip(), gr.skip()
-            time.sleep(STREAM_DELAY_S)
-        done = [*history, Turn(text, result)]
-        yield render_conversation(done), render_sources(done), done, gr.skip()
+    def chat(text: str, history: list[Turn], *controls: Any) -> Iterator[Frame]:
+        yield from chat_events(answer, text, history, *controls)
 
     inputs = [tab.question, tab.turns, *tab.controls]
     outputs = [tab.conversation, tab.sources, tab.turns, tab.question]
@@ -171,3 +150,33 @@ def failed_turn(question: str, exc: Exception) -> Turn:
         message = describe(exc)
         return Turn(question, error=message[:1].upper() + message[1:].rstrip(".") + ".", error_kind="notice")
     return Turn(question, error=f"Could not answer: {describe(exc)}")
+
+
+def chat_events(
+    answer: AnswerFn, text: str, history: list[Turn], *controls: Any
+) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """What the page shows for one question, frame by frame: (conversation, sources, turns state, question box).
+
+    The question and a pending bubble, the draft as it grows (LLM generators),
+    then the checked answer; ``controls`` are the Settings values, passed on to ``answer``.
+    """
+    text = (text or "").strip()
+    if not text:
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return
+    earlier = [t.answer.standalone_question or t.question for t in history if t.answer is not None]
+    yield render_conversation([*history, Turn(text)]), gr.skip(), gr.skip(), ""
+    draft, drawn = "", 0.0  # the first piece is shown at once
+    try:
+        for item in answer(text, earlier, *controls):
+            if isinstance(item, Answer):
+                done = [*history, Turn(text, item)]
+                yield render_conversation(done), render_sources(done), done, gr.skip()
+                return
+            draft += item
+            if time.monotonic() - drawn >= DRAFT_REFRESH_S:
+                drawn = time.monotonic()
+                yield render_conversation([*history, Turn(text, draft=draft)]), gr.skip(), gr.skip(), gr.skip()
+    except Exception as exc:  # kept in the conversation (and its state); the page must stay usable
+        failed = [*history, failed_turn(text, exc)]
+        yield render_conversation(failed), gr.skip(), failed, gr.skip()

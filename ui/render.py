@@ -46,8 +46,8 @@ SHOWN_QUESTION_CHARS = 600
 class Turn:
     """One exchange of the conversation, as the page shows it.
 
-    ``answer`` is None while the pipeline is still working; ``shown`` is how many
-    answer segments have been streamed so far (None: all, with the footer).
+    ``answer`` is None while the pipeline is still working, and ``draft`` holds
+    what an LLM has written so far (unchecked, shown as such).
     ``error`` is why there is no answer: a ``notice`` asks the user to change
     the question, an ``error`` reports a failure of the server.
     """
@@ -55,8 +55,8 @@ class Turn:
     question: str
     answer: Answer | None = None
     error: str = ""
-    shown: int | None = None
     error_kind: Literal["error", "notice"] = "error"
+    draft: str = ""
 
 
 def esc(text: object) -> str:
@@ -300,17 +300,22 @@ def render_turn(turn: Turn, index: int) -> str:
     if turn.error:
         role = "alert" if turn.error_kind == "error" else "status"
         body = f'<div class="{turn.error_kind}-msg" role="{role}">{esc(turn.error)}</div>'
+    elif turn.answer is None and turn.draft:
+        body = (
+            '<div class="pending" role="status"><span class="dots"><i></i><i></i><i></i></span>'
+            "Draft; its citations are checked when it is complete…</div>"
+            f'<div class="draft">{esc(turn.draft)}</div>'
+        )
     elif turn.answer is None:
         body = (
             '<div class="pending" role="status"><span class="dots"><i></i><i></i><i></i></span>'
             "Searching the documents and checking every citation…</div>"
         )
     else:
+        assert turn.answer is not None
         segments = answer_segments(turn.answer, index)
-        shown = segments if turn.shown is None else segments[: turn.shown]
-        body = plan_html(turn.answer) + f'<div class="answer-body">{"".join(shown)}</div>'
-        if turn.shown is None:
-            body += answer_footer(turn.answer)
+        body = plan_html(turn.answer) + f'<div class="answer-body">{"".join(segments)}</div>'
+        body += answer_footer(turn.answer)
     bot = f'<div class="msg msg-bot"><div class="bubble">{body}</div></div>'
     return f'<div class="turn" data-turn="{index}">{user}{bot}</div>'
 

@@ -92,7 +92,7 @@ def render_sources(turns: list[Turn]) -> str:
     Cards of earlier turns stay so their chips keep working; only the last
     :data:`MAX_TURNS_WITH_SOURCES` turns keep them, to bound the page size.
     """
-    answered = [(i, t.answer) for i, t in enumerate(turns, start=1) if t.answer is not None and t.shown is None]
+    answered = [(i, t.answer) for i, t in enumerate(turns, start=1) if t.answer is not None]
     cards = "".join(
         source_card(answer, citation, i)
         for i, answer in answered[-MAX_TURNS_WITH_SOURCES:]
