@@ -82,7 +82,7 @@ def test_unknown_embedding_backend_is_a_clear_error() -> None:
     from rag.config import EmbeddingSettings
     from rag.index.embed import Embedder
 
-    with pytest.raises(ValueError, match="torch' or 'onnx"):
+    with pytest.raises(ValueError, match="use onnx or torch"):
         Embedder(EmbeddingSettings(backend="tensorflow"))
 
 

@@ -147,7 +147,7 @@ def test_bad_files_are_reported_and_good_ones_ingested(tmp_path: Path, pipeline_
         timeout=600,
     )
     print(f"rag ingest over {len(good)} good and {len(BAD)} bad files: {time.monotonic() - started:.1f} s")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # some files failed: the gate code, with the report still printed
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     reasons = {str(Path(f["path"]).relative_to(docs)): f["error"] for f in report["failed"]}
