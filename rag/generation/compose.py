@@ -22,7 +22,6 @@ from rag.generation.choose import FactChooser
 from rag.generation.plan import QuestionPlan, Slot, periods_in
 from rag.generation.wording import (
     Sentence,
-    date_words,
     join,
     owner,
     round_of,
@@ -183,9 +182,8 @@ class Composer(FactChooser):
             earlier = self._dedupe(
                 sorted((f for f in facts if f.date < newest.date), key=lambda f: f.date, reverse=True)
             )[:2]
-            if earlier:
-                listed = "; ".join(f"{f.value_text} ({date_words(f.date)})" for f in earlier)
-                sentences.append(Sentence(f"Earlier figures: {listed}.", tuple(earlier)))
+            # One sentence per earlier figure: each is checked against its own passage.
+            sentences += [Sentence(f"Earlier: {state(f, attribute)}", (f,)) for f in earlier]
         return sentences
 
     def _list(self, plan: QuestionPlan) -> list[Sentence]:
