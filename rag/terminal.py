@@ -33,12 +33,22 @@ def format_ingest_report(report: IngestReport) -> str:
 
 def format_answer(answer: Answer) -> str:
     """Answer, verdicts and numbered sources as terminal text."""
-    badge = {"supported": "✓", "unsupported": "✗", "uncited": "?", "miscited": "↻", "not_factual": "·"}
+    badge = {"supported": "✓", "computed": "=", "unsupported": "✗", "uncited": "?", "miscited": "↻", "not_factual": "·"}
     lines = [answer.answer, ""]
     if answer.standalone_question and answer.standalone_question != answer.question:
         lines.insert(0, f"(understood as: {answer.standalone_question})\n")
+    if answer.plan.get("described") and answer.plan.get("kind") != "other":
+        lines.insert(0, f"(plan: {answer.plan['described']})")
     if answer.claims:
-        lines.append(f"Verification: grounding {answer.grounding:.0%}")
+        parts = len(answer.plan.get("slots", []))
+        covered = (
+            f" · answers {round((answer.coverage or 0) * parts)} of {parts} parts"
+            if answer.coverage is not None
+            else ""
+        )
+        lines.append(f"Verification: grounding {answer.grounding:.0%}{covered}")
+        if answer.missing:
+            lines.append(f"  not in the documents: {', '.join(answer.missing)}")
         for claim in answer.claims:
             lines.append(f"  {badge.get(claim.verdict, ' ')} {claim.verdict:<11} {claim.text}")
         lines.append("")
