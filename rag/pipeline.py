@@ -25,7 +25,9 @@ from rag.index.store import ChromaStore, FileRecord
 from rag.ingest.ingestor import Ingestor, ProgressCallback
 from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
+from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
 from rag.text.markers import MARKER_RE, format_markers, parse_markers
+from rag.text.words import content_words
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 from rag.verification.coverage import describe_missing, measure_coverage
 
@@ -141,24 +143,7 @@ class Pipeline:
         ``retrieve_k`` retrieves deeper than ``top_k`` (for hit@10) while the
         generator still sees only the first ``top_k`` passages.
         """
-        question = question.strip()
-        if not question:
-            raise ValueError("the question is empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise ValueError(
-                f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
-                "Ask the question itself, and upload long text as a document instead"
-            )
-        from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
-        from rag.text.words import content_words
-
-        # "x" or "??" names nothing to search for: answering it would quote an arbitrary passage.
-        ignored = BM25_STOPWORDS | QUESTION_WORDS
-        if not any(len(w) > 1 and w not in ignored for w in content_words(question)):
-            raise ValueError(
-                f"{question[:40]!r} is too short to search the documents for: please ask a complete question, "
-                "naming the company, round or figure you mean"
-            )
+        question = checked_question(question)
         k = options.top_k or self.settings.retrieval.top_k
         strict = self.settings.verify.strict if options.strict is None else options.strict
         started = time.perf_counter()
@@ -334,6 +319,27 @@ def cited_sources(text: str, claims: list[Claim], hits: list[Hit]) -> list[Citat
             )
         )
     return citations
+
+
+def checked_question(question: str) -> str:
+    """The question stripped, or a ValueError saying how to ask it: empty, longer than
+    :data:`MAX_QUESTION_CHARS`, or naming nothing to search for ("x", "??"), which would
+    only quote an arbitrary passage."""
+    question = question.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+            "Ask the question itself, and upload long text as a document instead"
+        )
+    ignored = BM25_STOPWORDS | QUESTION_WORDS
+    if not any(len(w) > 1 and w not in ignored for w in content_words(question)):
+        raise ValueError(
+            f"{question[:40]!r} is too short to search the documents for: please ask a complete question, "
+            "naming the company, round or figure you mean"
+        )
+    return question
 
 
 def merge_drafts(first: str, first_hits: list[Hit], second: str, second_hits: list[Hit]) -> tuple[str, list[Hit]]:
