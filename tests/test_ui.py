@@ -690,6 +690,8 @@ def test_per_request_settings_do_not_touch_the_shared_pipeline(seed_pipeline: An
     assert seed_pipeline.settings is before
     with pytest.raises(ValueError, match="unknown generator"):
         assistant.answer(QUESTION, generator="gpt-17")
+    with pytest.raises(ValueError, match="top_k"):  # issue 16: -5 was clamped to 1 and answered
+        assistant.answer(QUESTION, top_k=-5)
 
 
 def test_evaluation_tab_runs_a_question_set_into_a_run_dir(seed_pipeline: Any, tmp_path: Path) -> None:
