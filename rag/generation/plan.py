@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rag.text.numbers import YEAR_RE
 from rag.verification.facts import extract_facts
 
 Kind = Literal[
@@ -112,7 +113,6 @@ ROUND_RE = re.compile(
     r"|\bemployee\s+share\s+sale\b|\bIPO\b|\brecapitali[sz]ation\b",
     re.I,
 )
-YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
 EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
 # Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
 NOT_ENTITIES = frozenset(
@@ -216,7 +216,7 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     entities = _entities(text, known_entities)
     attributes = _attributes(text)
     rounds = tuple(dict.fromkeys(label for m in ROUND_RE.finditer(text) for label in _round_labels(m.group(0))))
-    years = tuple(dict.fromkeys(int(y) for y in YEAR_RE.findall(text)))
+    years = tuple(dict.fromkeys(int(m.group("y")) for m in YEAR_RE.finditer(text)))
     latest = bool(LATEST_RE.search(text))
     periods = periods_in(text)
     kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
