@@ -18,6 +18,7 @@ from rag.config import Settings
 from rag.financing.lookup import FactIndex
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
 from rag.generation.compose import Composer, Composition
+from rag.generation.evidence import gather_evidence
 from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
@@ -153,11 +154,14 @@ class Pipeline:
         retrieved = time.perf_counter()
         chosen = self.generator(options.generator)
         checked = None
+        budget = self.settings.generator.max_context_chars
         if chosen.name == "extractive":
             checked = self._multihop(plan, chosen, k, options, strict) if plan.bridge else self._composed(plan, strict)
         if checked is None:
             hits = ranked[:k]
-            draft = chosen.generate(standalone, hits) if hits else None
+            evidence = None if chosen.name == "extractive" else gather_evidence(plan, hits, self.fact_index, budget)
+            hits = evidence.hits if evidence else hits
+            draft = chosen.generate(standalone, hits, evidence) if hits else None
             checked = self._check(draft, hits, plan, None, strict)
             if chosen.name == "extractive" and checked.missing and draft is not None and not draft.abstained:
                 checked = self._filled(plan, checked, draft, strict)

@@ -11,9 +11,12 @@ registry (no cycle).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rag.types import Hit
+
+if TYPE_CHECKING:
+    from rag.generation.evidence import Evidence
 
 NOT_IN_DOCUMENTS = "The documents do not contain the answer to this question."
 
@@ -27,11 +30,16 @@ class Draft:
 
 
 class Generator(Protocol):
-    """One method per backend; everything else is built around it."""
+    """One method per backend; everything else is built around it.
+
+    ``evidence`` (the question plan and the financing facts it needs, for
+    ``hits`` = ``evidence.hits``) is for generators that compose from it, the
+    LLM ones; the extractive answerer ignores it.
+    """
 
     name: str
 
-    def generate(self, question: str, hits: list[Hit]) -> Draft: ...
+    def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft: ...
 
 
 class GeneratorUnavailable(RuntimeError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from rag.text.numbers import mentions_date, mentions_money, mentions_number
 from rag.text.sentences import split_units
 from rag.text.words import tokenize
 from rag.types import Hit
+
+if TYPE_CHECKING:
+    from rag.generation.evidence import Evidence
 
 _ENTITY = re.compile(r"\b(?:[A-Z][a-zA-Z0-9&.\-]*[a-zA-Z0-9]|[a-z]+[A-Z][a-zA-Z]*|[A-Z])\b")
 
@@ -70,7 +73,8 @@ class ExtractiveGenerator:
         self.scorer = scorer
         self.settings = settings or ExtractiveSettings()
 
-    def generate(self, question: str, hits: list[Hit]) -> Draft:
+    def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft:
+        """Quotes from ``hits``; ``evidence`` is ignored (the pipeline composes from facts itself)."""
         key_terms = set(tokenize(" ".join(question_entities(question))))
         candidates = self._candidates(question, hits, key_terms)
         if not candidates or candidates[0].score < self.settings.min_logit:

@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 from rag.config import GeneratorSettings
 from rag.generation.base import Draft, GeneratorUnavailable
 from rag.generation.completion import parse_completion
+from rag.generation.evidence import Evidence
 from rag.generation.prompts import SENTINEL, Layout, build_messages, fit_passages
 from rag.generation.streaming import token_sink
 from rag.types import Hit
@@ -285,28 +286,29 @@ class LLMGenerator:
         self.name = name
         self.last_raw = ""
 
-    def generate(self, question: str, hits: list[Hit]) -> Draft:
+    def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft:
         """A cited draft, or the abstaining draft when there is nothing to answer from.
 
         With no passages the model is not called at all: anything it wrote could
         only come from its own memory, which is exactly what must not be shown.
         Inside :meth:`rag.pipeline.Pipeline.stream` (a token sink is set) the
         reply is streamed and each piece handed to the sink as it is written.
+        With ``evidence`` the prompt also carries the plan and the facts table.
         """
         sink = token_sink()
         if sink is None or not isinstance(self.backend, StreamingBackend):
             if not hits:
                 return parse_completion(SENTINEL, 0)
-            messages, shown = self._prompt(question, hits)
+            messages, shown = self._prompt(question, hits, evidence)
             self.last_raw = self.backend.chat(messages, self.settings.local_max_tokens, self.settings.temperature)
             return parse_completion(self.last_raw, len(shown), passages=shown)
-        for item in self.stream(question, hits):
+        for item in self.stream(question, hits, evidence):
             if isinstance(item, Draft):
                 return item
             sink(item)
         raise AssertionError("LLMGenerator.stream ends with a Draft")
 
-    def stream(self, question: str, hits: list[Hit]) -> Iterator[str | Draft]:
+    def stream(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Iterator[str | Draft]:
         """The reply's pieces as the model writes them, then the parsed :class:`Draft` as the last item.
 
         The pieces are the raw, unchecked reply: show them as a draft to be
@@ -315,7 +317,7 @@ class LLMGenerator:
         if not hits:
             yield parse_completion(SENTINEL, 0)
             return
-        messages, shown = self._prompt(question, hits)
+        messages, shown = self._prompt(question, hits, evidence)
         limit, temperature = self.settings.local_max_tokens, self.settings.temperature
         if isinstance(self.backend, StreamingBackend):
             pieces = self.backend.stream(messages, limit, temperature)
@@ -328,8 +330,8 @@ class LLMGenerator:
         self.last_raw = "".join(written)
         yield parse_completion(self.last_raw, len(shown), passages=shown)
 
-    def _prompt(self, question: str, hits: list[Hit]) -> tuple[Messages, list[str]]:
+    def _prompt(self, question: str, hits: list[Hit], evidence: Evidence | None) -> tuple[Messages, list[str]]:
         """The chat messages for ``hits`` and the passage texts they show (what markers can cite)."""
         layout: Layout = getattr(self.backend, "prompt_layout", "system")
-        messages = build_messages(question, hits, self.settings.max_context_chars, layout=layout)
+        messages = build_messages(question, hits, self.settings.max_context_chars, layout=layout, evidence=evidence)
         return messages, fit_passages(hits, self.settings.max_context_chars)
