@@ -41,7 +41,9 @@ LEAD_AFTER_RE = re.compile(r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led)\s+(?:the|
 PARTICIPANTS_RE = re.compile(
     r"\b(?:participants?(?:\s+\w+)?\s+(?:include[sd]?|were)|leaders?\s+of\s+the\s+round\s+as|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
     r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
-    r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included)\b",
+    r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included|investors?\s+(?:are|is)"
+    r"|(?:investments?|funding|money|capital)\s+from|(?:investors?|buyers?|backers?)(?:\s+\w+){0,3}?\s+(?:were|are|include[sd]?)"
+    r"|(?:investors|buyers|backers)\s*:)",
     re.I,
 )
 PARTICIPATE_AFTER_RE = re.compile(
@@ -80,5 +82,84 @@ NOT_COMPANIES = frozenset(
     guardian ndtv nyt cnn bbc semafor livemint aiwire panews times journal post economist insider
     according sources source note key figures total series round january february march april may june july
     august september october november december lead investors investor participants amount valuation date
-    size announced previous next""".split()
+    size announced previous next value growth strategic global investment investments funding company startup
+    shares stock buyers backers""".split()
 )
+
+# Deal roles between two named parties, read from the words between them: (attribute, pattern, reversed). The fact's
+# subject is the acquired, borrowing or buying company and its counterparty the acquirer, lender or supplier; when
+# ``reversed`` is False the first name is the counterparty ("Google bought Wiz"), when True it is the subject ("Wiz
+# was bought by Google", "xAI borrowed $5 billion from Morgan Stanley").
+_FILL = r"[^.;:]{0,70}?"
+DEAL_ROLES: tuple[tuple[Attribute, re.Pattern[str], bool], ...] = (
+    (
+        "acquirer",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+|plans\s+to\s+|moved\s+to\s+)?"
+            r"(?:acquired?|acquires|acquiring|bought|buys?|buying|purchased?|purchases|took\s+over|takes\s+over)"
+            r"(?:\s+(?:the\s+)?(?:start-?up|company|firm|rival|maker|developer|lab))?\s+$"
+            r"|^(?:'s|’s)\s+(?:\$?[\w.]+\s+(?:billion|million)\s+)?(?:acquisition|purchase|takeover|buyout)\s+of\s+$",
+            re.I,
+        ),
+        False,
+    ),
+    (
+        "acquirer",
+        re.compile(
+            r"^\s*(?:,\s*)?(?:was|is|has\s+been|will\s+be|agreed\s+to\s+be|to\s+be)\s+(?:being\s+)?"
+            r"(?:acquired|bought|purchased|taken\s+over)" + _FILL + r"\bby\s+$",
+            re.I,
+        ),
+        True,
+    ),
+    (
+        "lender",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+)?(?:agreed\s+to\s+)?(?:lent|lend|lends|loaned|loans|extended|provided|"
+            r"arranged|underwrote)\b"
+            + _FILL
+            + r"\b(?:loan|credit|debt|financing|facility|notes|bonds?)?\w*"
+            + _FILL
+            + r"\bto\s+$",
+            re.I,
+        ),
+        False,
+    ),
+    (
+        "lender",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+)?(?:borrowed|borrows|took\s+out|secured|raised|obtained|drew)\b"
+            + _FILL
+            + r"\b(?:loan|credit|debt|facility|notes|bonds?|borrow\w*)\w*"
+            + _FILL
+            + r"\bfrom\s+$"
+            r"|^\s*(?:has\s+|had\s+|will\s+)?borrowed" + _FILL + r"\bfrom\s+$",
+            re.I,
+        ),
+        True,
+    ),
+    (
+        "supplier",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+|is\s+to\s+)?"
+            r"(?:supplies|supplied|supply|supplying|sells|sold|sell|delivers?|delivered|ships?|shipped|rents?|rented|"
+            r"leases?|leased)\b" + _FILL + r"\bto\s+$|^\s*(?:is|was|will\s+be|became)\s+(?:a|an|the)\s+"
+            r"(?:\w+\s+)?(?:supplier|provider|vendor)\s+(?:of\s+\w+\s+)?(?:to|for)\s+$",
+            re.I,
+        ),
+        False,
+    ),
+    (
+        "supplier",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+)?(?:buys?|bought|buying|purchases?|"
+            r"purchased|sources?|sourced|rents?|rented|leases?|leased|orders?|ordered)\b(?!\s+(?:the\s+)?"
+            r"(?:start-?up|company|firm|stake))" + _FILL + r"\b(?:chips?|gpus?|processors?|accelerators?|compute|"
+            r"capacity|servers?|power|cloud|hardware|systems?|tpus?)\b" + _FILL + r"\bfrom\s+$",
+            re.I,
+        ),
+        True,
+    ),
+)
+# What compute or money is for: "for training", "for inference" (stored with the facts of the sentence).
+PURPOSE_RE = re.compile(r"\bfor\s+(?:\w+\s+){0,2}?(?P<purpose>training|inference)\b", re.I)

@@ -13,12 +13,14 @@ Anthropic's Series F. Tables are handled by :mod:`rag.financing.tables`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
 from rag.financing.cues import (
     AT_FIGURE_RE,
+    DEAL_ROLES,
     INVEST_IN_RE,
     INVESTMENT_VERBS,
     INVESTMENTS_TITLE_RE,
@@ -32,6 +34,7 @@ from rag.financing.cues import (
     POSSESSIVE_SUBJECT_RE,
     POST_AFTER_RE,
     PRE_AFTER_RE,
+    PURPOSE_RE,
     ROUND_WORDS_RE,
     SUBJECT_VERBS_RE,
     TOPIC_CAPEX_RE,
@@ -44,7 +47,9 @@ from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
-FACTS_VERSION = "3"
+FACTS_VERSION = "4"
+# "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
+GAPPED_BEFORE_RE = re.compile(r"(?:billion|million|bn|[mb]|\d)\s*(?:,\s*and|,|and)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -195,11 +200,15 @@ def _sentence_facts(
     date = own_date or (context.date if subject == context.subject else "")
 
     statement = Statement(context.doc_id, context.path, context.source, start, end, sentence)
+    purpose = next((m.group("purpose").lower() for m in PURPOSE_RE.finditer(sentence)), "")
 
     def make(attribute: Attribute, mention: Fact, counterparty: str = "") -> FinancingFact:
-        return statement.fact(subject, attribute, mention, start, counterparty, round_label, date)
+        return statement.fact(subject, attribute, mention, start, counterparty, round_label, date, purpose)
 
     facts: list[FinancingFact] = []
+    deals = _deal_roles(sentence, names)
+    for role, party, other in deals:
+        facts.append(replace(make(role, other, _clean_name(other.text)), subject=_clean_name(party.text)))
     moneys = [m for m in mentions if m.kind == "money"]
     previous_end = 0
     for m in moneys:
@@ -209,8 +218,15 @@ def _sentence_facts(
             facts.append(replace(make("investment", m, investor), subject=investee))
             previous_end = m.end
             continue
-        owner = _figure_owner(sentence, m, names, subject)
         attribute = _money_attribute(sentence, m, previous_end, moneys)
+        if deals and attribute in (None, "amount", "commitment", "debt"):
+            role, party, other = deals[0]  # "Google bought Wiz for $32 billion": the deal's size, about the target
+            deal_attribute: Attribute = "debt" if role == "lender" else attribute or "amount"
+            deal = replace(make(deal_attribute, m, _clean_name(other.text)), subject=_clean_name(party.text))
+            facts.append(deal)
+            previous_end = m.end
+            continue
+        owner = _figure_owner(sentence, m, names, subject)
         if attribute == "amount" and context.topic and not ROUND_WORDS_RE.search(sentence):
             attribute = context.topic
         if owner and attribute in (None, "amount", "commitment"):
@@ -271,14 +287,59 @@ def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fac
 
 
 def _investment_in(sentence: str, m: Fact, names: list[Fact]) -> tuple[str, str] | None:
-    """(investor, investee) for "Microsoft agreed to invest $1 billion in OpenAI", else None."""
+    """(investor, investee) for "Microsoft agreed to invest $1 billion in OpenAI", else None.
+
+    A gapped list gives each investor its own figure: in "Nvidia committed $10 billion and Microsoft $5 billion to
+    Anthropic" the $5 billion is Microsoft's, and both go to Anthropic.
+    """
     investor = next(
         (n for n in reversed(names) if n.end <= m.start and INVESTOR_VERB_RE.match(sentence[n.end : m.start])), None
     )
+    if investor is None and re.search(rf"\b{INVESTMENT_VERBS}\b", sentence[: m.start], re.I):
+        investor = next(
+            (
+                n
+                for n in reversed(names)
+                if n.end <= m.start
+                and re.fullmatch(r"(?:'s|’s)?\s*(?:about\s+|up\s+to\s+)?", sentence[n.end : m.start])
+                and GAPPED_BEFORE_RE.search(sentence[: n.start])
+            ),
+            None,
+        )
     investee = next((n for n in names if n.start >= m.end and INVEST_IN_RE.match(sentence[m.end : n.start])), None)
+    if investee is None and investor is not None:
+        investee = next(
+            (
+                n
+                for n in names
+                if n.start >= m.end
+                and re.search(r"\b(?:in|into|to)\s+$", sentence[m.end : n.start])
+                and len(re.findall(r"\w+", sentence[m.end : n.start])) <= 10
+                and not re.search(r"[;.]\s", sentence[m.end : n.start])
+            ),
+            None,
+        )
     if investor is None or investee is None:
         return None
     return _clean_name(investor.text), _clean_name(investee.text)
+
+
+def _deal_roles(sentence: str, names: list[Fact]) -> list[tuple[Attribute, Fact, Fact]]:
+    """(role, subject, counterparty) for acquisitions, loans and supply deals between two consecutive names.
+
+    "Google bought Wiz" gives (acquirer, Wiz, Google); "xAI borrowed $5 billion from Morgan Stanley" gives
+    (lender, xAI, Morgan Stanley); "Nvidia supplies GPUs to OpenAI" gives (supplier, OpenAI, Nvidia).
+    """
+    found: list[tuple[Attribute, Fact, Fact]] = []
+    for first, second in itertools.pairwise(names):
+        between = sentence[first.end : second.start]
+        if re.search(r"['’]s$", first.text):
+            between = "'s" + between
+        for role, pattern, reverse in DEAL_ROLES:
+            if pattern.search(between):
+                found.append((role, first, second) if reverse else (role, second, first))
+                break
+    return found
 
 
 def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> str:

@@ -30,6 +30,8 @@ Attribute = Literal[
     "investor",  # counterparty invested (no figure)
     "lead",  # counterparty led the round
     "acquirer",  # counterparty bought the subject
+    "lender",  # counterparty lent to the subject (the borrower)
+    "supplier",  # counterparty supplies the subject (its customer) with chips, compute or services
 ]
 MONEY_ATTRIBUTES = frozenset(
     {"amount", "investment", "valuation", "valuation_pre", "valuation_post", "commitment", "revenue", "capex", "debt"}
@@ -48,6 +50,8 @@ class FinancingFact:
     or "YYYY-MM-DD" ("" when the text gives none), so dates sort as text.
     ``start``/``end`` locate the value (or the counterparty's name) in the
     document's text; ``sentence_start``/``sentence_end`` the sentence or table row.
+    ``purpose`` is what the sentence says the money or compute is for, so "for
+    inference" and "for training" are told apart.
     """
 
     doc_id: str
@@ -66,6 +70,7 @@ class FinancingFact:
     sentence_start: int
     sentence_end: int
     sentence: str
+    purpose: str = ""  # "training" or "inference" when the sentence says what the money or compute is for
 
     @property
     def id(self) -> str:
@@ -102,6 +107,7 @@ class FinancingFact:
             sentence_start=int(meta["sentence_start"]),
             sentence_end=int(meta["sentence_end"]),
             sentence=sentence,
+            purpose=str(meta.get("purpose", "")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,6 +135,7 @@ class Statement:
         counterparty: str = "",
         round_label: str = "",
         date: str = "",
+        purpose: str = "",
     ) -> FinancingFact:
         """The fact ``mention`` states (a figure, or the counterparty's name); ``offset`` places the mention's
         span, relative to the text it was found in, in the document."""
@@ -150,4 +157,5 @@ class Statement:
             sentence_start=self.start,
             sentence_end=self.end,
             sentence=" ".join(self.text.split()),
+            purpose=purpose,
         )

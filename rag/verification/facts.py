@@ -43,8 +43,10 @@ from rag.text.numbers import (
 from rag.text.words import WORD_RE, content_words, normalise_text
 
 SERIES_RE = re.compile(r"\bSeries\s+(?P<s>[A-Z])\b")
+# An initial or a title keeps its full stop inside a name ("T. Rowe Price", "Dr. Lee"); any other word's full stop
+# ends the sentence, so "... SoftBank. Anthropic's backers" are two names.
 CAP_WORD_RE = re.compile(
-    r"(?:[A-Z]\.){2,}|[A-Z](?:[\w&'’\-]*[\w])?(?:\.(?=\s[A-Z]))?|[a-z]+[A-Z][\w]*|a16z",
+    r"(?:[A-Z]\.){2,}|(?:[A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr)\.(?=\s[A-Z])|[A-Z](?:[\w&'’\-]*[\w])?|[a-z]+[A-Z][\w]*|a16z",
 )
 
 
