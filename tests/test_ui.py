@@ -481,6 +481,41 @@ def test_failed_uploads_are_named_by_file_not_by_server_path(tmp_path: Path) -> 
     assert "x.exe: unsupported file type" in some
 
 
+def test_a_documents_facts_are_listed_with_the_sentence_they_come_from(seed_pipeline: Any) -> None:
+    from ui.documents_tab import document_facts, facts_html
+
+    [record] = seed_pipeline.documents()
+    facts = document_facts(seed_pipeline, record.path)
+    assert facts
+    assert {f.path for f in facts} == {record.path}
+    assert [f.sentence_start for f in facts] == sorted(f.sentence_start for f in facts)
+    nvidia = next(f for f in facts if f.counterparty == "Nvidia")
+    page = facts_html(facts, record.source)
+    assert f"{len(facts)} financing facts extracted from {record.source}" in page
+    assert "<th>Counterparty</th>" in page and "<th>Stated as</th>" in page
+    [row] = [r for r in page.split("<tr>") if "<td>Nvidia</td>" in r]
+    assert f"<td>{nvidia.subject}</td><td>investor</td><td>Nvidia</td>" in row
+    assert "<mark>Nvidia</mark>" in row  # the name is marked in the sentence it was read from
+    assert document_facts(seed_pipeline, "corpus/not-indexed.md") == []
+    assert "No financing facts were extracted from empty.md" in facts_html([], "empty.md")
+
+
+def test_facts_from_a_hostile_document_are_shown_as_text() -> None:
+    from rag.financing.model import FinancingFact
+    from ui.documents_tab import facts_html
+
+    sentence = f"{SCRIPT} raised $7 million from Basalt Ventures."
+    fact = FinancingFact(
+        "d", "docs/x.md", "x.md", SCRIPT, "investment", 7e6, "USD", "$7 million", f"Basalt {SCRIPT}",
+        "Seed", "2023", 0, 0, 0, len(sentence), sentence,
+    )  # fmt: skip
+    page = facts_html([fact], f"x{SCRIPT}.md")
+    assert "<script" not in page
+    assert "<img" not in page
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
+    assert "<mark>$7 million</mark>" in page
+
+
 def test_generators_that_cannot_run_are_offered_disabled_with_a_hint() -> None:
     from rag.config import GeneratorSettings
     from ui.generators import generator_choices, unavailable_generators, unavailable_html

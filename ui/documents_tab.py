@@ -1,8 +1,11 @@
-"""The Documents tab: upload (confined to the uploads folder), ingest with progress, list and delete.
+"""The Documents tab: upload (confined to the uploads folder), ingest with progress, list, inspect and delete.
 
 Messages name files as the user knows them (``report.pdf``), never by their
 path on the server, and an upload the index refused is removed again, so the
 uploads folder holds only files the table lists. Deleting asks first.
+Choosing a document shows the financing facts extracted from it at ingest,
+each with the sentence it was read from, so a user can see what the answerer
+will look up (and spot a misread figure) before asking.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 import gradio as gr
 
 from rag.config import Settings
+from rag.financing.model import FinancingFact
+from rag.generation.evidence import fact_cells
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.pipeline import Pipeline
 from rag.types import FileFailure, IngestReport
@@ -36,6 +41,7 @@ class DocumentsTab:
     summary: gr.Markdown
     table: gr.Dataframe
     chosen: gr.Dropdown
+    facts: gr.HTML
     delete: gr.Button
     confirm_box: gr.Group
     confirm_text: gr.HTML
@@ -96,6 +102,13 @@ def documents_tab(pipeline: Pipeline, demo: gr.Blocks) -> None:
         concurrency_id="ingest",
     )
     _wire_delete(tab, pipeline, folder, listing)
+    tab.chosen.change(
+        lambda path: facts_html(document_facts(pipeline, path), Path(path).name) if path else "",
+        [tab.chosen],
+        [tab.facts],
+        api_visibility="private",
+        show_progress="hidden",
+    )
     demo.load(listing, None, listed, api_visibility="private", show_progress="hidden")
 
 
@@ -168,14 +181,19 @@ def _layout(settings: Settings) -> DocumentsTab:
                 column_widths=["55%", "33%", "12%"],
             )
             with gr.Row(equal_height=True):
-                chosen = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="doc-choice")
+                chosen = gr.Dropdown(
+                    label="Choose a document: its facts show below", choices=[], scale=4, elem_id="doc-choice"
+                )
                 delete = gr.Button("Delete from index…", variant="stop", scale=1, min_width=150, elem_id="delete")
             with gr.Group(visible=False, elem_id="delete-confirm-box", elem_classes="confirm-box") as confirm_box:
                 confirm_text = gr.HTML(elem_id="delete-question")
                 with gr.Row():
                     confirm = gr.Button("Yes, delete", variant="stop", size="sm", elem_id="delete-confirm")
                     cancel = gr.Button("Cancel", size="sm", elem_id="delete-cancel")
-    return DocumentsTab(files, status, summary, table, chosen, delete, confirm_box, confirm_text, confirm, cancel)
+    facts = gr.HTML(elem_id="doc-facts")
+    return DocumentsTab(
+        files, status, summary, table, chosen, facts, delete, confirm_box, confirm_text, confirm, cancel
+    )
 
 
 def _store_all(paths: list[str], folder: Path, max_mb: float) -> tuple[list[Path], list[str]]:
@@ -213,3 +231,42 @@ def public_failure(failure: FileFailure, folder: Path) -> str:
     for shown in {str(folder.resolve()), str(folder)}:
         reason = reason.replace(shown + "/", "").replace(shown, "the uploads folder")
     return f"{name}: {reason}"
+
+
+FACT_COLUMNS = ("Subject", "Role", "Counterparty", "Attribute", "Value", "Round", "Date", "Stated as")
+
+
+def document_facts(pipeline: Pipeline, path: str) -> list[FinancingFact]:
+    """The financing facts extracted from the document at ``path``, in the order the document states them."""
+    found = [f for f in pipeline.fact_index.facts() if f.path == path]
+    return sorted(found, key=lambda f: (f.sentence_start, f.start))
+
+
+def facts_html(facts: list[FinancingFact], name: str) -> str:
+    """The facts of document ``name`` as a table, each with its sentence and the figure or name marked in it.
+
+    Every cell is document text, so every cell is escaped.
+    """
+    if not facts:
+        return f'<p class="muted doc-facts-none">No financing facts were extracted from {esc(name)}.</p>'
+    head = "".join(f"<th>{esc(column)}</th>" for column in FACT_COLUMNS)
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td>{esc(cell)}</td>" for cell in fact_cells(f))
+        + f'<td class="fact-quote">{_quote(f)}</td></tr>'
+        for f in facts
+    )
+    caption = f"{count(len(facts), 'financing fact')} extracted from {esc(name)}"
+    return (
+        f'<table class="facts"><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def _quote(fact: FinancingFact) -> str:
+    """The fact's sentence, escaped, with its figure (or, for a fact without one, its counterparty) marked."""
+    stated = fact.value_text if fact.has_value else fact.counterparty
+    at = fact.sentence.find(stated) if stated else -1
+    if at < 0:
+        return esc(fact.sentence)
+    end = at + len(stated)
+    return f"{esc(fact.sentence[:at])}<mark>{esc(stated)}</mark>{esc(fact.sentence[end:])}"

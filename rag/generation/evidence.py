@@ -152,20 +152,20 @@ def _part(slot: Slot) -> str:
     return f"{part} ({slot.qualifier})" if slot.qualifier else part
 
 
-def _row_values(row: FactRow) -> tuple[str, ...]:
-    fact = row.fact
+def fact_cells(fact: FinancingFact) -> tuple[str, ...]:
+    """A fact as the table shows it: subject, role, counterparty, attribute, value, round, date.
+
+    The role is the counterparty's part (investor, lead, acquirer ...), blank
+    when the fact names no counterparty. Shared with the UI's facts table, so
+    the model and the user read facts in the same columns.
+    """
     role = ROLES.get(fact.attribute, "") if fact.counterparty else ""
     value = fact.value_text if fact.has_value else ""
-    return (
-        fact.subject,
-        role,
-        fact.counterparty,
-        fact.attribute.replace("_", " "),
-        value,
-        fact.round,
-        fact.date,
-        f"[{row.n}]",
-    )
+    return (fact.subject, role, fact.counterparty, fact.attribute.replace("_", " "), value, fact.round, fact.date)
+
+
+def _row_values(row: FactRow) -> tuple[str, ...]:
+    return (*fact_cells(row.fact), f"[{row.n}]")
 
 
 def _cell(text: str) -> str:
