@@ -19,6 +19,7 @@ from rag.financing.lookup import FactIndex
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
 from rag.generation.compose import Composer, Composition
 from rag.generation.evidence import gather_evidence
+from rag.generation.metric import answer_metric
 from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
@@ -26,6 +27,7 @@ from rag.index.store import ChromaStore, FileRecord
 from rag.ingest.ingestor import Ingestor, ProgressCallback
 from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
+from rag.retrieval.pages import PageReader
 from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
 from rag.text.markers import MARKER_RE, format_markers, parse_markers
 from rag.text.words import content_words
@@ -69,6 +71,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self.fact_index = FactIndex(store)
         self.composer = Composer(self.fact_index)
+        self.pages = PageReader(store)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Pipeline:
@@ -157,6 +160,7 @@ class Pipeline:
         budget = self.settings.generator.max_context_chars
         if chosen.name == "extractive":
             checked = self._multihop(plan, chosen, k, options, strict) if plan.bridge else self._composed(plan, strict)
+        checked = checked or self._metric(standalone, ranked, plan, strict)
         if checked is None:
             hits = ranked[:k]
             evidence = None if chosen.name == "extractive" else gather_evidence(plan, hits, self.fact_index, budget)
@@ -214,6 +218,16 @@ class Pipeline:
             return None
         checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, strict)
         return checked if not checked.missing else None
+
+    def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
+        """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when
+        the checker passes it; one it recognises but cannot compute, or that fails the check, abstains."""
+        metric = answer_metric(question, ranked, self.pages.pages_of)
+        if metric is None:
+            return None
+        checked = self._check(Draft(metric.text, abstained=not metric.text), list(metric.hits), plan, None, strict)
+        passed = checked.verification is not None and checked.verification.grounding >= 1.0
+        return checked if passed else self._check(None, [], plan, None, strict)
 
     def _multihop(
         self, plan: QuestionPlan, chosen: Generator, k: int, options: AskOptions, strict: bool

@@ -25,6 +25,8 @@ ARITHMETIC_RE = re.compile(
 )
 OPERATOR_RE = re.compile(r"\s*([-+/×−])\s*")
 UNITS = {"billions": 1e9, "millions": 1e6}
+CONVERSIONS = frozenset({100.0, 1000.0})
+"""Operands no source need state: a percentage's 100, thousands to millions' 1,000 (metric answers, issue 15)."""
 # "≈" results are written to one decimal; "=" results to two.
 TOLERANCE = {"≈": 0.051, "=": 0.0051}
 
@@ -48,9 +50,16 @@ def check_computed(claim: Claim, cited_passages: Sequence[str]) -> Claim:
     ):
         shown = "undefined" if result is None else f"{result:.4g}"
         return replace(claim, verdict="unsupported", score=0.0, reason=f"the arithmetic does not hold: {shown}")
-    stated = {round(float(f.key[1]), 0) for p in cited_passages for f in extract_facts(p) if f.kind == "money"}  # type: ignore[arg-type]
+    facts = [f for p in cited_passages for f in extract_facts(p)]
+    stated = {round(float(f.key[1]), 0) for f in facts if f.kind == "money"}  # type: ignore[arg-type]
+    # A statement's table prints bare figures ("Total current assets 7,292 6,106"): those match as written.
+    printed = {round(float(f.key[0]), 2) for f in facts if f.kind == "number"}  # type: ignore[arg-type]
     scales = [UNITS[match.group("unit")]] if match.group("unit") else [1e9, 1e6]
-    missing = [x for x in operands if not any(round(x * s, 0) in stated for s in scales)]
+    missing = [
+        x
+        for x in operands
+        if x not in CONVERSIONS and round(x, 2) not in printed and not any(round(x * s, 0) in stated for s in scales)
+    ]
     if missing:
         listed = ", ".join(f"{x:g}" for x in missing)
         return replace(claim, verdict="unsupported", score=0.0, reason=f"no cited passage states {listed}")
