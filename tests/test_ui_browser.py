@@ -6,7 +6,8 @@ it, and upload a hostile document that must be shown as text, never run. Then
 what confused or broke for a new user (issue 17), one test each: an over-long
 question, a refused upload, markdown sources, a one-letter question, settings
 that cannot run here, a citation tapped on a phone, the Evaluation tab, and
-deleting a document. Screenshots of every step go to tests/artifacts/ (gitignored).
+deleting a document. Then issue 13: a document's extracted facts, and a comparison answered with its
+plan, coverage and computed ratio. Screenshots of every step go to tests/artifacts/ (gitignored).
 
 Chromium is Debian's (``.ci/install_browser.sh``); the tests fail rather than
 skip without it, because CI must run them. Deselect with ``-m "not browser"``.
@@ -417,3 +418,39 @@ def test_the_api_page_documents_the_answer_schema_and_its_errors(page: Any) -> N
     assert "store_unavailable" in text
     assert "claims" in text  # the return schema, not "Any"
     shot(page, "17-api-docs.png")
+
+
+# -- issue 13: what was read from a document, and an answer composed from it -----------------
+def test_a_documents_facts_and_a_computed_comparison_are_shown(page: Any, tmp_path: Path) -> None:
+    """The Documents tab lists a document's financing facts; a comparison question then shows how it was
+    understood, how many of its parts the answer covers, and the ratio as a computed (re-checked) claim."""
+    names = ("xai-series-e-2026.md", "anthropic-series-g-2026-and-later-rounds.md")
+    for name in names:
+        shutil.copy(REPO / "corpus" / name, tmp_path / name)
+        assert "Indexed 1 file" in upload(page, tmp_path / name)
+    page.locator("#doc-choice input").click()
+    page.get_by_role("option", name=names[0], exact=False).click()
+    facts = page.locator("#doc-facts table.facts")
+    facts.wait_for(timeout=30_000)
+    assert f"extracted from {names[0]}" in facts.locator("caption").inner_text()
+    headers = [facts.locator("th").nth(i).inner_text() for i in range(facts.locator("th").count())]
+    assert headers == ["Subject", "Role", "Counterparty", "Attribute", "Value", "Round", "Date", "Stated as"]
+    row = facts.locator("tbody tr", has_text="$20 billion").first
+    assert row.locator("td").first.inner_text() == "xAI"
+    assert "$20 billion" in row.locator("td.fact-quote mark").first.inner_text()
+    facts.scroll_into_view_if_needed()
+    shot(page, "18-document-facts.png")
+
+    page.get_by_role("tab", name="Chat").click()
+    turn = ask(page, "How does Anthropic's funding compare with xAI's?")
+    assert turn.locator(".plan").inner_text() == "Understood as: Comparison: amount of Anthropic and xAI"
+    assert turn.locator(".coverage").inner_text() == "answers 2 of 2 parts"
+    computed = turn.locator(".claim.v-computed")
+    assert computed.count() == 1
+    assert "times" in computed.inner_text()
+    assert "≈" in computed.inner_text()  # the arithmetic is shown, not only its result
+    assert computed.locator(".badge-computed").inner_text().strip() == "= computed"
+    assert turn.locator(".claim.v-unsupported").count() == 0
+    shot(page, "19-computed-comparison.png")
+    for name in names:
+        delete(page, name)
