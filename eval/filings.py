@@ -31,6 +31,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filings_answers import AnswerRow, gold_figure, outcome, stated_figure, summary
+from filings_answers import markdown as answers_markdown
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -56,6 +59,7 @@ class Question:
     text: str
     doc: str
     pages: frozenset[tuple[str, int]]
+    answer: str = ""
 
 
 @dataclass
@@ -78,7 +82,9 @@ def load_questions(path: Path) -> list[Question]:
             continue
         data = json.loads(line)
         pages = frozenset((str(e["doc_name"]), int(e["page"])) for e in data["evidence"])
-        questions.append(Question(str(data["id"]), str(data["question"]), str(data["doc_name"]), pages))
+        questions.append(
+            Question(str(data["id"]), str(data["question"]), str(data["doc_name"]), pages, str(data.get("answer", "")))
+        )
     return questions
 
 
@@ -147,6 +153,25 @@ def run_project(pdfs: Path, questions: Sequence[Question], data_dir: Path) -> li
     return results
 
 
+def run_answers(questions: Sequence[Question], data_dir: Path) -> list[AnswerRow]:
+    """Every question through the whole pipeline (default settings, the extractive answerer), scored by figure."""
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline.from_settings(Settings().with_overrides({"store.data_dir": str(data_dir)}))
+    rows = []
+    for question in questions:
+        answer = pipeline.answer(question.text)
+        cited = {(Path(c.source).stem, c.page) for c in answer.citations if c.page is not None}
+        figure = None if answer.abstained else stated_figure(answer.answer)
+        verdict = outcome(gold_figure(question.answer), figure, answer.abstained, cited, question.pages)
+        rows.append(
+            AnswerRow(question.id, question.answer, figure, sorted(p for _, p in cited), verdict, answer.answer)
+        )
+        print(f"{question.id}: {verdict or 'prose'} | {answer.answer[:160]!r}", file=sys.stderr)
+    return rows
+
+
 # -- plain llama-index -----------------------------------------------------------------------
 def run_llama_index(pdfs: Path, questions: Sequence[Question]) -> SystemResult:
     """SimpleDirectoryReader (one Document per page) + VectorStoreIndex, default settings, in memory.
@@ -206,13 +231,16 @@ def markdown(results: Sequence[SystemResult], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(out: Path, report: dict[str, Any], results: Sequence[SystemResult]) -> None:
-    """``filings[-label].json`` (every number, first gold rank per question) and ``.md`` (the table)."""
+def write_results(out: Path, report: dict[str, Any], results: Sequence[SystemResult], answers: list[AnswerRow]) -> None:
+    """``filings[-label].json`` (every number, first gold rank and answer per question) and ``.md`` (the tables)."""
     out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{report['label']}" if report["label"] else ""
-    payload = {**report, "systems": [asdict(r) for r in results]}
+    totals = summary(answers)
+    payload = {**report, "systems": [asdict(r) for r in results], "answers": [asdict(a) for a in answers],
+               "answer_totals": totals}  # fmt: skip
     (out / f"filings{suffix}.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    (out / f"filings{suffix}.md").write_text(markdown(results, report["command"]), encoding="utf-8")
+    text = markdown(results, report["command"]) + (f"\n{answers_markdown(answers, totals)}" if answers else "")
+    (out / f"filings{suffix}.md").write_text(text, encoding="utf-8")
 
 
 def resolve_inputs(pdfs: Path | None, questions: Path | None) -> tuple[Path, Path]:
@@ -241,23 +269,27 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, help="keep the project's index here and reuse it (then ingest time is only the check)"
     )
     parser.add_argument("--label", default="", help="a word for the run (e.g. before/after), kept in the results")
+    parser.add_argument("--no-answers", action="store_true", help="skip answering (retrieval only)")
     args = parser.parse_args(argv)
     started = time.time()
     pdfs, question_file = resolve_inputs(args.pdfs, args.questions)
     questions = load_questions(question_file)
     command = "python eval/filings.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if args.data_dir:
-        results = run_project(pdfs, questions, args.data_dir.resolve())
-    else:
-        with tempfile.TemporaryDirectory(prefix="rag-filings-") as tmp:
-            results = run_project(pdfs, questions, Path(tmp) / "data")
     report = {"command": command.strip(), "label": args.label, "pdfs": str(pdfs), "questions": str(question_file),
-              "cpus": os.cpu_count(), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))}  # fmt: skip
-    write_results(args.out, report, results)  # ours first, so a long baseline that fails loses nothing
+              "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
+              "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="rag-filings-") as tmp:
+        data_dir = args.data_dir.resolve() if args.data_dir else Path(tmp) / "data"
+        results = run_project(pdfs, questions, data_dir)
+        write_results(args.out, report, results, [])  # ours first, so a long baseline that fails loses nothing
+        answers = [] if args.no_answers else run_answers(questions, data_dir)
     if not args.no_baseline:
         results.insert(0, run_llama_index(pdfs, questions))
-        write_results(args.out, report, results)
+    report["load_average_at_end"] = os.getloadavg()
+    write_results(args.out, report, results, answers)
     print(markdown(results, report["command"]))
+    if answers:
+        print(answers_markdown(answers, summary(answers)))
     return 0
 
 

@@ -8,6 +8,7 @@ FinanceBench files; ingestion and retrieval use the real embedding model and a r
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from rag.ingest.loaders import LoadError, load_file
 from rag.retrieval.expansion import SYNONYMS, expand_query, expansions
 from rag.retrieval.hybrid import boost_documents, collapse_pages, page_key, reciprocal_rank_fusion
 from rag.retrieval.routing import Router, name_tokens, years_in
-from rag.types import Chunk
+from rag.types import Chunk, Hit
 
 from conftest import make_settings
 
@@ -269,3 +270,166 @@ def test_rag_eval_reads_financebench_page_evidence(tmp_path: Path) -> None:
     assert locate_gold([parse_question(line)], texts)[1] == {"fb1": ["evidence page 9 not found in ACME_2021_10K.pdf"]}
     with pytest.raises(ValueError, match="page number"):
         parse_question({**line, "evidence": [{"doc_name": "ACME_2021_10K", "page": 0}]})
+
+
+# -- metric answers from statement rows -------------------------------------------------------
+# Activision Blizzard's 2019 10-K, pages 69, 70 and 73, as the PDF loader reads them (shortened).
+BALANCE_SHEET = """Table of Contents
+ACTIVISION BLIZZARD, INC. AND SUBSIDIARIES
+CONSOLIDATED BALANCE SHEETS
+(Amounts in millions, except share data)
+At December 31, 2019 At December 31, 2018
+Assets
+Current assets:
+Cash and cash equivalents $ 5,794 $ 4,225
+Inventories, net 32 43
+Total current assets 7,292 6,106
+Property and equipment, net 253 282
+Total assets $ 19,845 $ 17,890
+Total current liabilities 2,915 2,642"""
+INCOME_STATEMENT = """Table of Contents
+ACTIVISION BLIZZARD, INC. AND SUBSIDIARIES
+CONSOLIDATED STATEMENTS OF OPERATIONS
+(Amounts in millions, except per share data)
+For the Years Ended December 31,
+2019 2018 2017
+Net revenues
+Product sales $ 1,975 $ 2,255 $ 2,110
+Total net revenues 6,489 7,500 7,017
+Operating income 1,607 1,988 1,309
+Interest and other expense (income), net (Note 18) (26) 71 146"""
+CASH_FLOWS = """ACTIVISION BLIZZARD, INC. AND SUBSIDIARIES
+CONSOLIDATED STATEMENTS OF CASH FLOWS
+(Amounts in millions)
+For the Years Ended December 31,
+2019 2018 2017
+Depreciation and amortization 328 509 888
+Amortization of capitalized software development costs and intellectual property licenses (1) 225 489 311
+Net cash provided by operating activities 1,831 1,790 2,213
+Capital expenditures (116) (131) (155)"""
+
+
+def _statement_pages(*texts: str) -> list[Chunk]:
+    filer = "ACTIVISION BLIZZARD, INC. | Form 10-K | December 31, 2019"
+    return [
+        Chunk(
+            f"p{n}", "D", text, "A.pdf", "ACTIVISIONBLIZZARD_2019_10K.pdf", "10-K", n, 0, len(text), {FILER_KEY: filer}
+        )
+        for n, text in enumerate(texts, start=69)
+    ]
+
+
+def test_statement_page_reads_rows_by_year_column_with_its_unit() -> None:
+    from rag.financing.statements import read_statement
+
+    cash = read_statement(CASH_FLOWS)
+    assert cash is not None
+    assert (cash.kind, cash.scale, cash.years) == ("cash", 1e6, (2019, 2018, 2017))
+    capex = re.compile("capital expenditures")
+    assert cash.value(capex, 2018) is not None
+    assert cash.value(capex, 2018)[0] == -131
+    assert cash.value(capex, 2016) is None  # no column for that year
+    footnoted = [r for r in cash.rows if r.label.startswith("amortization of capitalized")]
+    assert footnoted[0].values == (225, 489, 311)  # "(1)" is a footnote mark, not a figure
+    balance = read_statement(BALANCE_SHEET)
+    assert balance is not None
+    assert (balance.kind, balance.years) == ("balance", (2019, 2018))
+    income = read_statement(INCOME_STATEMENT)
+    assert income is not None
+    assert income.rows[-1].values == (-26, 71, 146)
+    assert read_statement("Item 7. Management's discussion\nRevenue grew 5% in 2019 and 3% in 2018.") is None
+
+
+def test_capex_question_is_answered_from_the_cash_flow_row_in_millions() -> None:
+    from rag.generation.metric import answer_metric
+
+    pages = _statement_pages(BALANCE_SHEET, INCOME_STATEMENT, CASH_FLOWS)
+    question = "What is the FY2018 capital expenditure of Activision Blizzard, in USD millions?"
+    answer = answer_metric(question, [Hit(pages[0], 1.0, 1)], lambda chunk: pages)
+    assert answer is not None
+    assert not answer.declined
+    assert answer.value == 131
+    assert [hit.chunk.page for hit in answer.hits] == [71]
+    assert "131" in answer.text
+    assert answer.text.endswith("[1].")
+
+
+def test_a_ratio_the_question_defines_is_computed_and_passes_the_arithmetic_check() -> None:
+    from rag.generation.metric import answer_metric
+    from rag.text.claims import split_claims
+    from rag.types import Claim
+    from rag.verification.computed import check_computed
+
+    pages = _statement_pages(BALANCE_SHEET, INCOME_STATEMENT, CASH_FLOWS)
+    question = (
+        "What is Activision Blizzard's FY2019 working capital ratio? Define working capital ratio as total "
+        "current assets divided by total current liabilities. Round your answer to two decimal places."
+    )
+    answer = answer_metric(question, [Hit(pages[0], 1.0, 1)], lambda chunk: pages)
+    assert answer is not None
+    assert answer.value == pytest.approx(7292 / 2915, abs=0.005)
+    assert "(7292 / 2915 = 2.50)" in answer.text
+    (sentence,) = split_claims(answer.text)
+    cited = [hit.chunk.text for hit in answer.hits]
+    checked = check_computed(Claim(sentence.text, sentence.citations, "unsupported", 0.0), cited)
+    assert checked.verdict == "computed"
+    wrong = check_computed(Claim(sentence.text.replace("2915", "2951"), [1], "unsupported", 0.0), cited)
+    assert wrong.verdict == "unsupported"  # an operand no page prints
+
+
+def test_a_metric_whose_row_is_missing_abstains_and_other_questions_are_left_alone() -> None:
+    from rag.generation.metric import answer_metric
+
+    pages = _statement_pages(BALANCE_SHEET, INCOME_STATEMENT)  # no cash flow statement
+    ranked = [Hit(pages[0], 1.0, 1)]
+    declined = answer_metric("What is Activision Blizzard's FY2019 free cash flow?", ranked, lambda chunk: pages)
+    assert declined is not None
+    assert declined.declined
+    assert not declined.text
+    cagr = answer_metric("What is the FY2017-FY2019 revenue CAGR of Activision Blizzard?", ranked, lambda c: pages)
+    assert cagr is not None
+    assert cagr.declined
+    assert answer_metric("Who is Activision Blizzard's CEO in 2019?", ranked, lambda chunk: pages) is None
+    brief = Chunk("b", "B", "Anthropic revenue 2024", "b.md", "b.md", "Brief", None, 0, 10)
+    assert answer_metric("What was Anthropic's 2024 revenue?", [Hit(brief, 1.0, 1)], lambda c: [brief]) is None
+
+
+def _statement_filing(folder: Path) -> Path:
+    company = "Zephyr Widgets, Inc."
+    lines = [FILLER[i : i + 90] for i in range(0, len(FILLER), 90)]
+    income = [
+        "ZEPHYR WIDGETS, INC. AND SUBSIDIARIES", "CONSOLIDATED STATEMENTS OF OPERATIONS",
+        "(In thousands, except per share data)", "Year Ended December 31,", "2021 2020 2019",
+        "Total net revenue 9,497,578 4,713,500 3,298,177", "Operating income 218,815 126,557 96,614",
+    ]  # fmt: skip
+    cash = [
+        "ZEPHYR WIDGETS, INC. AND SUBSIDIARIES", "CONSOLIDATED STATEMENTS OF CASH FLOWS", "(In thousands)",
+        "Year Ended December 31,", "2021 2020 2019", "Net income 213,105 375,446 38,453",
+        "Net cash provided by operating activities 381,603 465,699 295,815",
+        "Purchase of property and equipment (138,402) (62,498) (61,203)",
+    ]  # fmt: skip
+    pages = [_cover(company, 2021), ["Item 1. Business overview", *lines * 12], income, cash]
+    return write_pdf(folder / "ZEPHYR_2021_10K.pdf", pages)
+
+
+def test_metric_questions_on_a_real_pdf_are_answered_with_the_page_or_abstain(pipeline_factory, tmp_path: Path) -> None:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    _statement_filing(folder)
+    write_filing(folder, "BOREALIS_2021_10K", "Borealis Freight Corporation", 2021, 977)
+    pipeline = pipeline_factory(make_settings(tmp_path / "data"))
+    assert not pipeline.ingest([folder]).failed
+    answer = pipeline.answer(
+        "According to the cash flow statement, what is Zephyr Widgets' FY2021 free cash flow? "
+        "FCF is cash from operations minus capex. Answer in USD millions."
+    )
+    assert not answer.abstained
+    assert "(381603 − 138402 / 1000 = 243.20)" in answer.answer
+    assert [(c.source, c.page) for c in answer.citations] == [("ZEPHYR_2021_10K.pdf", 4)]
+    assert [c.verdict for c in answer.claims] == ["computed"]
+    growth = pipeline.answer("What is Zephyr Widgets' FY2020 - FY2021 total revenue growth rate in percent?")
+    assert "101.50%" in growth.answer
+    assert growth.citations[0].page == 3
+    assert [c.verdict for c in growth.claims] == ["computed"]
+    average = pipeline.answer("What is Zephyr Widgets' FY2019 - FY2021 3 year average capex as a % of revenue?")
+    assert average.abstained
