@@ -73,7 +73,7 @@ def test_onnx_export_is_built_once_per_model_and_leaves_no_partial_files(tmp_pat
     stamp = first.stat().st_mtime_ns
     assert onnx_model_file(model, cache) == first
     assert first.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in cache.iterdir() if p.name != ".export.lock") == [first.name]
+    assert sorted(p.name for p in cache.iterdir() if p.name != ".export.lock") == [first.name, f"{first.name}.sha256"]
     vectors = OnnxEncoder(model, cache).encode(["one short text", "and a second, somewhat longer text"])
     assert vectors.shape == (2, 32)
 

@@ -13,7 +13,9 @@ The export runs on first use, never at import: PyTorch traces the model to
 ONNX, onnxruntime's transformer optimizer fuses it, ``quantize_dynamic``
 quantizes it, and the result is renamed into place under
 ``~/.cache/rag-models`` (or ``$RAG_MODEL_CACHE``) so an interrupted export
-never leaves a file a later run would trust; a file lock (``filelock``: an OS
+never leaves a file a later run would trust; the file's SHA-256 is recorded
+beside it (``.sha256``) and checked on every start, so a damaged, truncated or
+replaced export is exported again rather than loaded; a file lock (``filelock``: an OS
 lock on POSIX and Windows alike) makes concurrent first uses export once. The
 file name carries a key of the source weights and the recipe, so a different
 model or recipe gets its own file.
@@ -47,6 +49,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag.model_cache import cache_dir, matches_digest, record_digest
+
 RECIPE = "opt-bert+int8-dynamic-v1"
 _HASH_LIMIT = 32 * 1024 * 1024
 _export_lock = threading.Lock()
@@ -72,21 +76,20 @@ def model_key(model_path: Path) -> str:
 def onnx_model_file(model_path: Path, cache: Path | None = None) -> Path:
     """Path of the INT8 ONNX model for ``model_path``, exporting it first when missing."""
     if cache is None:
-        from rag.model_cache import cache_dir
-
         cache = cache_dir()
     target = cache / f"embedding-{model_key(model_path)}-int8.onnx"
-    if target.is_file():
+    if matches_digest(target):
         return target
     from filelock import FileLock
 
     cache.mkdir(parents=True, exist_ok=True)
     # Another process exporting the same model: wait for its file.
     with _export_lock, FileLock(cache / ".export.lock"):
-        if not target.is_file():
+        if not matches_digest(target):
             for stale in cache.glob(".export-*"):  # left by an export that was killed; we hold the lock
                 shutil.rmtree(stale, ignore_errors=True)
-            print(f"rag: exporting the embedding model to ONNX INT8 in {cache} (once)", file=sys.stderr)
+            reason = "its recorded SHA-256 does not match" if target.exists() else "once"
+            print(f"rag: exporting the embedding model to ONNX INT8 in {cache} ({reason})", file=sys.stderr)
             with warnings.catch_warnings(), _quiet_root_logger():
                 warnings.simplefilter("ignore")
                 export_int8(model_path, target)
@@ -153,6 +156,7 @@ def export_int8(model_path: Path, target: Path) -> None:
             extra_options={"DefaultTensorType": 1},  # float: the fused ops have no shape inference
         )
         os.replace(quantized, target)  # same directory: an atomic rename, never a partial file
+    record_digest(target)  # after the rename: a file without a matching record is never loaded
 
 
 def _fuse(source: Path, target: Path, config: dict[str, Any]) -> None:

@@ -18,16 +18,16 @@ Three steps serve real filings (issue 15, measured by ``eval/filings.py``):
 
 from __future__ import annotations
 
-import pickle
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from rag.config import RetrievalSettings
 from rag.index.bm25 import TOKENIZER_VERSION, BM25Index
+from rag.index.checked_json import read_checked, write_checked
 from rag.index.store import ChromaStore
 from rag.ingest.context import CONTEXT_KEY, CONTEXT_VERSION, indexed_text
 from rag.retrieval.expansion import expand_query
@@ -144,7 +144,7 @@ class HybridRetriever:
 
     @property
     def _router_cache(self) -> Path | None:
-        return self.bm25_cache.with_name(f"{self.bm25_cache.stem}-routes.pkl") if self.bm25_cache else None
+        return self.bm25_cache.with_name(f"{self.bm25_cache.stem}-routes.json") if self.bm25_cache else None
 
     def _rerank(
         self, question: str, fused: list[tuple[Chunk, float, dict[str, float]]]
@@ -218,23 +218,51 @@ def boost_documents(
     return sorted(boosted, key=lambda item: -item[1])
 
 
+ROUTER_CACHE_FORMAT = "rag-router"
+ROUTER_CACHE_VERSION = 1
+
+
 def _load_router(path: Path | None) -> Router | None:
-    """The cached router, or None when absent or unreadable (then it is rebuilt with the BM25 index)."""
-    if path is None:
+    """The cached router, or None when absent, altered or malformed (then it is rebuilt with the BM25 index).
+
+    The cache is checksummed JSON (:mod:`rag.index.checked_json`), so reading it can never run code.
+    """
+    body = read_checked(path, ROUTER_CACHE_FORMAT, ROUTER_CACHE_VERSION) if path else None
+    if body is None:
         return None
     try:
-        with path.open("rb") as handle:
-            router: Any = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return Router(
+            revision=_text(body["revision"]),
+            names={_text(doc): _texts(names) for doc, names in body["names"].items()},
+            years={_text(doc): _texts(years) for doc, years in body["years"].items()},
+            unrouted=_texts(body["unrouted"]),
+            doc_of={_text(chunk): _text(doc) for chunk, doc in body["doc_of"].items()},
+        )
+    except (KeyError, TypeError, AttributeError):  # a well-formed file of the wrong shape
         return None
-    return router if isinstance(router, Router) else None
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string in the router cache, got {type(value).__name__}")
+    return value
+
+
+def _texts(value: object) -> set[str]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list in the router cache, got {type(value).__name__}")
+    return {_text(item) for item in value}
 
 
 def _save_router(router: Router, path: Path | None) -> None:
     """Atomic write beside the BM25 cache, under the same revision."""
     if path is None:
         return
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(router, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+    body = {
+        "revision": router.revision,
+        "names": {doc: sorted(names) for doc, names in router.names.items()},
+        "years": {doc: sorted(years) for doc, years in router.years.items()},
+        "unrouted": sorted(router.unrouted),
+        "doc_of": router.doc_of,
+    }
+    write_checked(path, ROUTER_CACHE_FORMAT, ROUTER_CACHE_VERSION, body)
