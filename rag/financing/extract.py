@@ -76,10 +76,15 @@ class _Reading:
 
 
 def extract_financing_facts(
-    text: str, title: str, doc_id: str, path: str, source: str, doc_date: str = ""
+    text: str, title: str, doc_id: str, path: str, source: str, doc_date: str = "", infer_subject: bool = True
 ) -> list[FinancingFact]:
-    """All financing facts of one document, prose and tables, in order of appearance."""
-    context = document_context(text, title, doc_id, path, source, doc_date)
+    """All financing facts of one document, prose and tables, in order of appearance.
+
+    ``infer_subject=False`` reads a lone claim or passage rather than a document: without a title nothing is
+    assumed to be about the first company named, so "Nvidia and Cisco also took part" states no fact, and a
+    sentence without a subject of its own takes the one the previous sentence named.
+    """
+    context = document_context(text, title, doc_id, path, source, doc_date, infer_subject)
     facts: list[FinancingFact] = []
     spans = sentence_spans(text)
     rows: list[TableRow] = []
@@ -104,15 +109,21 @@ def extract_financing_facts(
     return list({f.id: f for f in facts}.values())
 
 
-def document_context(text: str, title: str, doc_id: str, path: str, source: str, doc_date: str) -> DocumentContext:
-    """The company, round and date a document's title is about (the first company-like name in the title)."""
-    head = title or text[:300]
+def document_context(
+    text: str, title: str, doc_id: str, path: str, source: str, doc_date: str, infer_subject: bool = True
+) -> DocumentContext:
+    """The company, round and date a document's title is about (the first company-like name in the title).
+
+    Without a title the document's opening stands in for it, and failing that its most named company, unless
+    ``infer_subject`` is False.
+    """
+    head = title or (text[:300] if infer_subject else "")
     mentions = extract_facts(head)
     # Title case makes phrases look like names ("Examining Global AI Industry's"): a company is named in 1-3 words.
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text) and _short_name(m.text)]
     possessive = [m for m in names if POSSESSIVE_SUBJECT_RE.match(head[m.end - 2 :])]
     subject = next((_clean_name(m.text) for m in possessive or names), "")
-    if not subject:
+    if not subject and infer_subject:
         counts = Counter(_clean_name(m.text) for m in extract_facts(text[:3000]) if m.kind == "name")
         subject = next((n for n, _ in counts.most_common() if _is_company(n)), "")
     investor = ""
@@ -184,7 +195,7 @@ def _sentence_facts(
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
     opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
     reading.list_role = "investor" if opens_list else None
-    subject = _subject(sentence, names, context)
+    subject = _subject(sentence, names, context) or ("" if context.subject else reading.subject)
     if any(_clean_name(n.text) == context.subject for n in names):
         reading.subject = context.subject  # a list after this sentence is about the document's company
     elif subject:
@@ -280,10 +291,9 @@ def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fac
                 best = (distance, attribute)
     if best is not None:
         return best[1]
-    for attribute, cue in VALUE_CUES:
-        if cue.search(after[:25]):
-            return attribute
-    return None
+    # After the figure the nearest cue wins: "$40B round, which valued the company at $300B" is a round size.
+    following = [(cue_at.start(), attribute) for attribute, cue in VALUE_CUES if (cue_at := cue.search(after[:25]))]
+    return min(following, key=lambda item: item[0])[1] if following else None
 
 
 def _investment_in(sentence: str, m: Fact, names: list[Fact]) -> tuple[str, str] | None:

@@ -24,6 +24,7 @@ Answer-level policy (documented in eval/verify_report.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from rag.text.claims import ClaimText, split_claims
@@ -34,6 +35,7 @@ from rag.verification.computed import check_computed, is_computed
 from rag.verification.conflicts import conflict_notes
 from rag.verification.factual import is_factual
 from rag.verification.rebuild import rebuild_answer, repair_note, unsupported_notes
+from rag.verification.relations import Source, bind_relations
 from rag.verification.support import SupportResult, SupportScorer
 
 
@@ -60,11 +62,23 @@ class Verifier(SupportScorer):
     :meth:`support_many`); :meth:`check` does whole answers.
     """
 
-    def check(self, answer: str, passages: dict[int, str], strict: bool | None = None) -> Verification:
+    def check(
+        self,
+        answer: str,
+        passages: dict[int, str],
+        strict: bool | None = None,
+        dates: Mapping[int, str] | None = None,
+        titles: Mapping[int, str] | None = None,
+    ) -> Verification:
         """Verdict per sentence, repaired citations, strict-mode removal and disagreement notes.
 
         ``passages`` maps every retrieved passage's citation number to its text,
-        cited or not, so that a wrong citation can be repaired.
+        cited or not, so that a wrong citation can be repaired. ``dates`` gives
+        a passage's document date where known ("2026-02"), so that a figure
+        worded as current can be found outdated by a later one
+        (:mod:`rag.verification.relations`). ``titles`` gives a passage's
+        document title, where a claim's company may be named when the passage
+        (a filing's page) does not.
         """
         strict = self.settings.strict if strict is None else strict
         pieces = split_claims(answer)
@@ -72,12 +86,19 @@ class Verifier(SupportScorer):
         cited: list[tuple[int, int]] = [
             (k, n) for k, c in enumerate(pieces) if factual[k] for n in c.citations if n in passages
         ]
-        results = dict(zip(cited, self.support_many([(pieces[k].text, passages[n]) for k, n in cited]), strict=True))
+        title = dict(titles or {})
+
+        def score(keys: list[tuple[int, int]]) -> list[SupportResult]:
+            pairs = [(pieces[k].text, passages[n]) for k, n in keys]
+            return self.support_many(pairs, titles=[title.get(n, "") for _, n in keys])
+
+        results = dict(zip(cited, score(cited), strict=True))
         joint: dict[int, SupportResult] = {}
         for k, c in enumerate(pieces):
             own = [n for n in c.citations if n in passages]
             if factual[k] and len(own) > 1 and not any(results[(k, n)].supported for n in own):
-                joint[k] = self.support(c.text, "\n\n".join(passages[n] for n in own))
+                joined = ("\n\n".join(passages[n] for n in own), " ".join(title.get(n, "") for n in own))
+                joint[k] = self.support_many([(c.text, joined[0])], titles=[joined[1]])[0]
         # Second round, only for claims their citations do not support: search the other passages.
         retry = [
             (k, n)
@@ -86,8 +107,9 @@ class Verifier(SupportScorer):
             for n in sorted(passages)
             if n not in c.citations
         ]
-        results.update(zip(retry, self.support_many([(pieces[k].text, passages[n]) for k, n in retry]), strict=True))
+        results.update(zip(retry, score(retry), strict=True))
 
+        sources = {n: Source(n, text, (dates or {}).get(n, "")) for n, text in passages.items()}
         claims: list[Claim] = []
         audits: list[CitationAudit] = []
         for k, c in enumerate(pieces):
@@ -97,7 +119,7 @@ class Verifier(SupportScorer):
             verdict = self._verdict(c, k, passages, results, joint)
             if is_computed(c.text):  # a sum or ratio: checked by redoing the arithmetic on the cited figures
                 verdict = check_computed(verdict, [passages[n] for n in c.citations if n in passages])
-            claims.append(verdict)
+            claims.append(bind_relations(verdict, sources))
             audits.append(audit_claim(c, k, passages, results, joint, self.support))
         notes = conflict_notes(pieces, claims, passages)
         text, spans, removal_notes = rebuild_answer(answer, pieces, claims, strict)

@@ -10,7 +10,11 @@ if TYPE_CHECKING:
 
 
 def check_payload(payload: dict[str, Any], verifier: Verifier) -> dict[str, Any]:
-    """``rag check``: ``{"answer": str, "sources": [{"n": int, "text": str}], "strict"?: bool}`` -> result dict."""
+    """``rag check``: ``{"answer": str, "sources": [{"n", "text", "date"?, "title"?}], "strict"?: bool}``.
+
+    Returns the result as a plain dict; a source's ``date`` ("2026-02") lets a figure worded as current be found
+    outdated by a later one.
+    """
     if not isinstance(payload, dict):
         raise ValueError("payload must be a JSON object with 'answer' and 'sources'")
     answer = payload.get("answer")
@@ -20,6 +24,8 @@ def check_payload(payload: dict[str, Any], verifier: Verifier) -> dict[str, Any]
     if not isinstance(sources, list):
         raise ValueError('\'sources\' must be a list of {"n": int, "text": str} objects')
     passages: dict[int, str] = {}
+    dates: dict[int, str] = {}
+    titles: dict[int, str] = {}
     for i, source in enumerate(sources):
         if not isinstance(source, dict):
             raise ValueError(f"sources[{i}] must be an object with 'n' and 'text'")
@@ -31,10 +37,18 @@ def check_payload(payload: dict[str, Any], verifier: Verifier) -> dict[str, Any]
         if n in passages:
             raise ValueError(f"sources[{i}].n: citation number {n} appears twice")
         passages[n] = text
+        date = source.get("date", "")
+        if not isinstance(date, str):
+            raise ValueError(f'sources[{i}].date must be a string such as "2026-02" when given')
+        dates[n] = date
+        title = source.get("title", "")
+        if not isinstance(title, str):
+            raise ValueError(f"sources[{i}].title must be a string when given")
+        titles[n] = title
     strict = payload.get("strict")
     if strict is not None and not isinstance(strict, bool):
         raise ValueError("'strict' must be true or false when given")
-    result = verifier.check(answer, passages, strict=strict)
+    result = verifier.check(answer, passages, strict=strict, dates=dates, titles=titles)
     return {
         "claims": [asdict(c) for c in result.claims],
         "grounding": result.grounding,

@@ -39,7 +39,8 @@ from rag.verification.contradictions import (
     figure_antonym_conflict,
     negation_conflict,
 )
-from rag.verification.facts import Fact, extract_facts, fact_in
+from rag.verification.derived import derive
+from rag.verification.facts import Fact, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class _Pair:
     passage: PassageIndex
     facts: list[Fact]
     missing: list[Fact] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)  # claim figures recomputed from the passage's, written out
     units: list[int] = field(default_factory=list)
     window: tuple[int, int] = (0, 0)
     conflict: str = ""
@@ -167,26 +169,39 @@ class SupportScorer:
         """Whether ``passage`` states ``claim`` (markers in the claim are ignored)."""
         return self.support_many([(claim, passage)])[0]
 
-    def support_many(self, pairs: Sequence[tuple[str, str]], exhaustive: bool = False) -> list[SupportResult]:
+    def support_many(
+        self, pairs: Sequence[tuple[str, str]], exhaustive: bool = False, titles: Sequence[str] = ()
+    ) -> list[SupportResult]:
         """Score many pairs with one embedding batch and one cross-encoder batch (the latency budget).
 
         ``exhaustive`` runs the cross-encoder on every pair that passed the hard
         checks, not only the uncertain ones; calibration needs all features.
+        ``titles`` (one per pair, optional) are the passages' document titles: a
+        filing's page rarely names its company, its title does, so a name the
+        claim gives is found there too.
         """
-        work = [self._hard(" ".join(MARKERS_RE.sub("", c).split()), p) for c, p in pairs]
+        named = list(titles) or [""] * len(pairs)
+        work = [
+            self._hard(" ".join(MARKERS_RE.sub("", c).split()), p, t) for (c, p), t in zip(pairs, named, strict=True)
+        ]
         soft = [w for w in work if not w.missing and not w.conflict]
         if soft and self.embed is not None:
             self._model_features(soft, self.embed, self.cross_encoder, exhaustive)
         return [self._result(w) for w in work]
 
-    def _hard(self, claim: str, text: str) -> _Pair:
+    def _hard(self, claim: str, text: str, title: str = "") -> _Pair:
         passage = passage_index(text)
         pair = _Pair(claim, passage, extract_facts(claim))
         units_for: list[list[int]] = []
         for fact in pair.facts:
             hits = [i for i, index in enumerate(passage.unit_index) if fact_in(fact, index)]
             if not hits and not fact_in(fact, passage.index):
-                pair.missing.append(fact)
+                if fact.kind == "name" and title and fact_in(fact, index_text(title)):
+                    pass  # "Activision Blizzard's net revenues" against a page of its 10-K
+                elif (derivation := derive(fact, normalise_text(claim), pair.facts, passage.index)) is not None:
+                    pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
+                else:
+                    pair.missing.append(fact)
             units_for.append(hits)
         if pair.missing:
             return pair
@@ -279,6 +294,8 @@ class SupportScorer:
         if pair.conflict:
             return SupportResult(0.0, False, span, pair.conflict, features)
         score, supported = judge(self.settings, pair.coverage, pair.similarity, pair.cross)
+        if supported and pair.derived:
+            return SupportResult(score, True, span, f"recomputed from the source: {'; '.join(pair.derived)}", features)
         if supported:
             return SupportResult(score, True, span, f"stated in the source (score {score:.2f})", features)
         return SupportResult(score, False, span, f"the source does not say this (score {score:.2f})", features)

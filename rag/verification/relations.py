@@ -1,0 +1,248 @@
+"""Relation binding: a claim is stated by its passage only if each of its relations is, with the same parties.
+
+The support checker (:mod:`rag.verification.support`) asks whether the claim's
+names and figures *occur* in the passage; that passes "Anthropic's main
+investors are OpenAI and Nvidia" against a passage that lists Nvidia in
+another company's round. Here claim and passage are both read with the
+financing-fact layer (:func:`rag.financing.extract.extract_financing_facts`,
+the extractor ingest uses), so each side becomes (subject, role or attribute,
+counterparty, value, round, date) records, and a claim's record must find a
+passage record with the same binding. What fails gives a reason a user can
+read in one phrase: who the passage does name, whose figure it is, which
+later figure exists.
+
+Only contradictions are reported: a claim record the passage says nothing
+about is left to the support checker (the extractor misses phrasings, and a
+miss must not turn a true claim into an unsupported one).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from rag.financing.extract import extract_financing_facts
+from rag.financing.lookup import same_entity
+from rag.financing.model import VALUATIONS, FinancingFact
+from rag.generation.wording import date_words, join
+from rag.text.markers import MARKERS_RE
+from rag.types import Claim
+from rag.verification.facts import extract_facts, fact_in, index_text
+
+# Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
+ROLE_FAMILY = {
+    "investor": "investor",
+    "lead": "investor",
+    "acquirer": "acquirer",
+    "lender": "lender",
+    "supplier": "supplier",
+}
+ROLE_NOUNS = {"investor": "investors", "acquirer": "buyer", "lender": "lenders", "supplier": "suppliers"}
+ROLE_VERBS = {"investor": "investing in", "acquirer": "buying", "lender": "lending to", "supplier": "supplying"}
+FIGURE_NOUNS = {
+    "amount": "round size",
+    "investment": "investment",
+    "valuation": "valuation",
+    "valuation_pre": "pre-money valuation",
+    "valuation_post": "post-money valuation",
+    "commitment": "commitment",
+    "revenue": "revenue",
+    "capex": "capital expenditure",
+    "debt": "debt",
+}
+# Wording that presents a figure as the present state of things ("is valued at", "latest", "currently").
+CURRENT_RE = re.compile(
+    r"\b(?:is|are|'s)\s+(?:now\s+|currently\s+)?(?:valued|worth|priced)\b|\b(?:currently|latest|current|now|today"
+    r"|most\s+recent|as\s+it\s+stands|at\s+present)\b|\b(?:has|have)\s+(?:a|an)\s+(?:\w+\s+)?valuation\b",
+    re.I,
+)
+FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage as the checker reads it: its citation number, text and document date ("" when unknown)."""
+
+    n: int
+    text: str
+    date: str = ""
+
+
+@lru_cache(maxsize=2048)
+def relations(text: str, date: str = "") -> tuple[FinancingFact, ...]:
+    """The financing facts a text states (markers removed); facts without a date of their own take ``date``."""
+    clean = " ".join(MARKERS_RE.sub("", text).split())
+    facts = extract_financing_facts(clean, "", "", "", "", date, infer_subject=False)
+    bound = [f for f in facts if (f.subject or f.attribute == "investment") and f.subject != f.counterparty]
+    return tuple(f if f.date or not date else replace(f, date=date) for f in bound)
+
+
+def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Source]) -> str | None:
+    """Why the cited passages contradict one of the claim's relations, or why a newer source outdates it; else None.
+
+    ``cited`` are the passages the claim cites; ``retrieved`` every passage of
+    the answer, where a later dated figure for a claim worded as current is
+    looked for.
+    """
+    claimed = relations(claim)
+    if not claimed or not cited:
+        return None
+    pool = [f for s in cited for f in relations(s.text, s.date)]
+    text = " ".join(s.text for s in cited)
+    for fact in claimed:
+        reason = (
+            _role_reason(fact, pool, text)
+            if fact.attribute in ROLE_FAMILY
+            else _figure_reason(fact, pool)
+            if fact.has_value
+            else None
+        )
+        if reason:
+            return reason
+    if CURRENT_RE.search(claim):
+        everything = [(s.n, f) for s in retrieved for f in relations(s.text, s.date)]
+        for fact in claimed:
+            reason = _outdated(fact, pool, everything)
+            if reason:
+                return reason
+    return None
+
+
+def _role_reason(fact: FinancingFact, pool: list[FinancingFact], text: str) -> str | None:
+    """A role the passage gives to other parties, to the same parties the other way round, or to another company."""
+    family = ROLE_FAMILY[fact.attribute]
+    kin = [p for p in pool if ROLE_FAMILY.get(p.attribute) == family]
+    same = [p for p in kin if same_entity(p.subject, fact.subject)]
+    if any(_role_matches(fact, p) for p in same):
+        return None
+    if any(same_entity(p.subject, fact.counterparty) and same_entity(p.counterparty, fact.subject) for p in kin):
+        return f"the passage has {fact.subject} {ROLE_VERBS[family]} {fact.counterparty}, not the reverse"
+    if fact.attribute == "lead":
+        leads = _names(p.counterparty for p in same if p.attribute == "lead")
+        if leads:
+            return f"the passage names {join(leads)} as the lead of {fact.subject}'s round, not {fact.counterparty}"
+        if any(same_entity(p.counterparty, fact.counterparty) for p in same):
+            return f"the passage names {fact.counterparty} as an investor in {fact.subject}, not the lead"
+    # Bound to another company only where the sentence names that company and not the claim's (a list item or a
+    # sentence read with the previous one's subject is too weak to contradict with).
+    elsewhere = [
+        p
+        for p in kin
+        if same_entity(p.counterparty, fact.counterparty) and _names_in(p.sentence, p.subject, fact.subject)
+    ]
+    if same and (elsewhere or not _mentions(text, fact.counterparty)):
+        noun = ROLE_NOUNS[family]
+        return f"the passage names {join(_names(p.counterparty for p in same))} as {fact.subject}'s {noun}"
+    if elsewhere and _mentions(text, fact.subject):
+        other = elsewhere[0].subject
+        return f"the passage names {fact.counterparty} among {other}'s {ROLE_NOUNS[family]}, not {fact.subject}'s"
+    return None
+
+
+def _role_matches(claimed: FinancingFact, stated: FinancingFact) -> bool:
+    if not same_entity(stated.counterparty, claimed.counterparty):
+        return False
+    if claimed.attribute == "lead" and stated.attribute != "lead":
+        return False
+    return not (claimed.purpose and stated.purpose and claimed.purpose != stated.purpose)
+
+
+def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None:
+    """A figure the passage gives to another party or company, or for another purpose."""
+    equal = [p for p in pool if p.has_value and _same_value(p, fact)]
+    if not equal:
+        return None
+    if fact.counterparty and fact.attribute == "investment":
+        owners = _names(p.counterparty for p in equal if p.counterparty)
+        if owners and not any(same_entity(o, fact.counterparty) for o in owners):
+            return f"{fact.value_text} is {join(owners)}'s figure, not {fact.counterparty}'s"
+    owned = [p for p in equal if p.subject and p.subject.lower() in p.sentence.lower()]
+    elsewhere = " ".join(p.sentence for p in owned).lower()
+    if owned and not any(same_entity(p.subject, fact.subject) for p in equal) and fact.subject.lower() not in elsewhere:
+        noun = FIGURE_NOUNS.get(owned[0].attribute, "figure")
+        return f"{fact.value_text} is {owned[0].subject}'s {noun}, not {fact.subject}'s"
+    mine = [p for p in equal if same_entity(p.subject, fact.subject)]
+    if fact.purpose and mine and all(p.purpose and p.purpose != fact.purpose for p in mine):
+        return f"the passage says {fact.value_text} is for {mine[0].purpose}, not {fact.purpose}"
+    if fact.attribute in VALUATIONS and mine and all(p.attribute in ("amount", "investment") for p in mine):
+        return f"{fact.value_text} is the amount raised, not {fact.subject}'s valuation"
+    if fact.attribute == "amount" and mine and all(p.attribute in VALUATIONS for p in mine):
+        return f"{fact.value_text} is {fact.subject}'s valuation, not the amount raised"
+    return None
+
+
+def _outdated(
+    fact: FinancingFact, pool: list[FinancingFact], everything: list[tuple[int, FinancingFact]]
+) -> str | None:
+    """A later dated figure of the same subject and measure than the one the claim presents as current."""
+    family = next((f for f in FIGURE_FAMILIES if fact.attribute in f), None)
+    if family is None or not fact.has_value:
+        return None
+    stated = [
+        p for p in pool if p.attribute in family and same_entity(p.subject, fact.subject) and _same_value(p, fact)
+    ]
+    dated = [p.date for p in stated if p.date]
+    if not stated or not dated:
+        return None
+    claim_date = max(dated)
+    newer = [
+        (n, p)
+        for n, p in everything
+        if p.attribute in family
+        and same_entity(p.subject, fact.subject)
+        and not _same_value(p, fact)
+        and p.date > claim_date
+        and not p.date.startswith(claim_date)
+    ]
+    if not newer:
+        return None
+    n, latest = max(newer, key=lambda item: item[1].date)
+    noun = FIGURE_NOUNS.get(latest.attribute, "figure").removeprefix("post-money ").removeprefix("pre-money ")
+    return f"outdated: a later {noun} ({latest.value_text}, {date_words(latest.date)}) exists [{n}]"
+
+
+def _same_value(a: FinancingFact, b: FinancingFact) -> bool:
+    return a.currency == b.currency and math.isclose(a.value, b.value, rel_tol=1e-6)
+
+
+def _names(names: Iterable[str]) -> list[str]:
+    """Distinct names in order, one per entity ("Thrive" and "Thrive Capital" are one)."""
+    found: list[str] = []
+    for name in names:
+        if name and not any(same_entity(name, seen) for seen in found):
+            found.append(name)
+    return found
+
+
+def _names_in(sentence: str, own: str, other: str) -> bool:
+    """Whether a sentence names ``own`` and not ``other``."""
+    return _mentions(sentence, own) and not _mentions(sentence, other)
+
+
+def _mentions(text: str, name: str) -> bool:
+    """Whether the text names the entity at all (its distinctive words, as the support checker matches names)."""
+    mentions = [f for f in extract_facts(name) if f.kind == "name"]
+    index = index_text(text)
+    return bool(mentions) and all(fact_in(m, index) for m in mentions)
+
+
+def bind_relations(claim: Claim, sources: Mapping[int, Source]) -> Claim:
+    """``claim`` made unsupported, with the reason, when its cited passages contradict one of its relations.
+
+    An unsupported claim keeps its verdict but gets the relation's reason when
+    there is one ("the passage names Amazon and Google as Anthropic's
+    investors" says more than "the source does not mention OpenAI").
+    """
+    if claim.verdict not in ("supported", "miscited", "computed", "unsupported"):
+        return claim
+    cited = [sources[n] for n in claim.citations if n in sources]
+    reason = relation_reason(claim.text, cited, list(sources.values()))
+    if reason is None:
+        return claim
+    citations = claim.repaired_from or claim.citations
+    return replace(
+        claim, citations=list(citations), verdict="unsupported", score=0.0, evidence=[], reason=reason, repaired_from=[]
+    )
