@@ -271,7 +271,9 @@ class Pipeline:
             return _Checked(hits, None, 0.0 if plan.slots else None, list(plan.slots), 0.0)
         started = time.perf_counter()
         passages = {n: hit.chunk.text for n, hit in enumerate(hits, start=1)}
-        verification = self.verifier.check(draft.text, passages, strict=strict)
+        dates = {n: hit.chunk.extra.get("date", "") for n, hit in enumerate(hits, start=1)}
+        titles = {n: hit.chunk.title for n, hit in enumerate(hits, start=1)}
+        verification = self.verifier.check(draft.text, passages, strict=strict, dates=dates, titles=titles)
         coverage, missing = measure_coverage(plan, verification.claims, composition)
         return _Checked(hits, verification, coverage, missing, _ms(started, time.perf_counter()))
 
