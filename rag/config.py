@@ -67,10 +67,17 @@ class ChunkingSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    # Larger files are skipped with their size as the reason, before a byte is read (a 200 MB text file).
     max_file_mb: PositiveFloat = 50.0
     corpus_dir: Path = Path("corpus")
     # Processes that embed (and, against a Chroma server, write) batches in parallel; see rag/ingest/ingestor.py.
     workers: Positive = 1
+    # Per-file parse limits (rag/ingest/limits.py): cheap checks before parsing (pages, unpacked size),
+    # then the parse runs in a child process that is stopped past the time or address-space limit.
+    parse_timeout_s: PositiveFloat = 120.0
+    parse_memory_mb: Annotated[int, Ge(256)] = 2048
+    max_pages: Positive = 3000
+    max_unpacked_mb: PositiveFloat = 200.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,20 @@ class GeneratorSettings:
     max_retries: Annotated[int, Interval(ge=0, le=10)] = 2
     temperature: Annotated[float, Interval(ge=0.0, le=2.0)] = 0.0
     max_context_chars: Annotated[int, Ge(200)] = 6000
+
+
+@dataclass(frozen=True)
+class UISettings:
+    """The web app under load and attack (ui/app.py, ui/login.py)."""
+
+    # Questions answered at once; of those, at most llm_concurrency by an LLM, so extractive answers
+    # always have a slot however slow the LLM is. queue_size more may wait; beyond that "busy, retry".
+    concurrency: Positive = 4
+    llm_concurrency: Positive = 2
+    queue_size: Positive = 64
+    # Wrong passwords from one client address before it is refused for login_lockout_s seconds.
+    login_max_failures: Positive = 5
+    login_lockout_s: PositiveFloat = 300.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     generator: GeneratorSettings = field(default_factory=GeneratorSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
+    ui: UISettings = field(default_factory=UISettings)
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """A validated copy with dotted keys (``retrieval.top_k``) replaced, values coerced to the field's type."""
@@ -244,6 +266,11 @@ def _check_consistency(settings: Settings) -> Settings:
         problems.append(
             f"chunking.chunk_overlap ({settings.chunking.chunk_overlap}) must be smaller than "
             f"chunking.chunk_size ({settings.chunking.chunk_size})"
+        )
+    if settings.ui.llm_concurrency >= settings.ui.concurrency and settings.ui.concurrency > 1:
+        problems.append(
+            f"ui.llm_concurrency ({settings.ui.llm_concurrency}) must be smaller than ui.concurrency "
+            f"({settings.ui.concurrency}), so extractive answers keep a slot while LLMs write"
         )
     if settings.verify.screen_reject > settings.verify.screen_accept:
         problems.append("verify.screen_reject must not exceed verify.screen_accept")

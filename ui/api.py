@@ -16,6 +16,9 @@ script can branch on it without parsing prose:
   (no endpoint configured, endpoint down, model not installed).
 * ``store_unavailable:`` the document index cannot be read (Chroma server
   down or damaged files).
+* ``busy:`` the server is at its limit (the queue is full, or every LLM slot is
+  writing); nothing is wrong with the request, retry in a moment. A full queue
+  reaches ``gradio_client`` as its ``QueueError`` ("Queue is full! Please try again.").
 * ``internal_error:`` anything else; the server log has the traceback.
 """
 
@@ -28,7 +31,11 @@ from rag.generation.base import GeneratorUnavailable
 from rag.index.chroma_client import StoreError
 from rag.types import Answer
 
-ErrorKind = Literal["invalid_request", "generator_unavailable", "store_unavailable", "internal_error"]
+ErrorKind = Literal["invalid_request", "generator_unavailable", "store_unavailable", "busy", "internal_error"]
+
+
+class ServerBusy(RuntimeError):
+    """The server is at a capacity limit; the same request will succeed later."""
 
 
 class EvidenceJSON(TypedDict):
@@ -93,6 +100,8 @@ AskFn = Callable[[str, list[str] | None, bool | None, str | None, int | None, bo
 
 def error_kind(exc: BaseException) -> ErrorKind:
     """The documented kind of a failure (see the module docstring)."""
+    if isinstance(exc, ServerBusy):
+        return "busy"
     if isinstance(exc, GeneratorUnavailable):
         return "generator_unavailable"
     if isinstance(exc, StoreError):
@@ -128,7 +137,7 @@ def ask_endpoint(ask: AskFn) -> Callable[..., AnswerJSON]:
         history holds the previous standalone questions of a conversation, so follow-ups are understood in
         context; the other arguments override the server's settings for this call only. A failure arrives as
         one line starting with its kind: invalid_request (change the question or an option),
-        generator_unavailable, store_unavailable or internal_error.
+        generator_unavailable, store_unavailable, busy (retry in a moment) or internal_error.
         """
         try:
             return cast(AnswerJSON, ask(question, history, strict, generator, top_k, hybrid, rerank).to_dict())

@@ -14,24 +14,30 @@ never mutated, because several users may be asking at once.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from rag.config import UISettings
+from rag.generation.registry import resolve_name
 from rag.pipeline import Pipeline
-from ui.api import ask_endpoint
+from ui.api import ServerBusy, ask_endpoint
 from ui.chat_tab import chat_tab
 from ui.documents_tab import documents_tab
 from ui.evaluation_tab import evaluation_tab, page_options
+from ui.login import LoginThrottle
 from ui.render import CSS
 from ui.uploads import inside
 
 if TYPE_CHECKING:
-    from rag.types import Answer
+    from rag.types import Answer, AskOptions
 
-CONCURRENCY = 4
 EXAMPLES = (
     "Which companies participated in OpenAI's latest financing round?",
     "How much did SoftBank commit to OpenAI in 2025?",
@@ -47,10 +53,17 @@ class Assistant:
     Evaluation tab's runs use), so users with different settings share one
     pipeline, its loaded models and its BM25 index. An unknown generator is a
     ``ValueError``.
+
+    At most ``ui.llm_concurrency`` answers are written by an LLM at once; one
+    more is refused at once with :class:`~ui.api.ServerBusy` instead of waiting
+    in a worker slot, so a slow LLM can hold only that many of the
+    ``ui.concurrency`` slots and extractive answers are never queued behind it.
     """
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
+        self.llm_slots = pipeline.settings.ui.llm_concurrency
+        self._llm_gate = threading.BoundedSemaphore(self.llm_slots)
 
     def answer(
         self,
@@ -63,7 +76,8 @@ class Assistant:
         rerank: bool | None = None,
     ) -> Answer:
         options = page_options(self.pipeline, strict, generator, top_k, hybrid, rerank)
-        return self.pipeline.answer(question, history=list(history or []), options=options)
+        with self._slot(options):
+            return self.pipeline.answer(question, history=list(history or []), options=options)
 
     def stream(
         self,
@@ -77,7 +91,30 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """:meth:`answer` as :meth:`Pipeline.stream` gives it: an LLM's draft pieces, then the checked Answer."""
         options = page_options(self.pipeline, strict, generator, top_k, hybrid, rerank)
-        return self.pipeline.stream(question, history=list(history or []), options=options)
+        with self._slot(options):
+            yield from self.pipeline.stream(question, history=list(history or []), options=options)
+
+    def uses_llm(self, options: AskOptions) -> bool:
+        """Whether the request's generator (``auto`` resolved) is an LLM rather than the extractive answerer."""
+        settings = self.pipeline.settings.generator
+        chosen = replace(settings, name=options.generator) if options.generator else settings
+        return resolve_name(chosen) != "extractive"
+
+    @contextmanager
+    def _slot(self, options: AskOptions) -> Iterator[None]:
+        """An LLM slot for the request's lifetime when it needs one; :class:`ServerBusy` when none is free."""
+        if not self.uses_llm(options):
+            yield
+            return
+        if not self._llm_gate.acquire(blocking=False):
+            raise ServerBusy(
+                f"all {self.llm_slots} LLM slots are writing answers; retry in a moment "
+                "(the extractive generator answers meanwhile)"
+            )
+        try:
+            yield
+        finally:
+            self._llm_gate.release()
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -86,11 +123,13 @@ class RagBlocks(gr.Blocks):
 
     Gradio 6 takes the theme and CSS at launch, so the defaults live here and
     every caller (``rag ui``, tests, benchmarks) gets the same page: bound to
-    127.0.0.1, login from ``RAG_UI_AUTH`` when set, uploads capped at the
+    127.0.0.1, login from ``RAG_UI_AUTH`` when set (wrong passwords throttled
+    per client by :class:`~ui.login.LoginThrottle`), uploads capped at the
     ingest size limit, no share link, no server-side rendering process.
     """
 
     max_file_mb: float = 50.0
+    ui_settings: UISettings = UISettings()
 
     def launch(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("server_name", "127.0.0.1")
@@ -104,6 +143,14 @@ class RagBlocks(gr.Blocks):
             kwargs["auth"] = auth_from_env()
         if kwargs["auth"] is not None:
             kwargs.setdefault("auth_message", "Sign in to ask questions about the documents.")
+            throttle = Middleware(
+                LoginThrottle,
+                max_failures=self.ui_settings.login_max_failures,
+                lockout_s=self.ui_settings.login_lockout_s,
+            )
+            app_kwargs = dict(kwargs.get("app_kwargs") or {})
+            app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), throttle]
+            kwargs["app_kwargs"] = app_kwargs
         return super().launch(*args, **kwargs)
 
 
@@ -137,6 +184,7 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
 
     demo = RagBlocks(title="Cited: answers checked against your documents", analytics_enabled=False)
     demo.max_file_mb = pipeline.settings.ingest.max_file_mb
+    demo.ui_settings = limits = pipeline.settings.ui
     with demo:
         gr.HTML(
             '<div id="app-header"><h1>Cited</h1>'
@@ -152,7 +200,9 @@ def build_ui(pipeline: Pipeline) -> RagBlocks:
                 evaluation_tab(pipeline, controls)
 
         gr.api(ask_endpoint(assistant.answer), api_name="ask")
-    demo.queue(default_concurrency_limit=CONCURRENCY)
+    # Bounded: past queue_size waiting requests a caller is told the queue is full and to retry,
+    # instead of the queue (and the server's memory) growing without limit.
+    demo.queue(max_size=limits.queue_size, default_concurrency_limit=limits.concurrency)
     return demo
 
 

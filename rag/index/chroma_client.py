@@ -8,6 +8,7 @@ killed process surface as :class:`DamagedStoreError`, whose cure is a rebuild.
 
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,10 @@ class EmbeddingMismatchError(StoreError):
     """The index was embedded by another model than the one configured now."""
 
 
+class StoreFullError(StoreError):
+    """The disk under the store is full: nothing is wrong with the documents; free space and ingest again."""
+
+
 class DamagedStoreError(StoreError):
     """Chroma's own files are unreadable, typically after a process was killed while Chroma persisted
     its HNSW index (it writes ``index_metadata.pickle`` in place). Our write order keeps the *logical*
@@ -34,6 +39,28 @@ class DamagedStoreError(StoreError):
 # deserializing pickle file" and "Error sending backfill request to compactor: Failed to apply logs to the
 # hnsw segment writer".
 _DAMAGE_MARKERS = ("hnsw segment", "deserializing pickle", "error loading hnsw", "backfill request to compactor")
+# How a full disk reads in SQLite's, the OS's and Chroma's (Rust) messages.
+_FULL_MARKERS = ("disk is full", "no space left", "os error 28", "errno 28", "sqlite_full")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) says the disk is full."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if any(marker in str(seen).lower() for marker in _FULL_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def disk_full_message(location: object, detail: str) -> str:
+    """The one line a full disk is reported with."""
+    return (
+        f"no space left on {location} ({detail}); free some space and run 'rag ingest' again: "
+        "files already stored are kept and the rest are added"
+    )
 
 
 def make_client(settings: StoreSettings) -> Any:
@@ -105,10 +132,11 @@ class Guarded:
     chromadb, which names neither Chroma nor the server.
     """
 
-    def __init__(self, target: Any, where: str, timeout_s: float) -> None:
+    def __init__(self, target: Any, where: str, timeout_s: float, location: str = "") -> None:
         self._target = target
         self._where = where
         self._timeout_s = timeout_s
+        self._location = location or where  # named when the disk is full: the store's folder, or the server
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
@@ -125,7 +153,9 @@ class Guarded:
                 raise
             except Exception as exc:
                 raise self._error(exc, operation) from exc
-            return Guarded(result, self._where, self._timeout_s) if operation == "get_or_create_collection" else result
+            if operation == "get_or_create_collection":
+                return Guarded(result, self._where, self._timeout_s, self._location)
+            return result
 
         return call
 
@@ -139,6 +169,8 @@ class Guarded:
                 f"lost the connection to {self._where} ({operation}: {_reason(exc)}); is it still running?"
             )
         reason = _reason(exc)
+        if is_disk_full(exc):
+            return StoreFullError(disk_full_message(self._location, f"{operation}: {reason}"))
         if any(marker in reason.lower() for marker in _DAMAGE_MARKERS):
             return DamagedStoreError(
                 f"{self._where} is damaged ({operation}: {reason}); an interrupted write left Chroma's vector index "

@@ -65,7 +65,8 @@ class ChromaStore:
             else f"the Chroma store in {settings.data_dir / 'chroma'}"
         )
         self.where = where
-        guarded = Guarded(self.client, where, settings.timeout_s)
+        location = settings.chroma_url and f"the Chroma server at {settings.chroma_url}"
+        guarded = Guarded(self.client, where, settings.timeout_s, location or str(settings.data_dir / "chroma"))
         self.chunks = guarded.get_or_create_collection(
             settings.collection, metadata={"hnsw:space": "cosine"}, embedding_function=None
         )

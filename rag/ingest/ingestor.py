@@ -7,7 +7,9 @@ Chunks from many files are embedded together in large batches (the model is
 the bottleneck), then each batch of files is written with :meth:`ChromaStore.write_documents`,
 which records a file in the manifest only after its chunks are stored.
 
-One bad file never stops the run: it is reported with a reason and skipped.
+One bad file never stops the run: it is reported with a reason and skipped. Parsing
+runs in a child process held to per-file time and memory limits (:mod:`rag.ingest.limits`),
+so a decompression bomb or a pathological PDF is one more skipped file, not a stalled run.
 A lock file in the data directory keeps two ingests from writing at once.
 
 With ``ingest.workers`` > 1 (``rag ingest --workers N``), batches go to N
@@ -39,9 +41,10 @@ import numpy as np
 from rag.config import Settings
 from rag.financing.extract import FACTS_VERSION, extract_financing_facts
 from rag.financing.model import FinancingFact
-from rag.index.chroma_client import DamagedStoreError, StoreError
+from rag.index.chroma_client import DamagedStoreError, StoreError, StoreFullError, disk_full_message, is_disk_full
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
+from rag.ingest.limits import GuardedParser
 from rag.types import Chunk, FileFailure, IngestReport
 
 if TYPE_CHECKING:
@@ -133,6 +136,24 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
         lock.release()
 
 
+@contextmanager
+def _full_disk_reported(data_dir: Path) -> Iterator[None]:
+    """A full disk anywhere in the run (Chroma, the lock, a cache) as one :class:`StoreFullError` line.
+
+    The store's write order makes the failure itself harmless: the batch being written has no
+    manifest records yet, so the next run stores it again (chunk ids are content hashes, so
+    rewriting them adds nothing twice).
+    """
+    try:
+        yield
+    except StoreFullError:
+        raise
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        raise StoreFullError(disk_full_message(getattr(exc, "filename", None) or data_dir, str(exc))) from exc
+
+
 def _failure(key: str, exc: Exception) -> FileFailure:
     """The reason a file was skipped, in words; a store failure is not the file's and stops the run."""
     from rag.ingest.loaders import LoadError
@@ -176,7 +197,7 @@ class Ingestor:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         started = time.perf_counter()
-        with ingest_lock(self.settings.store.data_dir):
+        with _full_disk_reported(self.settings.store.data_dir), ingest_lock(self.settings.store.data_dir):
             try:
                 report = self._ingest(paths, prune, progress, workers)
             except DamagedStoreError as exc:
@@ -188,7 +209,13 @@ class Ingestor:
         return report
 
     def _ingest(self, paths: list[Path], prune: bool, progress: ProgressCallback | None, workers: int) -> IngestReport:
-        from rag.ingest.loaders import LoadError, load_file
+        with GuardedParser(self.settings.ingest) as parser:
+            return self._ingest_parsed(paths, prune, progress, workers, parser)
+
+    def _ingest_parsed(
+        self, paths: list[Path], prune: bool, progress: ProgressCallback | None, workers: int, parser: GuardedParser
+    ) -> IngestReport:
+        from rag.ingest.loaders import LoadError
 
         self.store.check_embedding_model(self.embedder.identity)  # again: a rebuild starts from empty collections
         files, failures = discover(paths)
@@ -223,7 +250,7 @@ class Ingestor:
             if set(stored) - {doc_id}:
                 stale.add(key)  # chunks of another version to drop after this one is stored
             try:
-                document = load_file(path)
+                document = parser.load(path)  # within the per-file time and memory limits (rag.ingest.limits)
                 chunks = self.chunker.split(document, doc_id)
                 facts = _financing_facts(document, doc_id, key)
             except Exception as exc:
