@@ -91,7 +91,10 @@ def gather_evidence(plan: QuestionPlan, retrieved: Sequence[Hit], facts: FactInd
         added.append(chunk)
         reserve += len(chunk.text.strip())
     kept = _fitting(retrieved, max_chars - reserve)
-    hits = [*kept, *(Hit(chunk=c, score=0.0, rank=len(kept) + i, scores={"fact": 1.0}) for i, c in enumerate(added))]
+    hits = [
+        *kept,
+        *(Hit(chunk=c, score=0.0, rank=len(kept) + i, scores={"fact": 1.0}) for i, c in enumerate(added, start=1)),
+    ]
     rows = tuple(FactRow(fact, n) for fact in candidates if (n := _holder(fact, hits)) is not None)
     return Evidence(plan, rows, hits)
 
