@@ -451,3 +451,39 @@ def test_chroma_files_cut_mid_write_are_rebuilt_by_the_next_ingest(tmp_path: Pat
     assert report["added"] == first["added"]
     assert any("rebuilt the index" in warning for warning in report["warnings"])
     assert json.loads(run("ingest", str(corpus), "--json").stdout)["added"] == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a size-limited tmpfs needs root (CI runs as root)")
+def test_a_full_disk_stops_the_ingest_with_one_line_and_a_rerun_completes(zygote: Zygote, tmp_path: Path) -> None:
+    """The data directory lies on a 4 MB tmpfs; the corpus needs about 9 MB. The ingest fails with one
+    line naming the folder, leaves every recorded file complete, and after the filesystem grows a
+    re-run stores exactly what one clean ingest stores."""
+    from helpers_ingest_child import write_corpus
+
+    corpus = tmp_path / "docs"
+    write_corpus(corpus, N_FILES)
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], check=True)
+    try:
+        data = disk / "data"
+        env = {"RAG_DATA_DIR": str(data)}
+        log = tmp_path / "full.log"
+        assert zygote.wait(zygote.start("ingest", [str(corpus), "--json"], log, env)) == 1
+        noise = ("PROGRESS", "rag: exporting the embedding model")  # progress for the test; a first run's export
+        lines = [line for line in log.read_text().splitlines() if line.strip() and not line.startswith(noise)]
+        assert "Traceback" not in log.read_text()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"rag: error: no space left on {data} ("), lines[0]
+        assert "run 'rag ingest' again" in lines[0]
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)  # space is freed
+        counts = assert_consistent(zygote.check(tmp_path / "check1.log", corpus, env), corpus)
+        print(f"\nafter the disk filled: {counts}")
+        assert 0 < counts["recorded_files"] < N_FILES, counts  # it filled mid-ingest, with files stored before
+        again = tmp_path / "again.log"
+        assert zygote.wait(zygote.start("ingest", [str(corpus), "--json"], again, env)) == 0, again.read_text()[-3000:]
+        report = json.loads(again.read_text()[again.read_text().index("{") :])
+        assert report["skipped"] == counts["recorded_files"]  # what was stored is kept, not stored again
+        assert_complete(zygote.check(tmp_path / "check2.log", corpus, env, full=True))
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

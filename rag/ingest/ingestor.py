@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
     from rag.ingest.loaders import SourceDocument
 
 ProgressCallback = Callable[[int, int, str], None]
+FULL_DISK_MARGIN = 16 * 1024 * 1024
+"""A store failure with less free space than this under the data directory is reported as a full disk."""
 _FLUSH_CHUNKS = 256
 # rag.ingest.loaders and rag.ingest.chunking (which import llama-index, ~1-2 s) are imported where they are
 # used, so `rag ask` and the UI's question path, which import this module through rag.pipeline,
@@ -137,21 +140,34 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _full_disk_reported(data_dir: Path) -> Iterator[None]:
+def _full_disk_reported(data_dir: Path, embedded: bool) -> Iterator[None]:
     """A full disk anywhere in the run (Chroma, the lock, a cache) as one :class:`StoreFullError` line.
 
-    The store's write order makes the failure itself harmless: the batch being written has no
-    manifest records yet, so the next run stores it again (chunk ids are content hashes, so
-    rewriting them adds nothing twice).
+    Chroma does not always say so: on a full disk its compactor fails with "Failed to apply
+    logs to the metadata segment". So a store failure of an embedded store on a disk with less
+    than :data:`FULL_DISK_MARGIN` free is taken for what it is. The store's write order makes
+    the failure itself harmless: the batch being written has no manifest records yet, so the
+    next run stores it again (chunk ids are content hashes, so rewriting them adds nothing twice).
     """
     try:
         yield
     except StoreFullError:
         raise
     except Exception as exc:
-        if not is_disk_full(exc):
+        if is_disk_full(exc):
+            where = getattr(exc, "filename", None) or data_dir
+        elif embedded and isinstance(exc, StoreError) and _free_bytes(data_dir) < FULL_DISK_MARGIN:
+            where = data_dir
+        else:
             raise
-        raise StoreFullError(disk_full_message(getattr(exc, "filename", None) or data_dir, str(exc))) from exc
+        raise StoreFullError(disk_full_message(where, str(exc))) from exc
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return FULL_DISK_MARGIN  # cannot tell: not taken for a full disk
 
 
 def _failure(key: str, exc: Exception) -> FileFailure:
@@ -197,7 +213,8 @@ class Ingestor:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         started = time.perf_counter()
-        with _full_disk_reported(self.settings.store.data_dir), ingest_lock(self.settings.store.data_dir):
+        store = self.settings.store
+        with _full_disk_reported(store.data_dir, not store.chroma_url), ingest_lock(store.data_dir):
             try:
                 report = self._ingest(paths, prune, progress, workers)
             except DamagedStoreError as exc:
