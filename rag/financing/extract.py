@@ -48,6 +48,10 @@ from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
 FACTS_VERSION = "4"
+# "citing Bloomberg", "according to Reuters": a name that reports a figure, not the company it is about.
+ATTRIBUTION_BEFORE_RE = re.compile(r"\b(?:citing|carrying|according\s+to|via|per|quoting|by)\s+(?:the\s+)?$", re.I)
+LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
+VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
 # "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
 GAPPED_BEFORE_RE = re.compile(r"(?:billion|million|bn|[mb]|\d)\s*(?:,\s*and|,|and)\s*$", re.I)
 
@@ -195,7 +199,9 @@ def _sentence_facts(
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
     opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
     reading.list_role = "investor" if opens_list else None
-    subject = _subject(sentence, names, context) or ("" if context.subject else reading.subject)
+    subject = _subject(sentence, names, context) or (
+        "" if context.subject else _named_before_money(sentence, names) or reading.subject
+    )
     if any(_clean_name(n.text) == context.subject for n in names):
         reading.subject = context.subject  # a list after this sentence is about the document's company
     elif subject:
@@ -237,6 +243,11 @@ def _sentence_facts(
             facts.append(deal)
             previous_end = m.end
             continue
+        valued = _valued_label(sentence, m, names)
+        if valued:
+            facts.append(replace(make("valuation", m), subject=valued))
+            previous_end = m.end
+            continue
         owner = _figure_owner(sentence, m, names, subject)
         if attribute == "amount" and context.topic and not ROUND_WORDS_RE.search(sentence):
             attribute = context.topic
@@ -264,8 +275,37 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
         return context.subject
     if LABEL_LINE_RE.match(sentence):
         return context.subject  # "- Thrive Capital: about $1.25 billion" in a brief about one company's round
-    own = [m for m in names if _clean_name(m.text) != context.subject]
+    # A lone capitalised word opening the sentence may be an ordinary word ("Eligible employees sold ..."): it does
+    # not make the sentence about another company.
+    own = [
+        m
+        for m in names
+        if _clean_name(m.text) != context.subject and not (m.start == 0 and re.fullmatch(r"[A-Z][a-z]+", m.text))
+    ]
     return context.subject if not own or not _mentions_money(sentence) else ""
+
+
+def _valued_label(sentence: str, m: Fact, names: list[Fact]) -> str:
+    """ "How the value splits - SpaceX: about $1 trillion - xAI: about $250 billion": each labelled figure is the
+    labelled company's valuation when the sentence speaks of value before it."""
+    label = next((n for n in reversed(names) if n.end <= m.start), None)
+    if label is None or not LABELLED_FIGURE_RE.fullmatch(sentence[label.end : m.start]):
+        return ""
+    return _clean_name(label.text) if VALUE_WORD_RE.search(sentence[: label.start]) else ""
+
+
+def _named_before_money(sentence: str, names: list[Fact]) -> str:
+    """In a lone sentence, the company named first before its first figure ("On 2 October 2024 OpenAI said it had
+    raised $6.6 billion"), skipping names that are quoted sources ("citing Bloomberg", "(NDTV Profit)")."""
+    money = next((m for m in extract_facts(sentence) if m.kind == "money"), None)
+    if money is None:
+        return ""
+    for name in names:
+        before = sentence[: name.start]
+        quoted = before.count("(") > before.count(")") or ATTRIBUTION_BEFORE_RE.search(before)
+        if name.end <= money.start and not quoted:
+            return _clean_name(name.text)
+    return ""
 
 
 def _mentions_money(sentence: str) -> bool:

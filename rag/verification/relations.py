@@ -30,7 +30,7 @@ from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.wording import date_words, join
 from rag.text.markers import MARKERS_RE
 from rag.types import Claim
-from rag.verification.facts import extract_facts, fact_in, index_text
+from rag.verification.facts import amount, extract_facts, fact_in, index_text
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
 ROLE_FAMILY = {
@@ -64,20 +64,45 @@ FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}))
 
 @dataclass(frozen=True)
 class Source:
-    """A passage as the checker reads it: its citation number, text and document date ("" when unknown)."""
+    """A passage as the checker reads it: its citation number, text, document date and title ("" when unknown).
+
+    The title says which company a passage is about when the passage itself does not ("... sold about $6.6
+    billion of shares at a $500 billion valuation" from "OpenAI's 2025 employee share sale").
+    """
 
     n: int
     text: str
     date: str = ""
+    title: str = ""
 
 
 @lru_cache(maxsize=2048)
-def relations(text: str, date: str = "") -> tuple[FinancingFact, ...]:
+def relations(text: str, date: str = "", title: str = "") -> tuple[FinancingFact, ...]:
     """The financing facts a text states (markers removed); facts without a date of their own take ``date``."""
     clean = " ".join(MARKERS_RE.sub("", text).split())
-    facts = extract_financing_facts(clean, "", "", "", "", date, infer_subject=False)
+    facts = extract_financing_facts(clean, title, "", "", "", date, infer_subject=False)
     bound = [f for f in facts if (f.subject or f.attribute == "investment") and f.subject != f.counterparty]
-    return tuple(f if f.date or not date else replace(f, date=date) for f in bound)
+    # The document's date is more precise than a year read from its title ("2025" vs "2025-10-02").
+    return tuple(replace(f, date=date) if date.startswith(f.date) else f for f in bound)
+
+
+def relations_confirm(claim: str, cited: Sequence[Source]) -> bool:
+    """Whether every relation of the claim (at least one) is stated by the cited passages with the same binding:
+    same subject, role or measure, counterparty and figure."""
+    claimed = [f for f in relations(claim) if f.has_value or f.attribute in ROLE_FAMILY]
+    pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
+    return bool(claimed) and all(any(_same_relation(c, p) for p in pool) for c in claimed)
+
+
+def _same_relation(claimed: FinancingFact, stated: FinancingFact) -> bool:
+    if not same_entity(claimed.subject, stated.subject):
+        return False
+    if claimed.attribute in ROLE_FAMILY:
+        return ROLE_FAMILY.get(stated.attribute) == ROLE_FAMILY[claimed.attribute] and _role_matches(claimed, stated)
+    kin = claimed.attribute == stated.attribute or {claimed.attribute, stated.attribute} <= VALUATIONS
+    if not kin or not stated.has_value or not _same_value(claimed, stated):
+        return False
+    return not claimed.counterparty or same_entity(claimed.counterparty, stated.counterparty)
 
 
 def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Source]) -> str | None:
@@ -90,7 +115,7 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
     claimed = relations(claim)
     if not claimed or not cited:
         return None
-    pool = [f for s in cited for f in relations(s.text, s.date)]
+    pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
     text = " ".join(s.text for s in cited)
     for fact in claimed:
         reason = (
@@ -103,9 +128,9 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
         if reason:
             return reason
     if CURRENT_RE.search(claim):
-        everything = [(s.n, f) for s in retrieved for f in relations(s.text, s.date)]
+        everything = [(s.n, f) for s in retrieved for f in relations(s.text, s.date, s.title)]
         for fact in claimed:
-            reason = _outdated(fact, pool, everything)
+            reason = _outdated(fact, pool, cited, everything)
             if reason:
                 return reason
     return None
@@ -175,7 +200,10 @@ def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None
 
 
 def _outdated(
-    fact: FinancingFact, pool: list[FinancingFact], everything: list[tuple[int, FinancingFact]]
+    fact: FinancingFact,
+    pool: list[FinancingFact],
+    cited: Sequence[Source],
+    everything: list[tuple[int, FinancingFact]],
 ) -> str | None:
     """A later dated figure of the same subject and measure than the one the claim presents as current."""
     family = next((f for f in FIGURE_FAMILIES if fact.attribute in f), None)
@@ -184,10 +212,11 @@ def _outdated(
     stated = [
         p for p in pool if p.attribute in family and same_entity(p.subject, fact.subject) and _same_value(p, fact)
     ]
-    dated = [p.date for p in stated if p.date]
+    # The claim's figure dates from the earliest cited source that gives it (a newer passage may repeat it as history).
+    dated = [p.date for p in stated if p.date] + [s.date for s in cited if s.date and _mentions_value(s.text, fact)]
     if not stated or not dated:
         return None
-    claim_date = max(dated)
+    claim_date = min(dated)
     newer = [
         (n, p)
         for n, p in everything
@@ -202,6 +231,13 @@ def _outdated(
     n, latest = max(newer, key=lambda item: item[1].date)
     noun = FIGURE_NOUNS.get(latest.attribute, "figure").removeprefix("post-money ").removeprefix("pre-money ")
     return f"outdated: a later {noun} ({latest.value_text}, {date_words(latest.date)}) exists [{n}]"
+
+
+def _mentions_value(text: str, fact: FinancingFact) -> bool:
+    return any(
+        m.kind == "money" and m.key[0] == fact.currency and math.isclose(amount(m), fact.value, rel_tol=1e-6)
+        for m in index_text(text).facts
+    )
 
 
 def _same_value(a: FinancingFact, b: FinancingFact) -> bool:
