@@ -561,3 +561,63 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_stored(guarded_app: st
     assert refused.status_code == 413
     assert "File size exceeded maximum allowed size of 1048576 bytes" in refused.text
     assert member.post("/gradio_api/upload", files={"files": ("small.md", b"# Small\n")}).status_code == 200
+
+
+def test_many_uploads_at_once_leave_each_file_complete_or_absent(tmp_path: Path, pipeline_factory) -> None:  # type: ignore[no-untyped-def]
+    """Eight browsers upload at the same moment through the Documents tab's own event (the HTTP calls the
+    page makes: /gradio_api/upload, then the upload event on the queue). Good files end up indexed whole;
+    refused ones are neither in the index nor left in the uploads folder."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from rag.index.store import ChromaStore
+    from ui.app import build_ui
+
+    pipeline = pipeline_factory(make_settings(tmp_path / "data"))
+    good = {
+        f"fund-{i}.md": f"# Fund {i}\n\nQuillon{i} Capital invested {i + 2} million in Varbeck{i}.\n" for i in range(6)
+    }
+    bad = {"empty.md": "", "fake.pdf": "not a PDF at all"}
+    demo = build_ui(pipeline)
+    port = free_port()
+    demo.launch(server_port=port, prevent_thread_lock=True, quiet=True, auth=None)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        config = httpx.get(f"{url}/config", timeout=30).json()
+        [upload_box] = [c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "upload"]
+        [event] = [d["id"] for d in config["dependencies"] if [upload_box, "upload"] in d["targets"]]
+
+        def upload(name: str, text: str) -> str:
+            with httpx.Client(base_url=url, timeout=300) as browser:
+                [path] = browser.post("/gradio_api/upload", files={"files": (name, text.encode())}).json()
+                session = f"upload-{name}"
+                file = {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+                joined = browser.post(
+                    "/gradio_api/queue/join",
+                    json={"data": [[file]], "fn_index": event, "trigger_id": upload_box, "session_hash": session},
+                )
+                assert joined.status_code == 200, joined.text
+                with browser.stream("GET", f"/gradio_api/queue/data?session_hash={session}") as events:
+                    for line in events.iter_lines():
+                        if '"msg":"process_completed"' in line.replace(" ", ""):
+                            return line
+            raise AssertionError(f"{name}: the upload event never completed")
+
+        files = {**good, **bad}
+        with ThreadPoolExecutor(len(files)) as pool:
+            outcomes = dict(zip(files, pool.map(upload, files, files.values()), strict=True))
+    finally:
+        demo.close()
+    assert all('"success":true' in outcome.replace(" ", "") for outcome in outcomes.values()), outcomes
+    store = ChromaStore(pipeline.settings.store)
+    records = {record.source: record for record in store.file_records().values()}
+    assert set(records) == set(good), sorted(records)
+    chunks = list(store.iter_chunks())
+    for name, text in good.items():
+        mine = [chunk for chunk in chunks if chunk.source == name]
+        assert len(mine) == records[name].n_chunks >= 1
+        assert text.split("\n\n")[1].strip() in " ".join(chunk.text for chunk in mine)
+    assert sorted(p.name for p in (tmp_path / "data" / "uploads").iterdir() if not p.name.startswith(".")) == sorted(
+        good
+    )
