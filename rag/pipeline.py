@@ -21,6 +21,7 @@ from rag.generation.compose import Composer, Composition
 from rag.generation.evidence import gather_evidence
 from rag.generation.metric import answer_metric
 from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
+from rag.generation.polarity import with_polarity
 from rag.generation.registry import choose_generator
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
@@ -166,6 +167,8 @@ class Pipeline:
             evidence = None if chosen.name == "extractive" else gather_evidence(plan, hits, self.fact_index, budget)
             hits = evidence.hits if evidence else hits
             draft = chosen.generate(standalone, hits, evidence) if hits else None
+            if chosen.name == "extractive" and plan.kind == "yesno" and draft is not None and not draft.abstained:
+                draft = replace(draft, text=with_polarity(standalone, draft.text))
             checked = self._check(draft, hits, plan, None, strict)
             if chosen.name == "extractive" and checked.missing and draft is not None and not draft.abstained:
                 checked = self._filled(plan, checked, draft, strict)

@@ -188,3 +188,48 @@ def test_headings_captions_and_labels_are_never_quotable() -> None:
         "Thrive Capital, the venture firm run by Josh Kushner, led the round.",
         "Participants include: Amazon, Nvidia.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "polarity"),
+    [
+        (
+            "Does the OpenAI-Broadcom deal involve any equity stake?",
+            "The Broadcom deal contains no investment or equity element [1].",
+            "No",
+        ),
+        (
+            "Do the sources agree on the size of SoftBank's first tranche?",
+            "Both agree the second tranche was $30 billion; they disagree on the opening payment [1].",
+            "No",
+        ),
+        (
+            "Did Meta's 2025 capex come in above its final guidance range?",
+            "Meta ended up spending $72.22 billion in 2025, just above the top of its final range [1].",
+            "Yes",
+        ),
+        # About the right company and year, but silent on debt: no "yes" is read into it.
+        ("Did xAI use debt in its 2024 rounds?", "xAI raised two equity rounds in 2024 [1].", None),
+        ("Who led xAI's Series B?", "Valor led it [1].", None),
+    ],
+)
+def test_a_yes_no_answer_says_yes_or_no_only_when_its_quote_decides_it(
+    question: str, answer: str, polarity: str | None
+) -> None:
+    from rag.generation.polarity import answer_polarity
+
+    assert answer_polarity(question, answer) == polarity
+
+
+def test_an_answer_must_cover_names_and_years_but_not_months_or_a_capitalised_opening_word() -> None:
+    """ "Oct" need not be quoted (passages say "October"), nor "Sum" (it starts the sentence); names must be."""
+    from rag.generation.extractive import _key_terms
+    from rag.types import Chunk, Hit
+
+    text = "The sum of the plans for 2026 is large."
+    chunk = Chunk(
+        id="c", doc_id="d", text=text, path="s.md", source="s.md", title="t", page=None, start=0, end=len(text)
+    )
+    hits = [Hit(chunk=chunk, score=1.0, rank=1)]
+    assert _key_terms("Sum of Amazon and Meta's Oct 2026 capex plans?", hits) == {"amazon", "meta", "2026"}
+    assert _key_terms("Anthropic's Oct 2026 round?", hits) == {"anthrop", "2026"}  # stems, as BM25 has them

@@ -229,10 +229,10 @@ class Composer(FactChooser):
         rounds = [r for r in plan.rounds if r.lower() in rest.lower()]
         if rounds:
             facts = [f for f in facts if rounds[0].lower() in f.round.lower()]
-        fact = headline(facts)
+        fact = headline([f for f in facts if f.value] or facts)  # a stated amount answers "how much" too
         if fact is None:
             return []
-        role = "led" if fact.attribute == "lead" else "invested in"
+        role = "led" if fact.attribute == "lead" else f"invested {fact.value_text} in" if fact.value else "invested in"
         what = f"{fact.subject}'s {fact.round or 'round'}"
         return [Sentence(f"Yes: {fact.counterparty} {role} {what}{when(fact)}.", (fact,), plan.slots)]
 

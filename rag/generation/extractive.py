@@ -22,7 +22,7 @@ import numpy as np
 
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft
 from rag.text.lexicon import ANSWER_MEASURES, MEASURE_QUESTION_WORDS, QUESTION_FILLER_WORDS
-from rag.text.numbers import mentions_date, mentions_money, mentions_number
+from rag.text.numbers import MONTHS, mentions_date, mentions_money, mentions_number
 from rag.text.sentences import split_units
 from rag.text.words import tokenize
 from rag.types import Hit
@@ -75,7 +75,7 @@ class ExtractiveGenerator:
 
     def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft:
         """Quotes from ``hits``; ``evidence`` is ignored (the pipeline composes from facts itself)."""
-        key_terms = set(tokenize(" ".join(question_entities(question))))
+        key_terms = _key_terms(question, hits)
         candidates = self._candidates(question, hits, key_terms)
         if not candidates or candidates[0].score < self.settings.min_logit:
             return Draft(NOT_IN_DOCUMENTS, abstained=True)
@@ -192,10 +192,27 @@ def has_needed_content(text: str, needs: set[str]) -> bool:
     return not ("date" in needs and not mentions_date(text))
 
 
+def _key_terms(question: str, hits: list[Hit]) -> set[str]:
+    """The question's names and years that an answer must cover, less its opening word when that is an ordinary
+    word capitalised only because it starts the sentence ("Sum of ...", "Combined GW ...", "The company ..."): the
+    passages use it in lower case, which a name ("Anthropic", "Meta") never is."""
+    entities = question_entities(question)
+    first = question.lstrip().split(" ", 1)[0]
+    if entities and first.startswith(entities[0]) and entities[0][1:].islower():
+        lowered = re.compile(rf"\b{re.escape(entities[0].lower())}\b")
+        if any(lowered.search(hit.chunk.text) for hit in hits):
+            entities = entities[1:]
+    return set(tokenize(" ".join(entities)))
+
+
 def question_entities(question: str) -> list[str]:
-    """Names and years in the question (capitalised or camel-case words, four-digit years)."""
+    """Names and years in the question (capitalised or camel-case words, four-digit years).
+
+    Month names are left out: the year already pins the time, and a question's "Oct" or "Sept" would otherwise
+    have to appear verbatim in a passage that says "October".
+    """
     words = _ENTITY.findall(question)
-    entities = [w for w in words if w.lower() not in QUESTION_FILLER_WORDS]
+    entities = [w for w in words if w.lower() not in QUESTION_FILLER_WORDS and w.lower() not in MONTHS]
     entities += re.findall(r"\b(?:19|20)\d{2}\b", question)
     return entities
 

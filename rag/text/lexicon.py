@@ -88,7 +88,7 @@ QUESTION_FILLER_WORDS = QUESTION_WORDS | word_set("according corpus documents te
 # --- measures: what a figure is a figure of --------------------------------------------------------------
 
 REVENUE_WORDS = ("revenue", "sales", "run rate", "run-rate", "annualized", "annualised")
-CAPEX_WORDS = ("capex", "capital expenditure", "spend", "spending")
+CAPEX_WORDS = ("capex", "capital expenditure", "spend", "spending", "property and equipment", "pp&e")
 
 # What a figure in a sentence measures, from a keyword at most a few words away (the checker's
 # "Sources disagree" notes, rag.verification.conflicts). Figures with none of these are plain amounts.
