@@ -50,6 +50,12 @@ from rag.verification.facts import Fact, extract_facts
 FACTS_VERSION = "4"
 # "citing Bloomberg", "according to Reuters": a name that reports a figure, not the company it is about.
 ATTRIBUTION_BEFORE_RE = re.compile(r"\b(?:citing|carrying|according\s+to|via|per|quoting|by)\s+(?:the\s+)?$", re.I)
+# "OpenAI said it had raised", "OpenAI is now worth": a name the next few words make the one raising or valued.
+LONE_SUBJECT_VERB_RE = re.compile(
+    r"\s*(?:[\w,]+\s+){0,4}?(?:raised|raises|raising|closed|secured|valued|worth|sold|received|bought|acquired"
+    r"|borrowed|announced|signed|spent|generated|posted|expects|landed|obtained|took\s+in)\b",
+    re.I,
+)
 LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
 # "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
@@ -303,7 +309,7 @@ def _named_before_money(sentence: str, names: list[Fact]) -> str:
     for name in names:
         before = sentence[: name.start]
         quoted = before.count("(") > before.count(")") or ATTRIBUTION_BEFORE_RE.search(before)
-        if name.end <= money.start and not quoted:
+        if name.end <= money.start and not quoted and LONE_SUBJECT_VERB_RE.match(sentence[name.end : money.start]):
             return _clean_name(name.text)
     return ""
 

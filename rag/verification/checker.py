@@ -35,7 +35,7 @@ from rag.verification.computed import check_computed, is_computed
 from rag.verification.conflicts import conflict_notes
 from rag.verification.factual import is_factual
 from rag.verification.rebuild import rebuild_answer, repair_note, unsupported_notes
-from rag.verification.relations import Source, bind_relations, relations_confirm
+from rag.verification.relations import CONFIRM_COVERAGE, Source, bind_relations, relations_confirm
 from rag.verification.support import SupportResult, SupportScorer
 
 
@@ -120,7 +120,7 @@ class Verifier(SupportScorer):
             cited_sources = [sources[n] for n in c.citations if n in sources]
             if (
                 verdict.verdict == "unsupported"
-                and _facts_found(k, c, results, joint)
+                and _facts_found(k, c, results, joint, CONFIRM_COVERAGE)
                 and relations_confirm(c.text, cited_sources)
             ):
                 # Every name and figure is there and the passages bind them as the claim does: a table row or a
@@ -180,11 +180,18 @@ class Verifier(SupportScorer):
 
 
 def _facts_found(
-    k: int, c: ClaimText, results: dict[tuple[int, int], SupportResult], joint: dict[int, SupportResult]
+    k: int,
+    c: ClaimText,
+    results: dict[tuple[int, int], SupportResult],
+    joint: dict[int, SupportResult],
+    coverage: float,
 ) -> bool:
-    """Whether one cited passage (or all of them together) holds every name and figure of the claim, uncontradicted."""
+    """Whether one cited passage (or all of them together) holds every name and figure of the claim, uncontradicted,
+    with at least ``coverage`` of its other words nearby (so "used it to hire researchers" is not waved through)."""
     checked = [results[(k, n)] for n in c.citations if (k, n) in results] + ([joint[k]] if k in joint else [])
-    return any(not (r.features["missing"] or r.features["conflict"]) for r in checked)
+    return any(
+        not (r.features["missing"] or r.features["conflict"]) and r.features["coverage"] >= coverage for r in checked
+    )
 
 
 def _supported(

@@ -17,23 +17,28 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.types import Claim
+from rag.verification.arithmetic import MalformedArithmetic, evaluate
 from rag.verification.facts import extract_facts
 
+# "(3.5 + 13 = 16.5, in billions)", "((11512 + 2763) / 86392 × 100 = 16.52)": parentheses may nest inside.
 ARITHMETIC_RE = re.compile(
-    r"\((?P<left>\d+(?:\.\d+)?(?:\s*[-+/×−]\s*\d+(?:\.\d+)?)+)\s*(?P<sign>=|≈)\s*(?P<right>\d+(?:\.\d+)?)"
+    r"\((?P<left>[\d(][\d.\s()+\-/×−*^]*?[\d)])\s*(?P<sign>=|≈)\s*(?P<right>\d+(?:\.\d+)?)"
     r"(?:,\s*in\s+(?P<unit>billions|millions))?\)"
 )
-OPERATOR_RE = re.compile(r"\s*([-+/×−])\s*")
+OPERATOR_RE = re.compile(r"[-+/×−*^]")
 UNITS = {"billions": 1e9, "millions": 1e6}
-CONVERSIONS = frozenset({100.0, 1000.0})
-"""Operands no source need state: a percentage's 100, thousands to millions' 1,000 (metric answers, issue 15)."""
+CONVERSIONS = frozenset({100.0, 365.0, 1000.0})
+"""Operands no source need state: a percentage's 100, a year's 365 days, thousands to millions' 1,000."""
+MAX_COUNT = 10
+"""Largest count (an average's divisor, a compound rate's years) accepted without a source stating it."""
 # "≈" results are written to one decimal; "=" results to two.
 TOLERANCE = {"≈": 0.051, "=": 0.0051}
 
 
 def is_computed(text: str) -> bool:
     """Whether a claim carries written-out arithmetic."""
-    return ARITHMETIC_RE.search(text) is not None
+    match = ARITHMETIC_RE.search(text)
+    return match is not None and OPERATOR_RE.search(match.group("left")) is not None
 
 
 def check_computed(claim: Claim, cited_passages: Sequence[str]) -> Claim:
@@ -41,9 +46,11 @@ def check_computed(claim: Claim, cited_passages: Sequence[str]) -> Claim:
     match = ARITHMETIC_RE.search(claim.text)
     if match is None:
         return claim
-    operands = [float(x) for x in OPERATOR_RE.split(match.group("left"))[::2]]
-    operators = OPERATOR_RE.findall(match.group("left"))
-    result = _evaluate(operands, operators)
+    try:
+        result: float | None
+        result, found = evaluate(match.group("left"))
+    except MalformedArithmetic:
+        result, found = None, []
     written = float(match.group("right"))
     if result is None or not math.isclose(
         result, written, abs_tol=TOLERANCE[match.group("sign")] * max(1.0, abs(written))
@@ -52,32 +59,19 @@ def check_computed(claim: Claim, cited_passages: Sequence[str]) -> Claim:
         return replace(claim, verdict="unsupported", score=0.0, reason=f"the arithmetic does not hold: {shown}")
     facts = [f for p in cited_passages for f in extract_facts(p)]
     stated = {round(float(f.key[1]), 0) for f in facts if f.kind == "money"}  # type: ignore[arg-type]
-    # A statement's table prints bare figures ("Total current assets 7,292 6,106"): those match as written.
-    printed = {round(float(f.key[0]), 2) for f in facts if f.kind == "number"}  # type: ignore[arg-type]
+    # A statement's table prints figures in its unit ("Total current assets 7,292 6,106", "Total assets
+    # $ 19,845"): those match as written.
+    printed = {round(float(f.key[-1]), 2) for f in facts if f.kind in ("number", "money")}  # type: ignore[arg-type]
     scales = [UNITS[match.group("unit")]] if match.group("unit") else [1e9, 1e6]
     missing = [
-        x
-        for x in operands
-        if x not in CONVERSIONS and round(x, 2) not in printed and not any(round(x * s, 0) in stated for s in scales)
+        o.value
+        for o in found
+        if o.value not in CONVERSIONS
+        and not (o.count and o.value == int(o.value) and 1 <= o.value <= MAX_COUNT)
+        and round(o.value, 2) not in printed
+        and not any(round(o.value * s, 0) in stated for s in scales)
     ]
     if missing:
         listed = ", ".join(f"{x:g}" for x in missing)
         return replace(claim, verdict="unsupported", score=0.0, reason=f"no cited passage states {listed}")
     return replace(claim, verdict="computed", score=1.0, reason="recomputed from the cited figures")
-
-
-def _evaluate(operands: list[float], operators: list[str]) -> float | None:
-    """Left to right: one kind of operation per expression is all a composed answer writes."""
-    value = operands[0]
-    for operator, operand in zip(operators, operands[1:], strict=True):
-        if operator == "+":
-            value += operand
-        elif operator in "-−":
-            value -= operand
-        elif operator == "×":
-            value *= operand
-        elif operand == 0:
-            return None
-        else:
-            value /= operand
-    return value

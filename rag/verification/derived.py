@@ -67,6 +67,8 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
             for shown, x in operands:
                 if abs(x - value) <= tolerance:
                     return Derivation(f"{shown} in the passage's units" if unit else f"{shown}, rounded")
+        if not (unit or approximate):
+            return None  # an exact figure in prose is stated, not computed: "$20 billion" is not "$15 + $5 billion"
         difference, total = DIFFERENCE_RE.search(claim), SUM_RE.search(claim)
         for (sa, a), (sb, b) in itertools.permutations(operands, 2):
             if difference and abs((a - b) - value) <= tolerance:

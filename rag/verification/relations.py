@@ -59,6 +59,8 @@ CURRENT_RE = re.compile(
     r"|most\s+recent|as\s+it\s+stands|at\s+present)\b|\b(?:has|have)\s+(?:a|an)\s+(?:\w+\s+)?valuation\b",
     re.I,
 )
+# Share of a claim's other words (not names or figures) that must be near its facts for the relations to confirm it.
+CONFIRM_COVERAGE = 0.5
 FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}))
 
 
@@ -184,7 +186,11 @@ def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None
         owners = _names(p.counterparty for p in equal if p.counterparty)
         if owners and not any(same_entity(o, fact.counterparty) for o in owners):
             return f"{fact.value_text} is {join(owners)}'s figure, not {fact.counterparty}'s"
-    owned = [p for p in equal if p.subject and p.subject.lower() in p.sentence.lower()]
+    owned = [
+        p
+        for p in equal
+        if p.subject and p.subject.lower() in p.sentence.lower() and not same_entity(p.subject, fact.counterparty)
+    ]
     elsewhere = " ".join(p.sentence for p in owned).lower()
     if owned and not any(same_entity(p.subject, fact.subject) for p in equal) and fact.subject.lower() not in elsewhere:
         noun = FIGURE_NOUNS.get(owned[0].attribute, "figure")
