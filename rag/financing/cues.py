@@ -34,10 +34,12 @@ VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation",
 POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
 PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
 LEAD_BEFORE_RE = re.compile(
-    r"\b(?:led|co-led)\s+by\s+$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
+    r"\b(?:led|co-led)\s+by\s+(?:(?:the|its|an?|existing|new|[a-z][\w-]*)\s+){0,5}?$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
     re.I,
 )
-LEAD_AFTER_RE = re.compile(r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led)\s+(?:the|its|a|this)\b", re.I)
+LEAD_AFTER_RE = re.compile(
+    r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led|leads|will\s+lead)\s+(?:the|its|a|this|\w+(?:'s|’s))\b", re.I
+)
 PARTICIPANTS_RE = re.compile(
     r"\b(?:participants?(?:\s+\w+)?\s+(?:include[sd]?|were)|leaders?\s+of\s+the\s+round\s+as|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
     r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
@@ -59,7 +61,7 @@ INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged
 # "X's" makes X the subject only when a financing word follows ("Anthropic's Series F", "xAI's 2024 rounds"), not
 # for "Republic World's report" or "Singapore's sovereign wealth fund".
 POSSESSIVE_SUBJECT_RE = re.compile(
-    r"^(?:'s|’s)\s+(?:[\w$.,-]+\s+){0,3}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
+    r"^(?:'s|’s)\s+(?:[\w$€£.,-]+\s+){0,3}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
     r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|seed|tender|value|worth|spending|"
     r"compute|secondary|sale|acquisition|merger|loan|notes|bonds|mega-rounds?|price)\b",
     re.I,
@@ -95,7 +97,7 @@ DEAL_ROLES: tuple[tuple[Attribute, re.Pattern[str], bool], ...] = (
     (
         "acquirer",
         re.compile(
-            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+|plans\s+to\s+|moved\s+to\s+)?"
+            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+|plans\s+to\s+|moved\s+to\s+|undertook\s+to\s+)?"
             r"(?:acquired?|acquires|acquiring|bought|buys?|buying|purchased?|purchases|took\s+over|takes\s+over)"
             r"(?:\s+(?:the\s+)?(?:start-?up|company|firm|rival|maker|developer|lab))?\s+$"
             r"|^(?:'s|’s)\s+(?:\$?[\w.]+\s+(?:billion|million)\s+)?(?:acquisition|purchase|takeover|buyout)\s+of\s+$",
@@ -152,10 +154,19 @@ DEAL_ROLES: tuple[tuple[Attribute, re.Pattern[str], bool], ...] = (
     (
         "supplier",
         re.compile(
-            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+)?(?:buys?|bought|buying|purchases?|"
+            r"^(?:(?:'s|’s)\s+(?:\w+\s+){0,2}?(?:division|unit|arm|subsidiary)\s+)?\s*(?:has\s+|had\s+|will\s+)?"
+            r"(?:agreed\s+to\s+)?(?:sell|sells|sold|rent|rents|rented|lease|leases|leased|offer|offers|offered)\s+$",
+            re.I,
+        ),
+        False,
+    ),
+    (
+        "supplier",
+        re.compile(
+            r"^\s*(?:has\s+|had\s+|will\s+|would\s+)?(?:agreed\s+to\s+|undertook\s+to\s+)?(?:buys?|bought|buying|purchases?|"
             r"purchased|sources?|sourced|rents?|rented|leases?|leased|orders?|ordered)\b(?!\s+(?:the\s+)?"
             r"(?:start-?up|company|firm|stake))" + _FILL + r"\b(?:chips?|gpus?|processors?|accelerators?|compute|"
-            r"capacity|servers?|power|cloud|hardware|systems?|tpus?)\b" + _FILL + r"\bfrom\s+$",
+            r"capacity|servers?|power|cloud|hardware|systems?|tpus?)\b" + _FILL + r"\b(?:from|on|with)\s+$",
             re.I,
         ),
         True,

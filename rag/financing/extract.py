@@ -13,7 +13,6 @@ Anthropic's Series F. Tables are handled by :mod:`rag.financing.tables`.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -53,9 +52,11 @@ ATTRIBUTION_BEFORE_RE = re.compile(r"\b(?:citing|carrying|according\s+to|via|per
 # "OpenAI said it had raised", "OpenAI is now worth": a name the next few words make the one raising or valued.
 LONE_SUBJECT_VERB_RE = re.compile(
     r"\s*(?:[\w,]+\s+){0,4}?(?:raised|raises|raising|closed|secured|valued|worth|sold|received|bought|acquired"
-    r"|borrowed|announced|signed|spent|generated|posted|expects|landed|obtained|took\s+in)\b",
+    r"|borrowed|announced|signed|spent|generated|posted|expects|landed|obtained|took\s+in|agreed|invested"
+    r"|committed|pledged|put)\b",
     re.I,
 )
+APPOSITIVE_RE = re.compile(r"^\s*,[^,;.]{0,80},")
 LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
 # "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
@@ -205,9 +206,12 @@ def _sentence_facts(
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
     opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
     reading.list_role = "investor" if opens_list else None
+    deals = _deal_roles(sentence, names)
     subject = _subject(sentence, names, context) or (
         "" if context.subject else _named_before_money(sentence, names) or reading.subject
     )
+    if not subject and deals:
+        subject = _clean_name(deals[0][1].text)  # "xAI agreed to acquire SpaceX": the deal names its parties
     if any(_clean_name(n.text) == context.subject for n in names):
         reading.subject = context.subject  # a list after this sentence is about the document's company
     elif subject:
@@ -229,7 +233,6 @@ def _sentence_facts(
         return statement.fact(subject, attribute, mention, start, counterparty, round_label, date, purpose)
 
     facts: list[FinancingFact] = []
-    deals = _deal_roles(sentence, names)
     for role, party, other in deals:
         facts.append(replace(make(role, other, _clean_name(other.text)), subject=_clean_name(party.text)))
     moneys = [m for m in mentions if m.kind == "money"]
@@ -387,13 +390,15 @@ def _deal_roles(sentence: str, names: list[Fact]) -> list[tuple[Attribute, Fact,
     (lender, xAI, Morgan Stanley); "Nvidia supplies GPUs to OpenAI" gives (supplier, OpenAI, Nvidia).
     """
     found: list[tuple[Attribute, Fact, Fact]] = []
-    for first, second in itertools.pairwise(names):
-        between = sentence[first.end : second.start]
-        if re.search(r"['’]s$", first.text):
-            between = "'s" + between
-        for role, pattern, reverse in DEAL_ROLES:
-            if pattern.search(between):
-                found.append((role, first, second) if reverse else (role, second, first))
+    for i, first in enumerate(names):
+        for second in names[i + 1 : i + 4]:
+            # "SpaceX, Elon Musk's rocket and satellite company, agreed to acquire xAI": the appositive is skipped.
+            between = APPOSITIVE_RE.sub("", sentence[first.end : second.start], count=1)
+            if re.search(r"['’]s$", first.text):
+                between = "'s" + between
+            role = next(((r, reverse) for r, pattern, reverse in DEAL_ROLES if pattern.search(between)), None)
+            if role is not None:
+                found.append((role[0], first, second) if role[1] else (role[0], second, first))
                 break
     return found
 

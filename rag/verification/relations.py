@@ -53,6 +53,7 @@ FIGURE_NOUNS = {
     "capex": "capital expenditure",
     "debt": "debt",
 }
+FIGURE_VERBS = {"investment": "investing in", "debt": "lending to", "amount": "paying", "commitment": "committing to"}
 # Wording that presents a figure as the present state of things ("is valued at", "latest", "currently").
 CURRENT_RE = re.compile(
     r"\b(?:is|are|'s)\s+(?:now\s+|currently\s+)?(?:valued|worth|priced)\b|\b(?:currently|latest|current|now|today"
@@ -182,6 +183,11 @@ def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None
     equal = [p for p in pool if p.has_value and _same_value(p, fact)]
     if not equal:
         return None
+    if fact.counterparty and any(
+        same_entity(p.subject, fact.counterparty) and same_entity(p.counterparty, fact.subject) for p in equal
+    ):
+        verb = FIGURE_VERBS.get(fact.attribute, "paying")
+        return f"the passage has {fact.subject} {verb} {fact.counterparty}, not the reverse"
     if fact.counterparty and fact.attribute == "investment":
         owners = _names(p.counterparty for p in equal if p.counterparty)
         if owners and not any(same_entity(o, fact.counterparty) for o in owners):
