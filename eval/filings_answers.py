@@ -1,8 +1,8 @@
 """Answers on real filings (issue 15): the right number on the right page, an abstention, or wrong.
 
 A FinanceBench question whose gold answer is a bare figure ("$9068.00", "30.8%", "0.68")
-is scored by the figure the answer states: the result of its written-out arithmetic
-("(... = 9068.00)") when it has one, else its first figure that is not a year. It is
+is scored by the figure the answer states: the one it says the answer is ("... is 9,068.00
+million (...)"), else its first figure that is not a year. It is
 *right* when that figure is within 1% of the gold one and every page the answer cites is
 a gold evidence page, *abstained* when the pipeline declined, and *wrong* otherwise (a
 wrong figure, or the right one cited to the wrong page). Questions whose gold answer is
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 GOLD_FIGURE_RE = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*%?\s*$")
-RESULT_RE = re.compile(r"=\s*(-?\d[\d,]*(?:\.\d+)?)\s*[),]")
+HEADLINE_RE = re.compile(r"\b(?:is|are|was|were|of)\s+\$?(-?\d[\d,]*(?:\.\d+)?)")
 FIGURE_RE = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?")
 YEAR_RE = re.compile(r"^(?:19|20)\d{2}$")
 TOLERANCE = 0.01
@@ -41,10 +41,10 @@ def gold_figure(answer: str) -> float | None:
 
 
 def stated_figure(text: str) -> float | None:
-    """The figure an answer gives: its arithmetic's result, else its first figure that is not a year."""
-    result = RESULT_RE.search(text)
-    if result:
-        return float(result.group(1).replace(",", ""))
+    """The figure an answer gives: the one it says the answer "is" (or "of"), else its first that is not a year."""
+    headline = HEADLINE_RE.search(text)
+    if headline:
+        return float(headline.group(1).replace(",", ""))
     for match in FIGURE_RE.finditer(re.sub(r"\[\d+\]", "", text)):
         raw = match.group(0).replace(",", "")
         if not YEAR_RE.match(raw):

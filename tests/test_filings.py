@@ -424,7 +424,7 @@ def test_metric_questions_on_a_real_pdf_are_answered_with_the_page_or_abstain(pi
         "FCF is cash from operations minus capex. Answer in USD millions."
     )
     assert not answer.abstained
-    assert "(381603 − 138402 / 1000 = 243.20)" in answer.answer
+    assert "is 243.20 million ((381603 − 138402) / 1000 = 243.20)" in answer.answer
     assert [(c.source, c.page) for c in answer.citations] == [("ZEPHYR_2021_10K.pdf", 4)]
     assert [c.verdict for c in answer.claims] == ["computed"]
     growth = pipeline.answer("What is Zephyr Widgets' FY2020 - FY2021 total revenue growth rate in percent?")
@@ -432,4 +432,31 @@ def test_metric_questions_on_a_real_pdf_are_answered_with_the_page_or_abstain(pi
     assert growth.citations[0].page == 3
     assert [c.verdict for c in growth.claims] == ["computed"]
     average = pipeline.answer("What is Zephyr Widgets' FY2019 - FY2021 3 year average capex as a % of revenue?")
-    assert average.abstained
+    assert "(138402 / 9497578 × 100 + 62498 / 4713500 × 100 + 61203 / 3298177 × 100) / 3 = 1.55)" in average.answer
+    missing = pipeline.answer("What is Zephyr Widgets' FY2021 inventory turnover ratio?")  # no balance sheet
+    assert missing.abstained
+    assert not missing.citations
+
+
+def test_an_average_the_question_defines_is_written_with_parentheses_and_rechecked() -> None:
+    from rag.generation.metric import answer_metric
+    from rag.types import Claim
+    from rag.verification.arithmetic import evaluate
+    from rag.verification.computed import check_computed
+
+    assert evaluate("(177866 − 135987) / 135987 × 100")[0] == pytest.approx(30.797, abs=1e-3)  # precedence
+    assert [o.count for o in evaluate("6489 / ((253 + 282) / 2)")[1]] == [False, False, False, True]
+    pages = _statement_pages(BALANCE_SHEET, INCOME_STATEMENT, CASH_FLOWS)
+    question = (
+        "What is the FY2019 fixed asset turnover ratio for Activision Blizzard? Fixed asset turnover ratio is "
+        "defined as: FY2019 revenue / (average PP&E between FY2018 and FY2019). Round your answer to two decimal "
+        "places."
+    )
+    answer = answer_metric(question, [Hit(pages[0], 1.0, 1)], lambda chunk: pages)
+    assert answer is not None
+    assert "is 24.26 (6489 / ((253 + 282) / 2) = 24.26)" in answer.text
+    assert sorted(hit.chunk.page for hit in answer.hits) == [69, 70]
+    cited = [hit.chunk.text for hit in answer.hits]
+    assert check_computed(Claim(answer.text, [1, 2], "unsupported", 0.0), cited).verdict == "computed"
+    unstated = answer.text.replace("/ 2)", "/ 2.5)").replace("= 24.26)", "= 19.40)")
+    assert check_computed(Claim(unstated, [1, 2], "unsupported", 0.0), cited).verdict == "unsupported"

@@ -7,17 +7,17 @@ question defines ("working capital ratio ... total current assets divided by tot
 current liabilities") by a few such figures and one line of arithmetic. Quoting the
 passages nearest to the question cannot do either, so this reader:
 
-1. reads the question's metric (a small lexicon of the standard ones, each a formula
-   over statement line items), its fiscal year and the unit it wants;
+1. reads the question's metric (the lexicon of :mod:`rag.financing.metrics`, each a
+   formula over statement line items), its fiscal year and the rounding it asks for;
 2. takes the filing that retrieval ranked first, reads its primary statements
    (:mod:`rag.financing.statements`) and finds each line item's row and the column of
    its year;
-3. writes one sentence citing the statement pages, with the arithmetic in the form the
-   checker recomputes (:mod:`rag.verification.computed`), so the claim is ``computed``
+3. writes one sentence citing the statement pages, with the arithmetic written out as the
+   checker recomputes it (:mod:`rag.verification.computed`), so the claim is ``computed``
    only when every operand is printed on a cited page and the arithmetic holds.
 
-A question it recognises but cannot answer exactly (a row that is not there, a metric
-that needs an average or a power) is *declined*: the pipeline abstains rather than
+A question it recognises but cannot answer exactly (a row that is not there, a trend, a
+metric outside the lexicon such as a return on equity) is *declined*: the pipeline abstains rather than
 quote a nearby passage as if it were the figure. Questions about anything else, or
 over documents that are not filings, are left to the other answerers (None).
 """
@@ -28,140 +28,36 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.financing.statements import StatementKind, StatementPage, read_statement
+from rag.financing.metrics import EXTRACTIONS, ITEMS, METRICS
+from rag.financing.statements import StatementPage, read_statement
 from rag.ingest.context import FILER_KEY
 from rag.text.markers import format_markers
 from rag.types import Chunk, Hit
+from rag.verification.arithmetic import MalformedArithmetic, evaluate
 
-
-@dataclass(frozen=True)
-class LineItem:
-    """A statement line: the statement that prints it and the row labels it goes by."""
-
-    name: str  # as the answer writes it
-    statement: StatementKind
-    label: re.Pattern[str]
-    magnitude: bool = False  # cash outflows printed negative (capex): the metric uses the amount
-
-
-def _label(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
-
-
-ITEMS: dict[str, LineItem] = {
-    "revenue": LineItem(
-        "revenue",
-        "income",
-        _label(r"(?:total\s+)?(?:net\s+)?(?:revenues?|sales)(?:,\s*net)?|total\s+net\s+(?:revenues?|sales)"),
-    ),
-    "cogs": LineItem("cost of sales", "income", _label(r"(?:total\s+)?cost\s+of\s+(?:sales|revenues?|goods\s+sold)")),
-    "operating_income": LineItem(
-        "operating income",
-        "income",
-        _label(r"(?:total\s+)?operating\s+(?:income|profit)(?:\s+\(loss\))?|income\s+from\s+operations"),
-    ),
-    "net_income": LineItem("net income", "income", _label(r"net\s+(?:income|earnings)(?:\s+\(loss\))?")),
-    "da": LineItem(
-        "depreciation and amortization",
-        "cash",
-        _label(r"depreciation(?:,\s*depletion)?,?\s+(?:and|&)\s+amortization(?:\s+expense)?"),
-    ),
-    "capex": LineItem(
-        "capital expenditure",
-        "cash",
-        _label(
-            r"capital\s+(?:expenditures?|spending)|(?:purchases?|payments?\s+for|additions\s+to|acquisitions?\s+of)"
-            r"\s+(?:of\s+)?(?:(?:land|buildings|property|plant|premises)[,\s]+(?:and\s+|&\s+)?)*equipment"
-            r"(?:\s+\(pp&e\))?(?:,\s*net)?|purchases?\s+of\s+fixed\s+assets"
-        ),
-        magnitude=True,
-    ),
-    "cfo": LineItem(
-        "net cash from operating activities",
-        "cash",
-        _label(r"net\s+cash\s+(?:provided\s+by|from|generated\s+(?:by|from))\s+operating\s+activities"),
-    ),
-    "total_assets": LineItem("total assets", "balance", _label(r"total\s+assets")),
-    "current_assets": LineItem("total current assets", "balance", _label(r"total\s+current\s+assets")),
-    "current_liabilities": LineItem("total current liabilities", "balance", _label(r"total\s+current\s+liabilities")),
-    "inventory": LineItem("inventories", "balance", _label(r"(?:merchandise\s+)?inventor(?:y|ies)(?:,\s*net)?")),
-}
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A metric as a left-to-right formula over line items (with a year offset) and conversion constants."""
-
-    name: str
-    cue: re.Pattern[str]
-    terms: tuple[str, ...]  # "item@offset" operands and "+", "−", "/", "×" operators, alternating; or "100"
-    percent: bool = False
-    money: bool = False
-
-
-def _metric(name: str, cue: str, formula: str, percent: bool = False, money: bool = False) -> Metric:
-    return Metric(name, re.compile(cue, re.I), tuple(formula.split()), percent, money)
-
-
-# Checked in order: the first whose cue the question matches is the question's metric.
-METRICS: tuple[Metric, ...] = (
-    _metric("EBITDA less capex", r"\bebitda\s+(?:less|minus)\s+capex", "operating_income + da − capex", money=True),
-    _metric("EBITDA margin", r"\bebitda\b.{0,20}\bmargin", "operating_income + da / revenue × 100", percent=True),
-    _metric("EBITDA", r"\bebitda\b", "operating_income + da", money=True),
-    _metric("free cash flow", r"\bfree\s+cash\s*flow\b|\bfcf\b", "cfo − capex", money=True),
-    _metric("quick ratio", r"\bquick\s+ratio\b", "current_assets − inventory / current_liabilities"),
-    _metric(
-        "working capital ratio",
-        r"\b(?:working\s+capital|current)\s+ratio\b",
-        "current_assets / current_liabilities",
-    ),
-    _metric("working capital", r"\bworking\s+capital\b", "current_assets − current_liabilities", money=True),
-    _metric(
-        "capital expenditure as a share of revenue",
-        r"\bcapex\b.{0,30}%\s*of\s+(?:total\s+)?revenue|\bcapital\s+expenditures?\b.{0,30}%\s*of\s+revenue",
-        "capex / revenue × 100",
-        percent=True,
-    ),
-    _metric("gross margin", r"\bgross\s+(?:profit\s+)?margin\b", "revenue − cogs / revenue × 100", percent=True),
-    _metric("operating margin", r"\boperating\s+(?:profit\s+)?margin\b", "operating_income / revenue × 100", True),
-    _metric("net profit margin", r"\bnet\s+(?:profit\s+|income\s+)?margin\b", "net_income / revenue × 100", True),
-    _metric(
-        "revenue growth",
-        r"\b(?:revenue|net\s+sales)\s+growth|\bchange\s+in\s+(?:total\s+)?(?:revenue|net\s+sales)"
-        r"|\b(?:revenue|sales)\b.{0,20}\bgrowth\s+rate",
-        "revenue@0 − revenue@-1 / revenue@-1 × 100",
-        percent=True,
-    ),
-)
-# A figure the question asks for as printed: its cue in the question, then the line item.
-EXTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"cash\s+flows?\s+from\s+operati|operating\s+cash\s+flow|cash\s+from\s+operations", re.I), "cfo"),
-    (re.compile(r"\btotal\s+current\s+liabilities\b", re.I), "current_liabilities"),
-    (re.compile(r"\btotal\s+current\s+assets\b", re.I), "current_assets"),
-    (re.compile(r"\btotal\s+assets\b", re.I), "total_assets"),
-    (re.compile(r"\bcapital\s+expenditures?\b|\bcapex\b", re.I), "capex"),
-    (re.compile(r"\b(?:total\s+)?(?:net\s+)?revenues?\b|\bnet\s+sales\b", re.I), "revenue"),
-    (re.compile(r"\boperating\s+income\b", re.I), "operating_income"),
-    (re.compile(r"\bnet\s+income\b", re.I), "net_income"),
-    (re.compile(r"\bcost\s+of\s+(?:goods\s+sold|sales)\b|\bcogs\b", re.I), "cogs"),
-    (re.compile(r"\bdepreciation\s+and\s+amortization\b", re.I), "da"),
-)
-# Metrics this reader recognises but cannot write as left-to-right arithmetic on printed figures.
-UNSUPPORTED = re.compile(
-    r"\bcagr\b|\baverage\b|\bconversion\b|\bimprov|\bturnover\b|\bdays?\s+(?:payable|sales|inventory)|\b(?:dpo|dso|dio)\b|\breturn\s+on\b",
-    re.I,
-)
+# Asked about a trend or a metric outside the lexicon: declined, whatever the formula found.
+TREND = re.compile(r"\bimprov|\bconversion\b|\breturn\s+on\b|\b(?:dso|dio)\b|\bdays\s+(?:sales|inventory)\b", re.I)
+# Averages and compound rates: answered only by a formula that spans the years (turnover, DPO, CAGR, an N-year mean).
+SPANS_YEARS = re.compile(r"\bcagr\b|\baverage\b|\bturnover\b|\bdays\s+payable\b|\bdpo\b", re.I)
 _FISCAL_YEAR = re.compile(r"\bFY\s?'?((?:19|20)?\d{2})\b|\b(?:fiscal\s+(?:year\s+)?)?((?:19|20)\d{2})\b", re.I)
 _NOT_A_FIGURE = re.compile(r"^\W*(?:which|who|why)\b|\bsegments?\b|\bquarter|\bQ[1-4]\b", re.I)
-_CONVERSIONS = {"100"}
+_YEARS_AVERAGED = re.compile(r"\b(\d|two|three|four|five)[\s-]+year\s+average\b", re.I)
+_DECIMALS = re.compile(r"\bround\w*\b.{0,40}?\b(zero|one|two|three|\d)\s+decimal", re.I)
+_NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_ITEM = re.compile(r"\b(" + "|".join(ITEMS) + r")(?:@-(\d+))?\b")
 
 
 @dataclass(frozen=True)
 class MetricQuestion:
-    """What a metric question asks: the formula and the fiscal year (the latest it names)."""
+    """What a metric question asks: the formula over line items (``item@-k``: k years before ``year``)."""
 
-    metric: Metric
+    name: str
+    formula: str
     year: int
+    percent: bool = False
+    money: bool = False
+    decimals: int = 2
+    declined: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,20 +71,36 @@ class MetricAnswer:
 
 
 PageSource = Callable[[Chunk], list[Chunk]]
+Located = tuple[float, Chunk, float]  # the figure as printed, its page, the page's unit
 
 
 def read_question(question: str) -> MetricQuestion | None:
-    """The metric and fiscal year of ``question``, or None when it asks for no metric this reader knows."""
+    """The metric, formula and fiscal year of ``question``; None when it asks for no metric this reader knows."""
     years = [_year(m) for m in _FISCAL_YEAR.finditer(question)]
     if not years or _NOT_A_FIGURE.search(question):
         return None
+    year = max(years)
     metric = next((m for m in METRICS if m.cue.search(question)), None)
     if metric is None:
-        item = next((key for cue, key in EXTRACTIONS if cue.search(question)), None)
-        if item is None:
-            return None
-        metric = Metric(ITEMS[item].name, re.compile(""), (item,), money=True)
-    return MetricQuestion(metric, max(years))
+        key = next((key for cue, key in EXTRACTIONS if cue.search(question)), None)
+        return MetricQuestion(ITEMS[key].name, key, year, money=True) if key else None
+    span = year - min(years)
+    formula = metric.formula.replace("@-N", f"@-{span}").replace("/ N)", f"/ {span})")
+    averaged = _YEARS_AVERAGED.search(question)
+    if averaged and metric.per_year:
+        count = _count(averaged.group(1))
+        formula = "(" + " + ".join(_shifted(formula, back) for back in range(count)) + f") / {count}"
+    decimals = _DECIMALS.search(question)
+    asked = MetricQuestion(
+        metric.name, formula, year, metric.percent, metric.money, _count(decimals.group(1)) if decimals else 2
+    )
+    if TREND.search(question):
+        return _declined(asked, "a trend, a conversion or a return, not computed here")
+    if "@-N" in metric.formula and span == 0:
+        return _declined(asked, "a compound rate needs the two years it spans")
+    if SPANS_YEARS.search(question) and "@-" not in formula:
+        return _declined(asked, "an average or a compound rate this formula does not span")
+    return asked
 
 
 def answer_metric(question: str, ranked: Sequence[Hit], pages_of: PageSource, company: str = "") -> MetricAnswer | None:
@@ -200,28 +112,25 @@ def answer_metric(question: str, ranked: Sequence[Hit], pages_of: PageSource, co
     filing = next((hit.chunk for hit in ranked[:5] if hit.chunk.extra.get(FILER_KEY)), None)
     if asked is None or filing is None:
         return None
-    if UNSUPPORTED.search(question):
-        return MetricAnswer(declined=f"{asked.metric.name}: an average, compound rate or trend, not computed here")
+    if asked.declined:
+        return MetricAnswer(declined=f"{asked.name}: {asked.declined}")
     statements = [(page, read_statement(page.text)) for page in pages_of(filing)]
     found = [(page, statement) for page, statement in statements if statement is not None]
-    operands: list[tuple[float, Chunk, float]] = []
-    for term in asked.metric.terms:
-        if _is_operator(term) or term in _CONVERSIONS:
-            continue
-        key, _, offset = term.partition("@")
-        year = asked.year + int(offset or 0)
-        located = _locate(ITEMS[key], year, found)
+    figures: dict[str, Located] = {}
+    for match in _ITEM.finditer(asked.formula):
+        key, back = match.group(1), int(match.group(2) or 0)
+        located = _locate(key, asked.year - back, found)
         if located is None:
-            return MetricAnswer(declined=f"no {ITEMS[key].name} row for {year} in {filing.source}")
-        operands.append(located)
-    if len({scale for _, _, scale in operands}) > 1 or any(value < 0 for value, _, _ in operands):
-        return MetricAnswer(declined=f"{asked.metric.name}: statements in different units, or a negative figure")
-    return _write(asked, operands, company or _company(filing))
+            return MetricAnswer(declined=f"no {ITEMS[key].name} row for {asked.year - back} in {filing.source}")
+        figures[match.group(0)] = located
+    if len({scale for _, _, scale in figures.values()}) > 1 or any(value < 0 for value, _, _ in figures.values()):
+        return MetricAnswer(declined=f"{asked.name}: statements in different units, or a negative figure")
+    return _write(asked, figures, company or _company(filing))
 
 
-def _locate(item: LineItem, year: int, found: list[tuple[Chunk, StatementPage]]) -> tuple[float, Chunk, float] | None:
-    """The figure as printed, its page and the page's unit: from the first statement of the item's kind
-    that prints the item's row with a column for ``year``."""
+def _locate(key: str, year: int, found: list[tuple[Chunk, StatementPage]]) -> Located | None:
+    """From the first statement of the item's kind that prints its row with a column for ``year``."""
+    item = ITEMS[key]
     for page, statement in found:
         if statement.kind != item.statement:
             continue
@@ -231,59 +140,57 @@ def _locate(item: LineItem, year: int, found: list[tuple[Chunk, StatementPage]])
     return None
 
 
-def _write(asked: MetricQuestion, operands: list[tuple[float, Chunk, float]], company: str) -> MetricAnswer:
-    """One sentence: the value, the arithmetic on the printed figures, the cited pages.
+def _write(asked: MetricQuestion, figures: dict[str, Located], company: str) -> MetricAnswer:
+    """One sentence: the value rounded as asked, the arithmetic on the printed figures, the cited pages.
 
     The arithmetic is written as the checker reads it: operands as printed (no thousands
-    separators), evaluated left to right, "(... = result)"; a money figure printed in
-    thousands is divided by 1000 to answer in millions.
+    separators), "(... = result)"; a money figure printed in thousands is divided by 1000 to
+    answer in millions.
     """
     pages: list[Chunk] = []
-    for _, page, _ in operands:
+    for _, page, _ in figures.values():
         if all(page.id != p.id for p in pages):
             pages.append(page)
-    figures = iter(operands)
-    printed: list[str] = []
-    result, operator = 0.0, "+"
-    for term in asked.metric.terms:
-        if _is_operator(term):
-            operator = term
-            continue
-        number = float(term) if term in _CONVERSIONS else next(figures)[0]
-        printed += [operator, _plain(number)] if printed else [_plain(number)]
-        result = _apply(operator, result, number)
-    scale = operands[0][2]
-    if asked.metric.money and scale == 1e3:
-        printed += ["/", "1000"]
-        result /= 1000
-    if result < 0 or result != result:
-        return MetricAnswer(declined=f"{asked.metric.name}: the arithmetic gives no positive figure")
+    expression = _ITEM.sub(lambda m: _plain(figures[m.group(0)][0]), asked.formula)
+    scale = next(iter(figures.values()))[2]
+    if asked.money and scale == 1e3:
+        expression = f"({expression}) / 1000" if len(figures) > 1 else f"{expression} / 1000"
+    try:
+        value = evaluate(expression)[0]
+    except MalformedArithmetic as error:
+        return MetricAnswer(declined=f"{asked.name}: {error}")
+    if value < 0:
+        return MetricAnswer(declined=f"{asked.name}: the arithmetic gives a negative figure")
     cited = format_markers(list(range(1, len(pages) + 1)))
     hits = tuple(Hit(chunk=page, score=1.0, rank=n) for n, page in enumerate(pages, start=1))
     unit = "in millions" if scale == 1e6 else "in thousands"
-    if len(printed) == 1:
-        text = f"{company} reports {asked.metric.name} of {_grouped(result)} for fiscal {asked.year}, {unit} {cited}."
-        return MetricAnswer(text, hits, result)
-    shown = f"{result:.2f}%" if asked.metric.percent else f"{result:,.2f}" + (" million" if asked.metric.money else "")
+    if asked.formula in ITEMS and scale == 1e6:  # a figure as printed: stated, not computed
+        text = f"{company} reports {asked.name} of {_grouped(value)} for fiscal {asked.year}, {unit} {cited}."
+        return MetricAnswer(text, hits, value)
+    shown = f"{value:,.{asked.decimals}f}" + ("%" if asked.percent else " million" if asked.money else "")
     text = (
-        f"{company}'s {asked.metric.name} for fiscal {asked.year} is {shown} "
-        f"({' '.join(printed)} = {result:.2f}), from statement figures {unit} {cited}."
+        f"{company}'s {asked.name} for fiscal {asked.year} is {shown} "
+        f"({expression} = {value:.2f}), from statement figures {unit} {cited}."
     )
-    return MetricAnswer(text, hits, round(result, 4))
+    return MetricAnswer(text, hits, round(value, asked.decimals))
 
 
-def _is_operator(term: str) -> bool:
-    return term in ("+", "−", "/", "×")
+def _declined(asked: MetricQuestion, reason: str) -> MetricQuestion:
+    return MetricQuestion(asked.name, asked.formula, asked.year, declined=reason)
 
 
-def _apply(operator: str, left: float, right: float) -> float:
-    if operator == "+":
-        return left + right
-    if operator == "−":
-        return left - right
-    if operator == "×":
-        return left * right
-    return left / right if right else float("nan")
+def _shifted(formula: str, back: int) -> str:
+    """``formula`` for the year ``back`` years earlier: every ``item@-k`` becomes ``item@-(k + back)``."""
+
+    def earlier(match: re.Match[str]) -> str:
+        total = int(match.group(2) or 0) + back
+        return f"{match.group(1)}@-{total}" if total else match.group(1)
+
+    return _ITEM.sub(earlier, formula)
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
 
 
 def _plain(number: float) -> str:
