@@ -55,6 +55,15 @@ def test_html_table_of_rounds_reads_each_row_with_its_headers() -> None:
     }
 
 
+def test_a_table_of_companies_gives_each_row_its_own_figure_dated_by_the_column_header() -> None:
+    """ "Company | 2026 capex": Amazon's row is Amazon's 2026 capex, not an investment in the brief's subject."""
+    facts = facts_of(CORPUS / "big-tech-ai-capex-2025-2026.html")
+    plans = {f.subject: (f.value, f.date) for f in find(facts, attribute="capex") if f.date == "2026"}
+    assert plans["Amazon"] == (200e9, "2026")
+    assert plans["Alphabet"] == (175e9, "2026")
+    assert plans["Meta"] == (115e9, "2026")
+
+
 def test_investor_in_investee_and_title_context() -> None:
     facts = facts_of(CORPUS / "microsoft-investments-in-openai-2019-2024.md")
     first = find(facts, subject="OpenAI", attribute="investment", counterparty="Microsoft", value=1e9)

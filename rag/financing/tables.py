@@ -82,9 +82,10 @@ def facts_from_table(
     roles = [_column_role(cell) for cell, _ in body[0].cells]
     if not any(role not in ("entity", "") for role in roles):
         return []
+    header_years = [next((year_month(m) for m in extract_facts(c) if m.kind == "date"), "") for c, _ in body[0].cells]
     facts: list[FinancingFact] = []
     for row in body[1:]:
-        facts.extend(_row_facts(row, roles, context, year_month))
+        facts.extend(_row_facts(row, roles, context, year_month, header_years))
     return facts
 
 
@@ -97,8 +98,15 @@ def _column_role(header: str) -> ColumnRole:
 
 
 def _row_facts(
-    row: TableRow, roles: list[ColumnRole], context: DocumentContext, year_month: Callable[[Fact], str]
+    row: TableRow,
+    roles: list[ColumnRole],
+    context: DocumentContext,
+    year_month: Callable[[Fact], str],
+    header_years: list[str],
 ) -> list[FinancingFact]:
+    """One fact per figure or lead of the row. In a table of companies ("Company | 2026 capex"), an amount is the
+    row's investment in the document's company, but any other figure (capex, revenue, valuation) is the row's own,
+    dated by its column header's year when the row gives no date."""
     cells = list(row.cells)
     by_role = {role: cells[i] for i, role in enumerate(roles) if i < len(cells) and role}
     entity_cell = by_role.get("entity")
@@ -114,9 +122,12 @@ def _row_facts(
 
     statement = Statement(context.doc_id, context.path, context.source, row.start, row.end, sentence)
 
-    def make(attribute: Attribute, mention: Fact, offset: int, counterparty: str = "") -> FinancingFact:
+    def make(
+        attribute: Attribute, mention: Fact, offset: int, counterparty: str = "", subject: str = "", column: int = 0
+    ) -> FinancingFact:
+        when = date or header_years[column] if column < len(header_years) else date
         return statement.fact(
-            context.subject, attribute, mention, offset, counterparty, round_label, date or context.date
+            subject or context.subject, attribute, mention, offset, counterparty, round_label, when or context.date
         )
 
     facts: list[FinancingFact] = []
@@ -137,7 +148,9 @@ def _row_facts(
         elif context.investor and not entity and attribute in ("amount", "commitment"):
             facts.append(make("investment", money, offset, context.investor))
         elif not per_investor or total:
-            facts.append(make(attribute, money, offset))
+            facts.append(make(attribute, money, offset, column=i))
+        else:
+            facts.append(make(attribute, money, offset, subject=entity, column=i))
     return facts
 
 
