@@ -34,7 +34,7 @@ VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation",
 POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
 PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
 LEAD_BEFORE_RE = re.compile(
-    r"\b(?:led|co-led)\s+by\s+(?:(?:the|its|an?|existing|new|[a-z][\w-]*)\s+){0,5}?$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
+    r"\b(?:led|co-led)\s+by\s+(?:(?:the|its|an?|existing|new|(?-i:[a-z][\w-]*))\s+){0,5}?$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
     re.I,
 )
 LEAD_AFTER_RE = re.compile(

@@ -469,6 +469,8 @@ def _spread_over_lists(
             left, right = names[i], names[i + 1]
             if not re.fullmatch(r"\s*(?:,|,?\s+and|&)\s*", sentence[left.end : right.start]):
                 continue
+            if re.search(r"['’]s$", right.text):
+                continue  # "led by GIC, Singapore's sovereign wealth fund": an appositive, not a second name
             if id(right) in role_of and id(left) not in role_of:
                 role_of[id(left)] = role_of[id(right)]
                 changed = True

@@ -150,9 +150,11 @@ def _role_reason(fact: FinancingFact, pool: list[FinancingFact], text: str) -> s
         return f"the passage has {fact.subject} {ROLE_VERBS[family]} {fact.counterparty}, not the reverse"
     if fact.attribute == "lead":
         leads = _names(p.counterparty for p in same if p.attribute == "lead")
-        if leads:
+        follows = any(same_entity(p.counterparty, fact.counterparty) for p in same)
+        # A lead the passage names but the extractor left unbound ("and the hedge fund Coatue") is no contradiction.
+        if leads and (follows or not _mentions(text, fact.counterparty)):
             return f"the passage names {join(leads)} as the lead of {fact.subject}'s round, not {fact.counterparty}"
-        if any(same_entity(p.counterparty, fact.counterparty) for p in same):
+        if follows:
             return f"the passage names {fact.counterparty} as an investor in {fact.subject}, not the lead"
     # Bound to another company only where the sentence names that company and not the claim's (a list item or a
     # sentence read with the previous one's subject is too weak to contradict with).
