@@ -116,17 +116,9 @@ class Verifier(SupportScorer):
             if not factual[k]:
                 claims.append(Claim(c.text, list(c.citations), "not_factual", 0.0, reason="not a factual claim"))
                 continue
-            verdict = self._verdict(c, k, passages, results, joint)
             cited_sources = [sources[n] for n in c.citations if n in sources]
-            if (
-                verdict.verdict == "unsupported"
-                and _facts_found(k, c, results, joint, CONFIRM_COVERAGE)
-                and relations_confirm(c.text, cited_sources)
-            ):
-                # Every name and figure is there and the passages bind them as the claim does: a table row or a
-                # terse list the soft score under-rates ("- xAI: $80 billion").
-                reason = "the cited text states each of its relations"
-                verdict = replace(verdict, verdict="supported", score=1.0, reason=reason)
+            found = _facts_found(k, c, results, joint, CONFIRM_COVERAGE)
+            verdict = _rescued(self._verdict(c, k, passages, results, joint), found, cited_sources)
             if is_computed(c.text):  # a sum or ratio: checked by redoing the arithmetic on the cited figures
                 verdict = check_computed(verdict, [passages[n] for n in c.citations if n in passages])
             claims.append(bind_relations(verdict, sources))
@@ -185,13 +177,35 @@ def _facts_found(
     results: dict[tuple[int, int], SupportResult],
     joint: dict[int, SupportResult],
     coverage: float,
-) -> bool:
-    """Whether one cited passage (or all of them together) holds every name and figure of the claim, uncontradicted,
-    with at least ``coverage`` of its other words nearby (so "used it to hire researchers" is not waved through)."""
+) -> SupportResult | None:
+    """The cited passage (or all of them together) that holds every name and figure of the claim, uncontradicted,
+    with at least ``coverage`` of its other words nearby (so "used it to hire researchers" is not waved through);
+    one where figures were recomputed first."""
     checked = [results[(k, n)] for n in c.citations if (k, n) in results] + ([joint[k]] if k in joint else [])
-    return any(
-        not (r.features["missing"] or r.features["conflict"]) and r.features["coverage"] >= coverage for r in checked
-    )
+    found = [
+        r
+        for r in checked
+        if not (r.features["missing"] or r.features["conflict"]) and r.features["coverage"] >= coverage
+    ]
+    return max(found, key=lambda r: len(r.derived), default=None)
+
+
+def _rescued(verdict: Claim, found: SupportResult | None, cited: list[Source]) -> Claim:
+    """An unsupported verdict of the soft score although every name and figure is in the cited text.
+
+    Table rows and terse lists ("- xAI: $80 billion") score low on embedding
+    similarity; such a claim is ``computed`` when its figure was recomputed
+    from the passage's (:mod:`rag.verification.derived`), and ``supported``
+    when the passages bind each of its relations as it does.
+    """
+    if verdict.verdict != "unsupported" or found is None:
+        return verdict
+    if found.derived:
+        reason = "recomputed from the cited figures: " + "; ".join(found.derived)
+        return replace(verdict, verdict="computed", score=1.0, reason=reason)
+    if relations_confirm(verdict.text, cited):
+        return replace(verdict, verdict="supported", score=1.0, reason="the cited text states each of its relations")
+    return verdict
 
 
 def _supported(

@@ -34,6 +34,7 @@ DIFFERENCE_RE = re.compile(
 )
 SUM_RE = re.compile(r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate)\b", re.I)
 RATIO_RE = re.compile(r"\b(?:percent\w*|growth|margin|share|ratio|times|fold|twice|double\w*|tripl\w*)\b|%", re.I)
+APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|by|during)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
 APPROXIMATE_SHARE = 0.05
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
@@ -42,9 +43,13 @@ MAX_OPERANDS = 40
 
 @dataclass(frozen=True)
 class Derivation:
-    """How a claim figure follows from the passage: the arithmetic written out for the reason."""
+    """How a claim figure follows from the passage: the arithmetic written out for the reason.
+
+    ``arithmetic`` is False for a figure the passage states in other units or more precisely (no computation).
+    """
 
     text: str
+    arithmetic: bool = True
 
 
 def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextIndex) -> Derivation | None:
@@ -66,7 +71,7 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
         if unit or approximate:  # a rounded or re-unitised figure, never a bare "$13 billion" for "$13.4 billion"
             for shown, x in operands:
                 if abs(x - value) <= tolerance:
-                    return Derivation(f"{shown} in the passage's units" if unit else f"{shown}, rounded")
+                    return Derivation(f"{shown} in the passage's units" if unit else f"{shown}, rounded", False)
         if not (unit or approximate):
             return None  # an exact figure in prose is stated, not computed: "$20 billion" is not "$15 + $5 billion"
         difference, total = DIFFERENCE_RE.search(claim), SUM_RE.search(claim)
@@ -90,6 +95,12 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
             if abs(result - value) <= tolerance:
                 return Derivation(shown)
     return None
+
+
+def computation_words(claim: str) -> str:
+    """The words of a claim that say how its figure was computed ("grew by about"): a table never states them."""
+    cues = (APPROXIMATE_WORDS_RE, DIFFERENCE_RE, SUM_RE, RATIO_RE)
+    return " ".join(m.group() for cue in cues for m in cue.finditer(claim))
 
 
 def _operands(passage: TextIndex, scale: float) -> list[tuple[str, float]]:

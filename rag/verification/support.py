@@ -39,7 +39,7 @@ from rag.verification.contradictions import (
     figure_antonym_conflict,
     negation_conflict,
 )
-from rag.verification.derived import derive
+from rag.verification.derived import computation_words, derive
 from rag.verification.facts import Fact, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
 
@@ -63,6 +63,7 @@ class SupportResult:
     span: tuple[int, int] | None
     reason: str
     features: dict[str, float] = field(default_factory=dict)
+    derived: tuple[str, ...] = ()  # claim figures recomputed from the passage's ("$423 million = 2,904 − 2,481")
 
 
 @dataclass
@@ -199,7 +200,8 @@ class SupportScorer:
                 if fact.kind == "name" and title and fact_in(fact, index_text(title)):
                     pass  # "Activision Blizzard's net revenues" against a page of its 10-K
                 elif (derivation := derive(fact, normalise_text(claim), pair.facts, passage.index)) is not None:
-                    pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
+                    if derivation.arithmetic:
+                        pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
                 else:
                     pair.missing.append(fact)
             units_for.append(hits)
@@ -231,6 +233,8 @@ class SupportScorer:
         # Coverage counts the words that say what happened, not the names and figures checked above.
         predicate = "".join(" " if any(f.start <= i < f.end for f in pair.facts) else ch for i, ch in enumerate(claim))
         words = set(stems(predicate))
+        if pair.derived:  # "grew by about": how a recomputed figure was computed is not the passage's to state
+            words -= set(stems(computation_words(claim)))
         pair.coverage = len(words & near) / len(words) if words else 1.0
         return pair
 
@@ -294,8 +298,11 @@ class SupportScorer:
         if pair.conflict:
             return SupportResult(0.0, False, span, pair.conflict, features)
         score, supported = judge(self.settings, pair.coverage, pair.similarity, pair.cross)
-        if supported and pair.derived:
-            return SupportResult(score, True, span, f"recomputed from the source: {'; '.join(pair.derived)}", features)
+        derived = tuple(pair.derived)
+        if supported and derived:
+            return SupportResult(
+                score, True, span, f"recomputed from the source: {'; '.join(derived)}", features, derived
+            )
         if supported:
             return SupportResult(score, True, span, f"stated in the source (score {score:.2f})", features)
-        return SupportResult(score, False, span, f"the source does not say this (score {score:.2f})", features)
+        return SupportResult(score, False, span, f"the source does not say this (score {score:.2f})", features, derived)

@@ -1,0 +1,132 @@
+"""Citation checking that understands who did what (issue 14): roles, per-entity figures, time, computed claims.
+
+Each unsupported case has a supported control on the same passage, so a test
+passes only if the checker tells the two apart. Verdicts come from the product's
+checker with the real embedder and cross-encoder (conftest's session fixtures),
+through ``rag check``'s payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rag.config import VerifySettings
+from rag.verification.checker import Verifier
+from rag.verification.payload import check_payload
+from rag.verification.relations import Source, relation_reason
+
+ISSUE_PASSAGE = (
+    "... Participants include: Amazon, Nvidia, SoftBank. Anthropic's capital structure is heavily reliant on "
+    "strategic investments from Amazon and Google."
+)
+SPLIT = (
+    "On 18 November 2025 Microsoft and Nvidia said they would together put up to $15 billion into Anthropic. "
+    "Nvidia committed up to $10 billion and Microsoft up to $5 billion to Anthropic."
+)
+SERIES_F = "In September 2025 Anthropic raised $13 billion at a $183 billion post-money valuation."
+SERIES_G = "In February 2026 Anthropic raised $30 billion at a post-money valuation of $380 billion."
+BALANCE_SHEET = (
+    "December 31, (in millions, except share and per share amounts) 2022 2021 Assets Current assets: "
+    "Cash and cash equivalents $ 1,671 $ 2,148 Inventories (Note 5) 2,904 2,481"
+)
+SPACEX = (
+    "On 2 February 2026 SpaceX, Elon Musk's rocket and satellite company, agreed to acquire xAI, "
+    "his artificial-intelligence company."
+)
+
+
+@pytest.fixture(scope="module")
+def verifier(embedder, cross_encoder) -> Verifier:  # type: ignore[no-untyped-def]
+    return Verifier(VerifySettings(), embed=embedder.embed, cross_encoder=cross_encoder)
+
+
+def check(verifier: Verifier, answer: str, *sources: dict[str, Any]) -> tuple[str, str]:
+    """(verdict, reason) of a one-claim answer, as ``rag check`` returns them."""
+    numbered = [{"n": n, **source} for n, source in enumerate(sources, start=1)]
+    result = check_payload({"answer": answer, "sources": numbered}, verifier)
+    (claim,) = result["claims"]
+    return claim["verdict"], claim["reason"]
+
+
+def test_the_issue_example_names_the_investors_the_passage_gives(verifier: Verifier) -> None:
+    verdict, reason = check(verifier, "Anthropic's main investors are OpenAI and Nvidia [1].", {"text": ISSUE_PASSAGE})
+    assert verdict == "unsupported"
+    assert "Amazon" in reason
+    assert "Google" in reason
+
+
+def test_the_investors_the_passage_gives_are_supported(verifier: Verifier) -> None:
+    verdict, _ = check(verifier, "Anthropic's main investors are Amazon and Google [1].", {"text": ISSUE_PASSAGE})
+    assert verdict == "supported"
+
+
+def test_figures_swapped_between_investors_are_unsupported_with_whose_figure_it_is(verifier: Verifier) -> None:
+    claim = "Microsoft committed up to $10 billion and Nvidia up to $5 billion to Anthropic [1]."
+    verdict, reason = check(verifier, claim, {"text": SPLIT})
+    assert verdict == "unsupported"
+    assert "Nvidia" in reason
+    assert "$10 billion" in reason
+
+
+def test_figures_given_to_the_right_investors_are_supported(verifier: Verifier) -> None:
+    claim = "Nvidia committed up to $10 billion and Microsoft up to $5 billion to Anthropic [1]."
+    assert check(verifier, claim, {"text": SPLIT})[0] == "supported"
+
+
+def test_an_old_valuation_worded_as_current_is_outdated_by_a_later_dated_source(verifier: Verifier) -> None:
+    sources = ({"text": SERIES_F, "date": "2025-09-02"}, {"text": SERIES_G, "date": "2026-02-12"})
+    verdict, reason = check(verifier, "Anthropic is valued at $183 billion [1].", *sources)
+    assert verdict == "unsupported"
+    assert "outdated" in reason
+    assert "$380 billion" in reason
+    assert "[2]" in reason
+
+
+@pytest.mark.parametrize(
+    "claim",
+    ["Anthropic is valued at $380 billion [2].", "In September 2025 Anthropic was valued at $183 billion [1]."],
+)
+def test_the_latest_figure_or_a_dated_one_is_not_outdated(verifier: Verifier, claim: str) -> None:
+    sources = ({"text": SERIES_F, "date": "2025-09-02"}, {"text": SERIES_G, "date": "2026-02-12"})
+    assert check(verifier, claim, *sources)[0] == "supported"
+
+
+def test_a_rounded_difference_of_table_figures_is_recomputed(verifier: Verifier) -> None:
+    title = "Corning 2022 Form 10-K"
+    claim = "Corning's inventories grew by about $423 million during 2022 [1]."
+    verdict, reason = check(verifier, claim, {"text": BALANCE_SHEET, "title": title})
+    assert verdict == "computed"
+    assert "2,904" in reason
+    assert "2,481" in reason
+
+
+def test_a_wrong_computation_from_table_figures_is_unsupported(verifier: Verifier) -> None:
+    claim = "Corning's inventories grew by about $523 million during 2022 [1]."
+    verdict, reason = check(verifier, claim, {"text": BALANCE_SHEET, "title": "Corning 2022 Form 10-K"})
+    assert verdict == "unsupported"
+    assert "$523 million" in reason
+
+
+def test_acquirer_and_target_swapped_is_unsupported(verifier: Verifier) -> None:
+    verdict, reason = check(verifier, "In February 2026 xAI agreed to acquire SpaceX [1].", {"text": SPACEX})
+    assert verdict == "unsupported"
+    assert reason == "the passage has SpaceX buying xAI, not the reverse"
+
+
+def test_acquirer_and_target_as_stated_are_supported(verifier: Verifier) -> None:
+    assert check(verifier, "In February 2026 SpaceX agreed to acquire xAI [1].", {"text": SPACEX})[0] == "supported"
+
+
+def test_relation_reasons_are_pure_and_leave_unread_claims_alone() -> None:
+    """Without models: a claim with no relation the extractor reads is left to the support checker (None)."""
+    cited = [Source(1, ISSUE_PASSAGE)]
+    assert relation_reason("The weather was fine [1].", cited, cited) is None
+    reason = relation_reason("Anthropic's main investors are OpenAI and Nvidia [1].", cited, cited)
+    assert reason == "the passage names Amazon and Google as Anthropic's investors"
+
+
+def test_payload_rejects_a_date_that_is_not_text(verifier: Verifier) -> None:
+    with pytest.raises(ValueError, match="date"):
+        check_payload({"answer": "x [1].", "sources": [{"n": 1, "text": "x", "date": 2026}]}, verifier)
