@@ -233,3 +233,13 @@ def test_an_answer_must_cover_names_and_years_but_not_months_or_a_capitalised_op
     hits = [Hit(chunk=chunk, score=1.0, rank=1)]
     assert _key_terms("Sum of Amazon and Meta's Oct 2026 capex plans?", hits) == {"amazon", "meta", "2026"}
     assert _key_terms("Anthropic's Oct 2026 round?", hits) == {"anthrop", "2026"}  # stems, as BM25 has them
+
+
+@pytest.mark.slow
+def test_a_lead_of_another_year_does_not_answer_the_year_asked(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """xAI's briefs name Series B and C leads of 2024; none of them led a 2021 round, so none is filled in."""
+    composer = briefs_pipeline.composer
+    asked = plan_question("Who led xAI's 2021 round?", KNOWN, SUBJECTS)
+    assert composer.fill(asked, asked.slots) is None
+    series_b = plan_question("Who led xAI's Series B?", KNOWN, SUBJECTS)
+    assert composer.fill(series_b, series_b.slots) is not None

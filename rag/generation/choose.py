@@ -46,13 +46,18 @@ class FactChooser:
         return [f for f in self.facts.find(entity or None, attributes) if not f.has_value or f.value >= 1e6]
 
     def _filtered(self, plan: QuestionPlan, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
-        """The plan's round and years narrow the facts, but never to nothing when one alone would match."""
+        """The facts of the plan's round and years; failing those, the facts that give no round or no date.
+
+        A fact labelled with another round or dated in another year never answers: Databricks' Series J lead is
+        not the answer to "who led Databricks' February 2026 raise?", however alone it is.
+        """
         narrowed = list(facts)
         if plan.rounds and len(plan.rounds) == 1:
-            narrowed = [f for f in narrowed if plan.rounds[0].lower() in f.round.lower()] or narrowed
+            label = plan.rounds[0].lower()
+            narrowed = [f for f in narrowed if label in f.round.lower()] or [f for f in narrowed if not f.round]
         if plan.years:
             dated = [f for f in narrowed if any(f.date.startswith(str(y)) for y in plan.years)]
-            narrowed = dated or narrowed
+            narrowed = dated or [f for f in narrowed if not f.date]
         return narrowed
 
     def _best(
