@@ -114,3 +114,65 @@ def test_facts_are_stored_idempotently_replaced_with_their_file_and_deleted_with
 
     store.delete_document(str(brief))
     assert store.all_facts() == []
+
+
+def test_secondary_sale_buyers_are_openai_investors() -> None:
+    """The October 2025 employee share sale: "The buyers were Thrive Capital, SoftBank, Dragoneer, MGX and T. Rowe
+    Price" (T. Rowe Price's initial keeps its full stop)."""
+    facts = facts_of(CORPUS / "openai-2025-employee-secondary-500b.md")
+    buyers = {f.counterparty for f in find(facts, subject="OpenAI", attribute="investor")}
+    assert {"Thrive Capital", "SoftBank", "Dragoneer", "MGX", "T. Rowe Price"} <= buyers
+
+
+def test_series_e_investors_listed_after_were_are_xai_investors() -> None:
+    """ "The financial investors named by Reuters were:" opens a bulleted list; Nvidia and Cisco "took part"."""
+    facts = facts_of(CORPUS / "xai-series-e-2026.md")
+    investors = {f.counterparty for f in find(facts, subject="xAI", attribute="investor")}
+    assert {
+        "Valor Equity Partners",
+        "StepStone Group",
+        "Fidelity",
+        "MGX",
+        "Baron Capital",
+        "Nvidia",
+        "Cisco",
+    } <= investors
+
+
+def test_common_words_and_nationalities_are_not_counterparties() -> None:
+    counterparties = {
+        f.counterparty for path in sorted(CORPUS.iterdir()) if path.suffix == ".md" for f in facts_of(path)
+    }
+    assert not counterparties & {"Value", "Half", "Against", "Dutch", "Saudi", "Generative AI", "Claude"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Google bought Wiz for $32 billion.", ("Wiz", "acquirer", "Google")),
+        ("Wiz was acquired by Google for $32 billion.", ("Wiz", "acquirer", "Google")),
+        ("SpaceX, Musk's rocket company, agreed to acquire xAI.", ("xAI", "acquirer", "SpaceX")),
+        ("xAI borrowed $5 billion from Morgan Stanley.", ("xAI", "lender", "Morgan Stanley")),
+        ("Morgan Stanley lent $5 billion to xAI.", ("xAI", "lender", "Morgan Stanley")),
+        ("Nvidia will supply GPUs to OpenAI for inference.", ("OpenAI", "supplier", "Nvidia")),
+        (
+            "Anthropic undertook to buy $30 billion of computing capacity on Microsoft's Azure.",
+            ("Anthropic", "supplier", "Microsoft"),
+        ),
+    ],
+)
+def test_deal_roles_bind_acquirer_lender_and_supplier(sentence: str, expected: tuple[str, str, str]) -> None:
+    facts = extract_financing_facts(sentence, "", "d", "p", "s", infer_subject=False)
+    assert expected in {(f.subject, f.attribute, f.counterparty) for f in facts}
+
+
+def test_purpose_and_gapped_per_investor_figures() -> None:
+    facts = extract_financing_facts(
+        "Nvidia committed $10 billion and Microsoft $5 billion to Anthropic.", "", "d", "p", "s", infer_subject=False
+    )
+    assert {(f.subject, f.counterparty, f.value) for f in find(facts, attribute="investment")} == {
+        ("Anthropic", "Nvidia", 10e9),
+        ("Anthropic", "Microsoft", 5e9),
+    }
+    supply = extract_financing_facts("OpenAI buys chips from Cerebras for training.", "", "d", "p", "s")
+    assert find(supply, attribute="supplier", counterparty="Cerebras")[0].purpose == "training"

@@ -85,8 +85,9 @@ NOT_COMPANIES = frozenset(
     according sources source note key figures total series round january february march april may june july
     august september october november december lead investors investor participants amount valuation date
     size announced previous next value growth strategic global investment investments funding company startup
-    shares stock buyers backers""".split()
-)
+    shares stock buyers backers half against both other others jv generative dutch saudi french chinese american
+    british german japanese korean indian emirati qatari claude llama gemini chatgpt gpt grok""".split()
+) | frozenset({"generative ai"})
 
 # Deal roles between two named parties, read from the words between them: (attribute, pattern, reversed). The fact's
 # subject is the acquired, borrowing or buying company and its counterparty the acquirer, lender or supplier; when
