@@ -18,10 +18,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.verification.columns import Cell, Table, cell_value, claim_years, is_year, read_table, scale_of
 from rag.verification.facts import Fact, TextIndex, amount
 
-UNIT_RE = re.compile(r"\bin\s+(?P<unit>thousands|millions|billions)\b", re.I)
-UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 APPROXIMATE_RE = re.compile(
     r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
     re.I,
@@ -35,6 +34,8 @@ DIFFERENCE_RE = re.compile(
 SUM_RE = re.compile(r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate)\b", re.I)
 RATIO_RE = re.compile(r"\b(?:percent\w*|growth|margin|share|ratio|times|fold|twice|double\w*|tripl\w*)\b|%", re.I)
 APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|by|during)\b", re.I)
+DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
+UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
 APPROXIMATE_SHARE = 0.05
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
@@ -54,47 +55,113 @@ class Derivation:
 
 def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextIndex) -> Derivation | None:
     """The passage's figures that give the claim's figure, or None when none does."""
-    if fact.kind not in ("money", "number", "percent", "multiple"):
+    if fact.kind not in ("money", "number", "percent", "multiple") or is_year(fact):
         return None
     value = amount(fact)
-    if value != value or (fact.kind == "number" and 1900 <= value <= 2100 and float(value).is_integer()):
-        return None  # NaN, or a year
+    if value != value:
+        return None
     tolerance = _tolerance(fact, claim, value)
-    unit = UNIT_RE.search(passage.text)
-    scale = UNITS[unit.group("unit").lower()] if unit else 1.0
+    table = read_table(passage.text)
+    if table is not None:
+        return _from_table(fact, claim, claim_facts, table, value, tolerance)
+    scale = scale_of(passage.text)
     # The claim's other figures are what it is about, not operands ("$4 billion, starting with $2.75 billion").
     own = {amount(f) for f in claim_facts if f is not fact}
     operands = [(shown, x) for shown, x in _operands(passage, scale) if x not in own]
     is_multiple = fact.kind == "multiple" or bool(TIMES_AFTER_RE.match(claim[fact.end :]))
     approximate = APPROXIMATE_RE.search(claim[: fact.start]) is not None
+    if not (scale != 1.0 or approximate):
+        return None  # an exact figure in prose is stated, not computed: "$20 billion" is not "$15 + $5 billion"
     if fact.kind in ("money", "number") and not is_multiple:
-        if unit or approximate:  # a rounded or re-unitised figure, never a bare "$13 billion" for "$13.4 billion"
-            for shown, x in operands:
-                if abs(x - value) <= tolerance:
-                    return Derivation(f"{shown} in the passage's units" if unit else f"{shown}, rounded", False)
-        if not (unit or approximate):
-            return None  # an exact figure in prose is stated, not computed: "$20 billion" is not "$15 + $5 billion"
+        for shown, x in operands:
+            if abs(x - value) <= tolerance:
+                return Derivation(f"{shown} in the passage's units" if scale != 1.0 else f"{shown}, rounded", False)
         difference, total = DIFFERENCE_RE.search(claim), SUM_RE.search(claim)
         for (sa, a), (sb, b) in itertools.permutations(operands, 2):
-            if difference and abs((a - b) - value) <= tolerance:
+            if difference and abs(abs(a - b) - value) <= tolerance:
                 return Derivation(f"{sa} − {sb}")
             if total and abs((a + b) - value) <= tolerance:
                 return Derivation(f"{sa} + {sb}")
         return None
     if not (is_multiple or RATIO_RE.search(claim)):
         return None
+    changed = bool(DIFFERENCE_RE.search(claim) or UP_RE.search(claim) or DOWN_RE.search(claim))
     for (sa, a), (sb, b) in itertools.permutations(operands, 2):
         if b == 0 or sa == sb:
             continue
-        candidates = (
-            [(a / b, f"{sa} / {sb}")]
-            if is_multiple
-            else [(100 * (a - b) / b, f"({sa} − {sb}) / {sb}"), (100 * a / b, f"{sa} / {sb}")]
-        )
+        candidates = [(a / b, f"{sa} / {sb}")] if is_multiple else _percentages(sa, a, sb, b, changed)
         for result, shown in candidates:
             if abs(result - value) <= tolerance:
                 return Derivation(shown)
     return None
+
+
+def _from_table(
+    fact: Fact, claim: str, claim_facts: Sequence[Fact], table: Table, value: float, tolerance: float
+) -> Derivation | None:
+    """A figure from the cells of the years the claim names: the cell itself, or a change, total or share of two.
+
+    A change is taken along a row between the claim's two years (or its year
+    and the one before), in the direction the claim says ("fell", "grew").
+    """
+    years = claim_years(list(claim_facts), table)
+    is_multiple = fact.kind == "multiple" or bool(TIMES_AFTER_RE.match(claim[fact.end :]))
+    in_years = [c for c in table.cells if not years or c.year in years or c.year is None]
+    if fact.kind in ("money", "number") and not is_multiple:
+        for cell in in_years:
+            if abs(cell.value - value) <= tolerance:
+                return Derivation(f"{cell.shown} ({cell.label}) in the table's units", False)
+    changes = list(_changes(table, years))
+    down, up = DOWN_RE.search(claim), UP_RE.search(claim)
+    for new, old in changes:
+        delta = new.value - old.value
+        if (down and delta > 0) or (up and delta < 0):
+            continue
+        money = fact.kind in ("money", "number") and not is_multiple
+        if money and DIFFERENCE_RE.search(claim) and abs(abs(delta) - value) <= tolerance:
+            return Derivation(f"{new.shown} − {old.shown} ({new.label})")
+        if fact.kind == "percent" and old.value and abs(abs(100 * delta / old.value) - value) <= tolerance:
+            return Derivation(f"({new.shown} − {old.shown}) / {old.shown} ({new.label})")
+        if is_multiple and old.value and abs(new.value / old.value - value) <= tolerance:
+            return Derivation(f"{new.shown} / {old.shown} ({new.label})")
+    if not (SUM_RE.search(claim) or RATIO_RE.search(claim) or is_multiple):
+        return None
+    same_year = [c for c in in_years if c.year is not None]
+    for a, b in itertools.permutations(same_year, 2):
+        if a.year != b.year or a.row == b.row:
+            continue
+        if SUM_RE.search(claim) and fact.kind in ("money", "number") and abs(a.value + b.value - value) <= tolerance:
+            return Derivation(f"{a.shown} + {b.shown}")
+        if b.value and fact.kind == "percent" and abs(100 * a.value / b.value - value) <= tolerance:
+            return Derivation(f"{a.shown} / {b.shown} ({a.label}; {b.label})")
+    return None
+
+
+def _changes(table: Table, years: set[int]) -> list[tuple[Cell, Cell]]:
+    """(newer, older) cells of one row: the claim's two years, or its year and the previous one, or any neighbours."""
+    ordered = sorted(table.years)
+    if len(years) >= 2:
+        pairs = [(max(years), min(years))]
+    elif years:
+        (year,) = years
+        pairs = [(year, ordered[ordered.index(year) - 1])] if ordered.index(year) > 0 else []
+    else:
+        pairs = list(zip(ordered[1:], ordered[:-1], strict=True))
+    by_position = {(c.row, c.year): c for c in table.cells if c.year is not None}
+    rows = sorted({c.row for c in table.cells})
+    return [
+        (by_position[(r, new)], by_position[(r, old)])
+        for new, old in pairs
+        for r in rows
+        if (r, new) in by_position and (r, old) in by_position
+    ]
+
+
+def _percentages(sa: str, a: float, sb: str, b: float, changed: bool) -> list[tuple[float, str]]:
+    """A percentage change when the claim says something changed ("fell about 31%"), else a share ("11% of")."""
+    if changed:
+        return [(abs(100 * (a - b) / b), f"({sa} − {sb}) / {sb}")]
+    return [(100 * a / b, f"{sa} / {sb}")]
 
 
 def computation_words(claim: str) -> str:
@@ -105,18 +172,8 @@ def computation_words(claim: str) -> str:
 
 def _operands(passage: TextIndex, scale: float) -> list[tuple[str, float]]:
     """The passage's figures as values: plain numbers in the table's unit, money as stated (years left out)."""
-    found: list[tuple[str, float]] = []
-    for f in passage.facts:
-        if f.kind not in ("money", "number"):
-            continue
-        x = amount(f)
-        if f.kind == "number" and 1900 <= x <= 2100 and float(x).is_integer():
-            continue
-        shown = f.text.strip()
-        found.append((shown, x * scale if f.kind == "number" or x < 1e5 else x))
-        if len(found) >= MAX_OPERANDS:
-            break
-    return found
+    figures = [f for f in passage.facts if f.kind in ("money", "number") and not is_year(f)]
+    return [(f.text.strip(), cell_value(f, scale)) for f in figures[:MAX_OPERANDS]]
 
 
 def _tolerance(fact: Fact, claim: str, value: float) -> float:

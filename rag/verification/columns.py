@@ -1,0 +1,101 @@
+"""Financial tables as a filing page flattens them: rows of figures under a header of years.
+
+"For the Years Ended December 31, 2019 2018 2017 ... Total net revenues 6,489
+7,500 7,017" is a table whose header gives three years and whose row gives one
+figure per year. Read that way, a figure belongs to a row (its label) and a
+year, so "net revenues for 2019 were $7,500 million" can be told apart from the
+truth (7,500 is the 2018 column) and "grew about 7% from 2018 to 2019" can be
+recomputed from the right two cells only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.verification.facts import Fact, amount, index_text
+
+UNIT_RE = re.compile(r"\bin\s+(?P<unit>thousands|millions|billions)\b", re.I)
+UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+# Between two cells of one row: spaces, currency signs, parentheses of negatives, dashes for empty cells.
+CELL_GAP_RE = re.compile(r"[\s$€£(),—–\-]*")
+LABEL_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure of a table: as written, its value in the table's unit, its row and label, and its column's year."""
+
+    shown: str
+    value: float
+    row: int
+    label: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """The header's years (in the order written) and every figure of the passage as a cell."""
+
+    years: tuple[int, ...]
+    cells: tuple[Cell, ...]
+
+    def newest_first(self) -> bool:
+        return self.years[0] > self.years[-1]
+
+
+def scale_of(text: str) -> float:
+    """The unit a table's plain figures are in ("(in millions)"), 1 when none is stated."""
+    unit = UNIT_RE.search(text)
+    return UNITS[unit.group("unit").lower()] if unit else 1.0
+
+
+def cell_value(fact: Fact, scale: float) -> float:
+    """A figure in the table's unit: plain numbers and small money amounts ("$ 1,975") are scaled, "$2 billion" not."""
+    x = amount(fact)
+    return x * scale if fact.kind == "number" or x < 1e5 else x
+
+
+def is_year(fact: Fact) -> bool:
+    """A bare four-digit number from 1900 to 2100 ("2019", not "1,975")."""
+    return fact.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", fact.text.strip()) is not None
+
+
+@lru_cache(maxsize=1024)
+def read_table(text: str) -> Table | None:
+    """The passage as a table of years, or None when no header of two or more distinct years precedes its figures."""
+    index = index_text(text)
+    figures = [f for f in index.facts if f.kind in ("money", "number") and not is_year(f)]
+    if not figures:
+        return None
+    header = [f for f in index.facts if f.kind == "date" and f.end <= figures[0].start]
+    years = tuple(dict.fromkeys(int(f.key[0]) for f in header if isinstance(f.key[0], int)))
+    ordered = list(years) in (sorted(years), sorted(years, reverse=True))
+    if len(years) < 2 or not ordered:
+        return None
+    scale = scale_of(index.text)
+    runs: list[list[Fact]] = []
+    for f in figures:
+        if runs and CELL_GAP_RE.fullmatch(index.text[runs[-1][-1].end : f.start]):
+            runs[-1].append(f)
+        else:
+            runs.append([f])
+    cells: list[Cell] = []
+    previous_end = header[-1].end if header else 0
+    for row, run in enumerate(runs):
+        label = " ".join(re.findall(r"[A-Za-z][\w&'-]*", index.text[previous_end : run[0].start])[-LABEL_WORDS:])
+        # "Inventories (Note 5) 2,904 2,481": a longer run's leading figures are references, its last are the years.
+        extra = len(run) - len(years)
+        columns = (None,) * extra + years if extra >= 0 else (None,) * len(run)
+        cells.extend(
+            Cell(f.text.strip(), cell_value(f, scale), row, label, year) for f, year in zip(run, columns, strict=True)
+        )
+        previous_end = run[-1].end
+    return Table(years, tuple(cells))
+
+
+def claim_years(claim_facts: tuple[Fact, ...] | list[Fact], table: Table) -> set[int]:
+    """The table's years a claim names ("for 2019", "from 2018 to 2019", "at December 31, 2019")."""
+    named = {int(f.key[0]) for f in claim_facts if f.kind == "date" and isinstance(f.key[0], int)}
+    return named & set(table.years)
