@@ -243,3 +243,15 @@ def test_a_lead_of_another_year_does_not_answer_the_year_asked(briefs_pipeline) 
     assert composer.fill(asked, asked.slots) is None
     series_b = plan_question("Who led xAI's Series B?", KNOWN, SUBJECTS)
     assert composer.fill(series_b, series_b.slots) is not None
+
+
+@pytest.mark.slow
+def test_the_checks_of_a_round_named_by_its_size_are_listed_with_their_computed_sum(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """The named checks of "the $6.6bn round" do not add up to it: listed, summed, and the round's size given."""
+    answer = briefs_pipeline.answer("What were the approximate check sizes in OpenAI's $6.6bn round?")
+    assert answer.plan["kind"] == "breakdown"
+    for line in ("Thrive Capital: $1.25 billion", "Nvidia: $100 million"):
+        assert line in answer.answer
+    assert "$6.6 billion" in answer.answer
+    assert [c.verdict for c in answer.claims if "add up to" in c.text] == ["computed"]
+    assert all(c.verdict in ("supported", "computed") for c in answer.claims)

@@ -126,3 +126,10 @@ def unique_counterparties(facts: Iterable[FinancingFact]) -> dict[str, Financing
         if fact.counterparty and not any(same_entity(fact.counterparty, n) for n in names):
             names[fact.counterparty] = fact
     return names
+
+
+def same_round(fact: FinancingFact, other: FinancingFact) -> bool:
+    """Both facts belong to one round: the same label, or, when either is unlabelled, the same month."""
+    if fact.round and other.round:
+        return fact.round.lower() == other.round.lower()
+    return len(fact.date) >= 7 and fact.date[:7] == other.date[:7]

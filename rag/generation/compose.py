@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag.financing.lookup import entity_key, headline, same_entity, unique_counterparties
+from rag.financing.lookup import entity_key, headline, same_entity, same_round, unique_counterparties
 from rag.financing.model import FinancingFact
 from rag.generation.choose import FactChooser
 from rag.generation.plan import QuestionPlan, Slot, periods_in
@@ -138,16 +138,33 @@ class Composer(FactChooser):
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
             parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))
-            total = sum(f.value for f in parts)
-            if len(parts) < 2 or (plan.amounts and not any(abs(total - a) <= 0.01 * a for a in plan.amounts)):
+            whole = bool(plan.amounts) and any(abs(sum(f.value for f in parts) - a) <= 0.01 * a for a in plan.amounts)
+            sized = None if whole else self._round_of_size(plan, entity)
+            if sized is not None:  # "the $6.6bn round": the checks of that round, though they do not add up to it
+                parts = [f for f in parts if same_round(f, sized) and f.value <= sized.value]  # no check exceeds it
+            if len(parts) < 2 or (plan.amounts and not whole and sized is None):
                 continue  # one investor is not a breakdown; parts that miss the stated total are another split
             slots = tuple(s for s in plan.slots if s.entity == entity)  # the lines answer "who" and "how much"
             sentences += [
                 Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{when(f)}.", (f,), slots) for f in parts
             ]
-            if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
+            if len({f.currency for f in parts}) > 1:
+                continue
+            if whole or sized is None:
                 sentences.append(sum_sentence(parts, f"Together the {len(parts)} investors put in"))
+            else:
+                sentences.append(sum_sentence(parts, f"The {len(parts)} named checks add up to"))
+                sentences.append(Sentence(f"The whole round was {sized.value_text}{when(sized)}.", (sized,), slots))
         return sentences
+
+    def _round_of_size(self, plan: QuestionPlan, entity: str) -> FinancingFact | None:
+        """The round whose size the question states ("OpenAI's $6.6bn round"), when a fact gives that size."""
+        if not plan.amounts:
+            return None
+        sized = [
+            f for f in self._candidates(entity, "amount") if any(abs(f.value - a) <= 0.01 * a for a in plan.amounts)
+        ]
+        return headline(sized)
 
     def _total(self, plan: QuestionPlan) -> list[Sentence]:
         """The parts (one per side of the plan, or one per round of a single company), each cited, and their sum."""

@@ -78,7 +78,7 @@ COMPARISON_RE = re.compile(
 BREAKDOWN_RE = re.compile(
     r"\bdivided\b|\bsplit\b|\bbreak\s*down\b|\bbreakdown\b|\beach\s+(?:investor|backer|participant|company|firm)\b"
     r"|\bper\s+investor\b|\bby\s+investor\b|\bhow\s+much\s+did\s+each\b|\bwho\s+(?:put\s+in|contributed)\s+what\b"
-    r"|\bshares?\s+of\s+the\s+round\b",
+    r"|\bshares?\s+of\s+the\s+round\b|\bcheck\s+sizes?\b|\bcheques\b|\bcontributions\b|\bwho\s+put\s+in\s+how\s+much\b",
     re.I,
 )
 LATEST_RE = re.compile(

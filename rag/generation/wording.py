@@ -28,10 +28,10 @@ class Sentence:
 
 def sum_sentence(parts: list[FinancingFact], lead: str) -> Sentence:
     total = sum(f.value for f in parts)
-    arithmetic = " + ".join(short(f.value) for f in parts)
-    scale = unit_name(max(f.value for f in parts))
+    largest = max(f.value for f in parts)
+    arithmetic = " + ".join(short(f.value, largest) for f in parts)  # one unit: $500 million is 0.5 (billions)
     return Sentence(
-        f"{lead} {money(total, parts[0].currency)} ({arithmetic} = {short(total)}, in {scale}).",
+        f"{lead} {money(total, parts[0].currency)} ({arithmetic} = {short(total, largest)}, in {unit_name(largest)}).",
         tuple(parts),
         computed=True,
     )
@@ -98,6 +98,8 @@ def short(value: float, unit_of: float | None = None) -> str:
     """
     reference = value if unit_of is None else unit_of
     scaled = value / (1e9 if reference >= 1e9 else 1e6)
+    if 0 < abs(scaled) < 1:  # a small part in a large unit keeps its digits: $25 million is 0.025 (billions)
+        return f"{scaled:.3g}"
     return f"{scaled:.2f}".rstrip("0").rstrip(".")
 
 
