@@ -31,6 +31,7 @@ from rag.text.claims import ClaimText, split_claims
 from rag.text.markers import format_markers
 from rag.types import Claim, Evidence
 from rag.verification.audit import CitationAudit, audit_claim
+from rag.verification.columns import table_confirms
 from rag.verification.computed import check_computed, is_computed
 from rag.verification.conflicts import conflict_notes
 from rag.verification.factual import is_factual
@@ -178,16 +179,11 @@ def _facts_found(
     joint: dict[int, SupportResult],
     coverage: float,
 ) -> SupportResult | None:
-    """The cited passage (or all of them together) that holds every name and figure of the claim, uncontradicted,
-    with at least ``coverage`` of its other words nearby (so "used it to hire researchers" is not waved through);
-    one where figures were recomputed first."""
+    """The cited passage (or all of them together) that holds every name and figure of the claim, uncontradicted;
+    preferably one with at least ``coverage`` of its other words nearby and figures recomputed."""
     checked = [results[(k, n)] for n in c.citations if (k, n) in results] + ([joint[k]] if k in joint else [])
-    found = [
-        r
-        for r in checked
-        if not (r.features["missing"] or r.features["conflict"]) and r.features["coverage"] >= coverage
-    ]
-    return max(found, key=lambda r: len(r.derived), default=None)
+    found = [r for r in checked if not (r.features["missing"] or r.features["conflict"])]
+    return max(found, key=lambda r: (r.features["coverage"] >= coverage, len(r.derived)), default=None)
 
 
 def _rescued(verdict: Claim, found: SupportResult | None, cited: list[Source]) -> Claim:
@@ -196,9 +192,16 @@ def _rescued(verdict: Claim, found: SupportResult | None, cited: list[Source]) -
     Table rows and terse lists ("- xAI: $80 billion") score low on embedding
     similarity; such a claim is ``computed`` when its figure was recomputed
     from the passage's (:mod:`rag.verification.derived`), and ``supported``
-    when the passages bind each of its relations as it does.
+    when a cited table holds each figure in the row and year the claim names,
+    or the passages bind each of its relations as it does. Outside tables
+    half the claim's other words must be near its facts, so "used it to hire
+    researchers" is not waved through.
     """
     if verdict.verdict != "unsupported" or found is None:
+        return verdict
+    if table_confirms(verdict.text, [s.text for s in cited]):
+        return replace(verdict, verdict="supported", score=1.0, reason="stated in the cited table's row and year")
+    if found.features["coverage"] < CONFIRM_COVERAGE:
         return verdict
     if found.derived:
         reason = "recomputed from the cited figures: " + "; ".join(found.derived)

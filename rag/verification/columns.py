@@ -11,16 +11,24 @@ recomputed from the right two cells only.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.verification.facts import Fact, amount, index_text
+from rag.text.markers import MARKERS_RE
+from rag.text.words import normalise_text, stems
+from rag.verification.facts import Fact, amount, extract_facts, index_text
 
 UNIT_RE = re.compile(r"\bin\s+(?P<unit>thousands|millions|billions)\b", re.I)
 UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 # Between two cells of one row: spaces, currency signs, parentheses of negatives, dashes for empty cells.
 CELL_GAP_RE = re.compile(r"[\s$€£(),—–\-]*")
 LABEL_WORDS = 8
+APPROXIMATE_RE = re.compile(
+    r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
+    re.I,
+)
+APPROXIMATE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -99,3 +107,71 @@ def claim_years(claim_facts: tuple[Fact, ...] | list[Fact], table: Table) -> set
     """The table's years a claim names ("for 2019", "from 2018 to 2019", "at December 31, 2019")."""
     named = {int(f.key[0]) for f in claim_facts if f.kind == "date" and isinstance(f.key[0], int)}
     return named & set(table.years)
+
+
+def figure_cells(fact: Fact, table: Table, tolerance: float) -> list[Cell]:
+    """The cells holding a claim's figure (within the precision the claim writes it with)."""
+    value = amount(fact)
+    return [c for c in table.cells if abs(c.value - value) <= tolerance]
+
+
+def column_conflict(fact: Fact, claim_facts: list[Fact], table: Table, tolerance: float) -> str | None:
+    """ "$7,500 million is the 2018 figure (Total net revenues), not 2019's": the figure sits only in other years."""
+    years = claim_years(claim_facts, table)
+    cells = [c for c in figure_cells(fact, table, tolerance) if c.year is not None]
+    if not years or not cells or any(c.year in years for c in cells):
+        return None
+    wanted = " or ".join(str(y) for y in sorted(years))
+    return f"{fact.text.strip()} is the {cells[0].year} figure ({cells[0].label}), not {wanted}'s"
+
+
+def row_confirms(fact: Fact, claim_facts: list[Fact], claim_stems: set[str], table: Table, tolerance: float) -> bool:
+    """Whether the figure sits in a claimed year's column of a row whose label shares a word with the claim."""
+    years = claim_years(claim_facts, table)
+    return any(
+        (c.year in years if years else True) and claim_stems & set(stems(c.label))
+        for c in figure_cells(fact, table, tolerance)
+    )
+
+
+def claim_figures(claim: str) -> tuple[str, list[Fact], list[Fact]]:
+    """The claim as the checker reads it (markers out, normalised), its facts, and its money and number facts."""
+    text = normalise_text(" ".join(MARKERS_RE.sub("", claim).split()))
+    facts = extract_facts(text)
+    return text, facts, [f for f in facts if f.kind in ("money", "number") and not is_year(f)]
+
+
+def table_reason(claim: str, texts: Sequence[str]) -> str | None:
+    """Why a cited table contradicts the claim's figure: it sits in another year's column."""
+    text, facts, figures = claim_figures(claim)
+    tables = [t for t in map(read_table, texts) if t is not None]
+    for fact in figures:
+        for table in tables:
+            reason = column_conflict(fact, facts, table, precision(fact, text, amount(fact)))
+            if reason:
+                return reason
+    return None
+
+
+def table_confirms(claim: str, texts: Sequence[str]) -> bool:
+    """Whether each of the claim's figures (at least one) sits in a cited table's row and year the claim names."""
+    text, facts, figures = claim_figures(claim)
+    tables = [t for t in map(read_table, texts) if t is not None]
+    words = set(stems(text))
+    return bool(figures and tables) and all(
+        any(row_confirms(f, facts, words, t, precision(f, text, amount(f))) for t in tables) for f in figures
+    )
+
+
+def precision(fact: Fact, claim: str, value: float) -> float:
+    """Half the claim's last written digit, or a share of the value when the claim says it is approximate."""
+    if APPROXIMATE_RE.search(claim[: fact.start]):
+        return abs(value) * APPROXIMATE_SHARE
+    digits = re.search(r"\d[\d,]*(?:\.(\d+))?", fact.text)
+    decimals = len(digits.group(1) or "") if digits else 0
+    scale = re.search(r"(?i)\b(trillion|billion|bn|million|mn|m|thousand|k)\b|\d(bn|b|m|k)\b", fact.text)
+    word = (scale.group(1) or scale.group(2) or "").lower() if scale else ""
+    factor = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}.get(
+        word, {"thousand": 1e3, "k": 1e3}.get(word, 1.0)
+    )
+    return 0.5 * factor * 10.0 ** (-decimals) + 1e-9 * abs(value)

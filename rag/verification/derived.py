@@ -18,13 +18,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.verification.columns import Cell, Table, cell_value, claim_years, is_year, read_table, scale_of
+from rag.verification.columns import (
+    APPROXIMATE_RE,
+    Cell,
+    Table,
+    cell_value,
+    claim_years,
+    is_year,
+    precision,
+    read_table,
+    scale_of,
+)
 from rag.verification.facts import Fact, TextIndex, amount
 
-APPROXIMATE_RE = re.compile(
-    r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
-    re.I,
-)
 # Words that say how a figure was computed; each operation is tried only when the claim says so.
 DIFFERENCE_RE = re.compile(
     r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|up|down|chang\w*"
@@ -37,7 +43,6 @@ APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|appr
 DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
 UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
-APPROXIMATE_SHARE = 0.05
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
 MAX_OPERANDS = 40
 
@@ -60,7 +65,7 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
     value = amount(fact)
     if value != value:
         return None
-    tolerance = _tolerance(fact, claim, value)
+    tolerance = precision(fact, claim, value)
     table = read_table(passage.text)
     if table is not None:
         return _from_table(fact, claim, claim_facts, table, value, tolerance)
@@ -174,17 +179,3 @@ def _operands(passage: TextIndex, scale: float) -> list[tuple[str, float]]:
     """The passage's figures as values: plain numbers in the table's unit, money as stated (years left out)."""
     figures = [f for f in passage.facts if f.kind in ("money", "number") and not is_year(f)]
     return [(f.text.strip(), cell_value(f, scale)) for f in figures[:MAX_OPERANDS]]
-
-
-def _tolerance(fact: Fact, claim: str, value: float) -> float:
-    """Half the claim's last written digit, or a share of the value when the claim says it is approximate."""
-    if APPROXIMATE_RE.search(claim[: fact.start]):
-        return abs(value) * APPROXIMATE_SHARE
-    digits = re.search(r"\d[\d,]*(?:\.(\d+))?", fact.text)
-    decimals = len(digits.group(1) or "") if digits else 0
-    scale = re.search(r"(?i)\b(trillion|billion|bn|million|mn|m|thousand|k)\b|\d(bn|b|m|k)\b", fact.text)
-    word = (scale.group(1) or scale.group(2) or "").lower() if scale else ""
-    factor = {"trillion": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6}.get(
-        word, {"thousand": 1e3, "k": 1e3}.get(word, 1.0)
-    )
-    return 0.5 * factor * 10.0 ** (-decimals) + 1e-9 * abs(value)

@@ -30,6 +30,7 @@ from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.wording import date_words, join
 from rag.text.markers import MARKERS_RE
 from rag.types import Claim
+from rag.verification.columns import table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
@@ -115,9 +116,12 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
     the answer, where a later dated figure for a claim worded as current is
     looked for.
     """
-    claimed = relations(claim)
-    if not claimed or not cited:
+    if not cited:
         return None
+    in_table = table_reason(claim, [s.text for s in cited])
+    claimed = relations(claim)
+    if in_table or not claimed:
+        return in_table
     pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
     text = " ".join(s.text for s in cited)
     for fact in claimed:
