@@ -24,6 +24,7 @@ UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 # Between two cells of one row: spaces, currency signs, parentheses of negatives, dashes for empty cells.
 CELL_GAP_RE = re.compile(r"[\s$€£(),—–\-]*")
 LABEL_WORDS = 8
+IMPLICIT_SCALES = (1.0, 1e3, 1e6, 1e9)
 APPROXIMATE_RE = re.compile(
     r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
     re.I,
@@ -48,6 +49,12 @@ class Table:
 
     years: tuple[int, ...]
     cells: tuple[Cell, ...]
+    # A page whose unit note is on another page ("Deferred revenues 1,375 1,493") may be in any of these.
+    scales: tuple[float, ...] = (1.0,)
+
+    def equals(self, cell_value: float, value: float, tolerance: float) -> bool:
+        """Whether a cell (or a difference or sum of cells) is ``value`` in the table's unit, or in any if unstated."""
+        return any(abs(cell_value * scale - value) <= tolerance for scale in self.scales)
 
     def newest_first(self) -> bool:
         return self.years[0] > self.years[-1]
@@ -100,7 +107,7 @@ def read_table(text: str) -> Table | None:
             Cell(f.text.strip(), cell_value(f, scale), row, label, year) for f, year in zip(run, columns, strict=True)
         )
         previous_end = run[-1].end
-    return Table(years, tuple(cells))
+    return Table(years, tuple(cells), (1.0,) if UNIT_RE.search(index.text) else IMPLICIT_SCALES)
 
 
 def claim_years(claim_facts: tuple[Fact, ...] | list[Fact], table: Table) -> set[int]:
@@ -112,7 +119,7 @@ def claim_years(claim_facts: tuple[Fact, ...] | list[Fact], table: Table) -> set
 def figure_cells(fact: Fact, table: Table, tolerance: float) -> list[Cell]:
     """The cells holding a claim's figure (within the precision the claim writes it with)."""
     value = amount(fact)
-    return [c for c in table.cells if abs(c.value - value) <= tolerance]
+    return [c for c in table.cells if table.equals(c.value, value, tolerance)]
 
 
 def column_conflict(fact: Fact, claim_facts: list[Fact], table: Table, tolerance: float) -> str | None:
@@ -141,10 +148,17 @@ def claim_figures(claim: str) -> tuple[str, list[Fact], list[Fact]]:
     return text, facts, [f for f in facts if f.kind in ("money", "number") and not is_year(f)]
 
 
+def _tables(texts: Sequence[str]) -> list[Table]:
+    """The cited passages read as tables, each alone and, when a claim cites several, together (a page's header in
+    one chunk, its rows in the next)."""
+    candidates = [*texts, "\n\n".join(texts)] if len(texts) > 1 else list(texts)
+    return [t for t in map(read_table, candidates) if t is not None]
+
+
 def table_reason(claim: str, texts: Sequence[str]) -> str | None:
     """Why a cited table contradicts the claim's figure: it sits in another year's column."""
     text, facts, figures = claim_figures(claim)
-    tables = [t for t in map(read_table, texts) if t is not None]
+    tables = _tables(texts)
     for fact in figures:
         for table in tables:
             reason = column_conflict(fact, facts, table, precision(fact, text, amount(fact)))
@@ -156,7 +170,7 @@ def table_reason(claim: str, texts: Sequence[str]) -> str | None:
 def table_confirms(claim: str, texts: Sequence[str]) -> bool:
     """Whether each of the claim's figures (at least one) sits in a cited table's row and year the claim names."""
     text, facts, figures = claim_figures(claim)
-    tables = [t for t in map(read_table, texts) if t is not None]
+    tables = _tables(texts)
     words = set(stems(text))
     return bool(figures and tables) and all(
         any(row_confirms(f, facts, words, t, precision(f, text, amount(f))) for t in tables) for f in figures

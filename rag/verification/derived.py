@@ -114,7 +114,7 @@ def _from_table(
     in_years = [c for c in table.cells if not years or c.year in years or c.year is None]
     if fact.kind in ("money", "number") and not is_multiple:
         for cell in in_years:
-            if abs(cell.value - value) <= tolerance:
+            if table.equals(cell.value, value, tolerance):
                 return Derivation(f"{cell.shown} ({cell.label}) in the table's units", False)
     changes = list(_changes(table, years))
     down, up = DOWN_RE.search(claim), UP_RE.search(claim)
@@ -123,7 +123,7 @@ def _from_table(
         if (down and delta > 0) or (up and delta < 0):
             continue
         money = fact.kind in ("money", "number") and not is_multiple
-        if money and DIFFERENCE_RE.search(claim) and abs(abs(delta) - value) <= tolerance:
+        if money and DIFFERENCE_RE.search(claim) and table.equals(abs(delta), value, tolerance):
             return Derivation(f"{new.shown} − {old.shown} ({new.label})")
         if fact.kind == "percent" and old.value and abs(abs(100 * delta / old.value) - value) <= tolerance:
             return Derivation(f"({new.shown} − {old.shown}) / {old.shown} ({new.label})")
@@ -135,7 +135,8 @@ def _from_table(
     for a, b in itertools.permutations(same_year, 2):
         if a.year != b.year or a.row == b.row:
             continue
-        if SUM_RE.search(claim) and fact.kind in ("money", "number") and abs(a.value + b.value - value) <= tolerance:
+        total = fact.kind in ("money", "number") and table.equals(a.value + b.value, value, tolerance)
+        if SUM_RE.search(claim) and total:
             return Derivation(f"{a.shown} + {b.shown}")
         if b.value and fact.kind == "percent" and abs(100 * a.value / b.value - value) <= tolerance:
             return Derivation(f"{a.shown} / {b.shown} ({a.label}; {b.label})")
