@@ -209,5 +209,7 @@ def _year(match: re.Match[str]) -> int:
 
 
 def _company(chunk: Chunk) -> str:
-    """The filer as its cover page names it ("PepsiCo, Inc.")."""
-    return chunk.extra.get(FILER_KEY, "").split("|")[0].strip() or chunk.title
+    """The filer as its cover page names it ("PepsiCo, Inc."), without a form line run into it ("Commission File
+    Number 001-37622 ______ SQUARE, INC.")."""
+    registrant = chunk.extra.get(FILER_KEY, "").split("|")[0]
+    return re.split(r"_{2,}", registrant)[-1].strip() or chunk.title
