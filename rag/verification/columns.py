@@ -25,6 +25,9 @@ UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 CELL_GAP_RE = re.compile(r"[\s$€£(),—–\-]*")
 LABEL_WORDS = 8
 IMPLICIT_SCALES = (1.0, 1e3, 1e6, 1e9)
+CHANGE_RE = re.compile(
+    r"\b(?:gr[eo]w|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*)\b", re.I
+)
 APPROXIMATE_RE = re.compile(
     r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
     re.I,
@@ -99,7 +102,8 @@ def read_table(text: str) -> Table | None:
     cells: list[Cell] = []
     previous_end = header[-1].end if header else 0
     for row, run in enumerate(runs):
-        label = " ".join(re.findall(r"[A-Za-z][\w&'-]*", index.text[previous_end : run[0].start])[-LABEL_WORDS:])
+        words = re.findall(r"[A-Za-z][\w&'-]*", index.text[previous_end : run[0].start])
+        label = " ".join(w for w in words[-LABEL_WORDS:] if w != "Note")
         # "Inventories (Note 5) 2,904 2,481": a longer run's leading figures are references, its last are the years.
         extra = len(run) - len(years)
         columns = (None,) * extra + years if extra >= 0 else (None,) * len(run)
@@ -129,7 +133,10 @@ def column_conflict(fact: Fact, claim_facts: list[Fact], table: Table, tolerance
     if not years or not cells or any(c.year in years for c in cells):
         return None
     wanted = " or ".join(str(y) for y in sorted(years))
-    return f"{fact.text.strip()} is the {cells[0].year} figure ({cells[0].label}), not {wanted}'s"
+    cell = cells[0]
+    right = [c for c in table.cells if c.row == cell.row and c.year in years]
+    instead = f"; {right[0].year}'s is {right[0].shown}" if right else ""
+    return f"{fact.text.strip()} is the {cell.year} figure ({cell.label}), not {wanted}'s{instead}"
 
 
 def row_confirms(fact: Fact, claim_facts: list[Fact], claim_stems: set[str], table: Table, tolerance: float) -> bool:
@@ -164,6 +171,32 @@ def table_reason(claim: str, texts: Sequence[str]) -> str | None:
             reason = column_conflict(fact, facts, table, precision(fact, text, amount(fact)))
             if reason:
                 return reason
+    return None
+
+
+def table_explains(claim: str, texts: Sequence[str]) -> str | None:
+    """For a claim already found unsupported: what the cited table gives for the row and years it talks about
+    ("the table gives Total net revenues 6,489 (2019) and 7,500 (2018), a change of -13.5%")."""
+    text, facts, _ = claim_figures(claim)
+    words = set(stems(text))
+    for table in _tables(texts):
+        years = sorted(claim_years(facts, table), reverse=True)
+        if len(years) == 1 and CHANGE_RE.search(text) and years[0] - 1 in table.years:
+            years.append(years[0] - 1)  # "grew by about $423 million during 2022": against 2021
+        overlap = {c.row: len(words & set(stems(c.label))) for c in table.cells if c.year is not None}
+        best = max(overlap.values(), default=0)
+        rows = [r for r, n in overlap.items() if n == best]
+        if not years or best == 0 or len(rows) != 1:
+            continue
+        cells = {c.year: c for c in table.cells if c.row == rows[0] and c.year in years}
+        if not cells:
+            continue
+        given = " and ".join(f"{cells[y].shown} ({y})" for y in years if y in cells)
+        label = next(iter(cells.values())).label
+        change = ""
+        if len(cells) == 2 and (old := cells[years[-1]].value):
+            change = f", a change of {100 * (cells[years[0]].value - old) / old:+.1f}%"
+        return f"the cited table gives {label} {given}{change}"
     return None
 
 

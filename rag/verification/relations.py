@@ -30,7 +30,7 @@ from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.wording import date_words, join
 from rag.text.markers import MARKERS_RE
 from rag.types import Claim
-from rag.verification.columns import table_reason
+from rag.verification.columns import table_explains, table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
@@ -251,6 +251,33 @@ def _outdated(
     return f"outdated: a later {noun} ({latest.value_text}, {date_words(latest.date)}) exists [{n}]"
 
 
+def _stated_instead(claim: str, cited: Sequence[Source]) -> str | None:
+    """For a claim already found unsupported: the figure or parties the passage gives for the same subject and
+    measure or role ("the passage gives xAI's valuation as $230 billion")."""
+    pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
+    for fact in relations(claim):
+        if fact.attribute in ROLE_FAMILY:
+            family = ROLE_FAMILY[fact.attribute]
+            names = _names(
+                p.counterparty
+                for p in pool
+                if ROLE_FAMILY.get(p.attribute) == family and same_entity(p.subject, fact.subject)
+            )
+            if names and not any(same_entity(n, fact.counterparty) for n in names):
+                return f"the passage names {join(names)} as {fact.subject}'s {ROLE_NOUNS[family]}"
+        elif fact.has_value:
+            same = [
+                p
+                for p in pool
+                if p.attribute == fact.attribute and same_entity(p.subject, fact.subject) and not _same_value(p, fact)
+            ]
+            if same:
+                noun = FIGURE_NOUNS.get(fact.attribute, "figure")
+                values = join(list(dict.fromkeys(p.value_text for p in same)))
+                return f"the passage gives {fact.subject}'s {noun} as {values}"
+    return None
+
+
 def _mentions_value(text: str, fact: FinancingFact) -> bool:
     return any(
         m.kind == "money" and m.key[0] == fact.currency and math.isclose(amount(m), fact.value, rel_tol=1e-6)
@@ -294,6 +321,9 @@ def bind_relations(claim: Claim, sources: Mapping[int, Source]) -> Claim:
         return claim
     cited = [sources[n] for n in claim.citations if n in sources]
     reason = relation_reason(claim.text, cited, list(sources.values()))
+    if reason is None and claim.verdict == "unsupported":
+        explained = table_explains(claim.text, [s.text for s in cited]) or _stated_instead(claim.text, cited)
+        return replace(claim, reason=explained) if explained else claim
     if reason is None:
         return claim
     citations = claim.repaired_from or claim.citations
