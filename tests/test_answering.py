@@ -243,6 +243,16 @@ def test_a_lead_of_another_year_does_not_answer_the_year_asked(briefs_pipeline) 
     assert composer.fill(asked, asked.slots) is None
     series_b = plan_question("Who led xAI's Series B?", KNOWN, SUBJECTS)
     assert composer.fill(series_b, series_b.slots) is not None
+    # A month narrows further: Anthropic's 2025 leads are of March (Series E) and September (Series F).
+    july = plan_question("Who led Anthropic's July 2025 round?", KNOWN, SUBJECTS)
+    july_text = getattr(composer.fill(july, july.slots), "text", "")
+    assert "ICONIQ" not in july_text
+    assert "Lightspeed" not in july_text
+    september = plan_question("Who led Anthropic's September 2025 round?", KNOWN, SUBJECTS)
+    filled = composer.fill(september, september.slots)
+    assert filled is not None
+    assert "ICONIQ" in filled.text
+    assert "Lightspeed" not in filled.text
 
 
 @pytest.mark.slow

@@ -58,6 +58,9 @@ class FactChooser:
         if plan.years:
             dated = [f for f in narrowed if any(f.date.startswith(str(y)) for y in plan.years)]
             narrowed = dated or [f for f in narrowed if not f.date]
+        if plan.periods:  # "May 2026": a fact of February 2026 is another round; one dated by year alone may not be
+            in_month = [f for f in narrowed if any(f.date.startswith(period) for period in plan.periods)]
+            narrowed = in_month or [f for f in narrowed if len(f.date) < len("2026-05")]
         return narrowed
 
     def _best(
