@@ -61,15 +61,16 @@ INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged
 # "X's" makes X the subject only when a financing word follows ("Anthropic's Series F", "xAI's 2024 rounds"), not
 # for "Republic World's report" or "Singapore's sovereign wealth fund".
 POSSESSIVE_SUBJECT_RE = re.compile(
-    r"^(?:'s|’s)\s+(?:[\w$€£.,-]+\s+){0,3}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
+    r"^(?:'s|’s)\s+(?:[\w$€£.,-]+\s+){0,4}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
     r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|seed|tender|value|worth|spending|"
     r"compute|secondary|sale|acquisition|merger|loan|notes|bonds|mega-rounds?|price)\b",
     re.I,
 )
 INVEST_IN_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?in(?:to)?\s+$", re.I)
 INVESTOR_VERB_RE = re.compile(
-    rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
-    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS})\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+)?$",
+    rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:now\s+|so\s+far\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
+    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS})\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+"
+    rf"|a\s+total\s+of\s+|in\s+total\s+)?$",
     re.I,
 )
 # "Microsoft's investments in OpenAI": the document's figures are the investor's money in the investee.

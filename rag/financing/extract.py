@@ -132,7 +132,7 @@ def document_context(
     mentions = extract_facts(head)
     # Title case makes phrases look like names ("Examining Global AI Industry's"): a company is named in 1-3 words.
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text) and _short_name(m.text)]
-    possessive = [m for m in names if POSSESSIVE_SUBJECT_RE.match(head[m.end - 2 :])]
+    possessive = [m for m in names if _possessive(head, m)]
     subject = next((_clean_name(m.text) for m in possessive or names), "")
     if not subject and infer_subject:
         counts = Counter(_clean_name(m.text) for m in extract_facts(text[:3000]) if m.kind == "name")
@@ -275,7 +275,7 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
     or if the sentence names no company of its own."""
     for m in names:
         after = sentence[m.end : m.end + 40]
-        possessive = POSSESSIVE_SUBJECT_RE.match(sentence[m.end - 2 :]) is not None
+        possessive = _possessive(sentence, m)
         if possessive or SUBJECT_VERBS_RE.match(after):
             name = _clean_name(m.text)
             if name:
@@ -315,6 +315,12 @@ def _named_before_money(sentence: str, names: list[Fact]) -> str:
         if name.end <= money.start and not quoted and LONE_SUBJECT_VERB_RE.match(sentence[name.end : money.start]):
             return _clean_name(name.text)
     return ""
+
+
+def _possessive(text: str, m: Fact) -> bool:
+    """ "Anthropic's Series F", "xAI's valuation" (the name's span ends before or after its "'s")."""
+    after = text[m.end - 2 :] if re.search(r"['’]s$", m.text) else text[m.end :]
+    return POSSESSIVE_SUBJECT_RE.match(after) is not None
 
 
 def _mentions_money(sentence: str) -> bool:

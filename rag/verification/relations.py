@@ -63,7 +63,7 @@ CURRENT_RE = re.compile(
 )
 # Share of a claim's other words (not names or figures) that must be near its facts for the relations to confirm it.
 CONFIRM_COVERAGE = 0.5
-FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}))
+FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}), frozenset({"amount"}))
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,34 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
     if CURRENT_RE.search(claim):
         everything = [(s.n, f) for s in retrieved for f in relations(s.text, s.date, s.title)]
         for fact in claimed:
-            reason = _outdated(fact, pool, cited, everything)
+            reason = _outdated_lead(fact, pool, everything) or _outdated(fact, pool, cited, everything)
             if reason:
                 return reason
     return None
+
+
+def _outdated_lead(
+    fact: FinancingFact, pool: list[FinancingFact], everything: list[tuple[int, FinancingFact]]
+) -> str | None:
+    """ "Lightspeed led Anthropic's most recent round" when a later dated round had another lead."""
+    if fact.attribute != "lead":
+        return None
+    stated = [p.date for p in pool if p.attribute == "lead" and _same_relation(fact, p) and p.date]
+    if not stated:
+        return None
+    later = [
+        (n, p)
+        for n, p in everything
+        if p.attribute == "lead"
+        and same_entity(p.subject, fact.subject)
+        and not same_entity(p.counterparty, fact.counterparty)
+        and p.date > min(stated)
+        and not p.date.startswith(min(stated))
+    ]
+    if not later:
+        return None
+    n, latest = max(later, key=lambda item: item[1].date)
+    return f"outdated: a later round ({date_words(latest.date)}) was led by {latest.counterparty} [{n}]"
 
 
 def _role_reason(fact: FinancingFact, pool: list[FinancingFact], text: str) -> str | None:
