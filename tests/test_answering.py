@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from rag.generation.plan import bridge_question, plan_question
@@ -265,3 +266,21 @@ def test_the_checks_of_a_round_named_by_its_size_are_listed_with_their_computed_
     assert "$6.6 billion" in answer.answer
     assert [c.verdict for c in answer.claims if "add up to" in c.text] == ["computed"]
     assert all(c.verdict in ("supported", "computed") for c in answer.claims)
+
+
+def test_a_why_question_prefers_the_sentence_that_gives_a_reason() -> None:
+    """Two sentences about the same deal; the cross-encoder may rank the restatement first, the reason wins."""
+    from rag.generation.extractive import ExtractiveGenerator
+    from rag.types import Chunk, Hit
+
+    restatement = "In October 2025 xAI put its new debt into a special purpose vehicle (SPV)."
+    reason = "The SPV was used so that the debt is secured against the chips rather than xAI's balance sheet."
+    text = f"{restatement} {reason}"
+    chunk = Chunk(id="c", doc_id="d", text=text, path="x.md", source="x.md", title="xAI", page=None, start=0, end=99)
+
+    class FlatScorer:
+        def score(self, query: str, passages: list[str]) -> np.ndarray:
+            return np.array([6.0 if restatement in p else 5.0 for p in passages])
+
+    answer = ExtractiveGenerator(FlatScorer()).generate("Why did xAI put its debt in an SPV?", [Hit(chunk, 1.0, 1)])
+    assert answer.text.startswith(reason[:-1])

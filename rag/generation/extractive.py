@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft
+from rag.generation.plan import WHY_RE
 from rag.text.lexicon import ANSWER_MEASURES, MEASURE_QUESTION_WORDS, QUESTION_FILLER_WORDS
 from rag.text.numbers import MONTHS, mentions_date, mentions_money, mentions_number
 from rag.text.sentences import split_units
@@ -59,6 +60,16 @@ class _Candidate:
     score: float
     covers: frozenset[str]
 
+
+# Words that give a reason; a "why" question prefers the sentences that have them (issue 13: "why/how: the
+# sentences that give the reason, not headings").
+CAUSAL_RE = re.compile(
+    r"\b(?:because|since|so that|so|in order to|so as to|to allow|allowing|as a result|therefore|thus|hence|reasons?"
+    r"|rationale|aim(?:s|ed)? to|designed to|meant to|intended to|explained|means|motivat\w*|driven by|due to"
+    r"|in exchange for|in return for|rather than relying|secured against|logic|strategy|purpose (?:of|was|is)|goal)\b",
+    re.I,
+)
+CAUSAL_BONUS = 2.0  # logits: a reason within the keep margin of a better-scored restatement wins
 
 _DEPENDENT_START = re.compile(r"^(?:it|its|this|these|they|their|that|those|the round|the deal|he|she)\b", re.I)
 _CROSS_REFERENCE = re.compile(r"\bbriefs?\b|\bsee the\b", re.I)
@@ -113,6 +124,7 @@ class ExtractiveGenerator:
         """
         needs = question_needs(question)
         measures = asked_measures(question)
+        why = bool(WHY_RE.search(question))
         content_terms = set(tokenize(question))
         shortlist: list[tuple[float, int, str, str, str, frozenset[str]]] = []
         for n, hit in enumerate(hits, start=1):
@@ -133,6 +145,8 @@ class ExtractiveGenerator:
                 if key_terms and not (covers if len(key_terms) > 1 else covers == key_terms):
                     continue  # a sentence about another company or year cannot answer the question
                 term_cover = len(content_terms & terms) / len(content_terms) if content_terms else 0.0
+                if why and CAUSAL_RE.search(unit.text):
+                    term_cover += 1.0  # reasons first onto the shortlist
                 shortlist.append((term_cover, n, unit.text, lead_in, hit.chunk.title, covers))
         if not shortlist:
             return []
@@ -142,7 +156,9 @@ class ExtractiveGenerator:
             question, [f"{title}. {lead_in} {text}".strip() for _, _, text, lead_in, title, _ in shortlist]
         )
         scored = [
-            _Candidate(n, text, lead_in, float(logit), covers)
+            _Candidate(
+                n, text, lead_in, float(logit) + (CAUSAL_BONUS if why and CAUSAL_RE.search(text) else 0.0), covers
+            )
             for (_, n, text, lead_in, _, covers), logit in zip(shortlist, logits, strict=True)
         ]
         return sorted(scored, key=lambda c: -c.score)
