@@ -36,12 +36,20 @@ from rag.types import Chunk, Hit
 
 # Module constants rather than settings (rag/config.py belongs to the settings work); measured with
 # eval/filings.py on the FinanceBench development set and with rag eval on eval/questions.jsonl.
+# Sweep on the FinanceBench *development* questions (32; /tmp scripts, fusion redone offline on the same rankings):
+# dense weight 0.25/0.5/0.75/1.0 x pool factor 1/2/4 x rrf_k 10/30/60 x year boost 0/0.5/1. Dense weight 1.0 gave
+# page hit@5 0.62 (@10 0.81) whatever the rest; 0.25 with the others as they were gives 0.75 (@10 0.84, document
+# hit@5 1.00); the other constants moved page hit@5 by at most one question.
 POOL_FACTOR = 2
 """Each ranker returns this many times ``retrieval.candidates`` chunks, since collapsing pages shortens the lists."""
-FUSION_WEIGHTS: Mapping[str, float] = {"dense": 1.0, "bm25": 1.0}
-"""Weight of each ranker in reciprocal rank fusion."""
+FUSION_WEIGHTS: Mapping[str, float] = {"dense": 0.25, "bm25": 1.0}
+"""Weight of each ranker in reciprocal rank fusion: on filings the keyword ranker (with headers and synonyms) finds
+statement pages that MiniLM's dense ranker does not (page hit@5 0.62 alone against 0.38)."""
 YEAR_BOOST = 0.5
 """Fused scores of documents from the fiscal year the question names are raised by this share."""
+ROUTED_DEPTH = 16
+"""A routed BM25 search first ranks this many times ``k`` chunks of any document and keeps the allowed ones
+(ranking all 11k chunks of the FinanceBench set to keep 60 cost 50 ms a question on a loaded machine)."""
 
 
 class QueryEmbedder(Protocol):
@@ -113,9 +121,15 @@ class HybridRetriever:
         """Top ``k`` chunks by BM25; with a route, the top ``k`` of the allowed documents."""
         if route.allowed is None:
             found = index.search(query, k)
-        else:
+        else:  # the named filer's chunks rank high (the question names it): look deeper only when they do not
             allowed, doc_of = route.allowed, self._router.doc_of
-            found = [hit for hit in index.search(query, len(index.ids)) if doc_of.get(hit[0]) in allowed][:k]
+            depth = k * ROUTED_DEPTH
+            while True:
+                ranked = index.search(query, depth)
+                found = [hit for hit in ranked if doc_of.get(hit[0]) in allowed][:k]
+                if len(found) == k or len(ranked) < depth:
+                    break
+                depth = len(index.ids)
         missing = [i for i, _ in found if i not in self._chunks]
         if missing:
             for chunk in self.store.get_chunks(missing):
