@@ -460,3 +460,22 @@ def test_an_average_the_question_defines_is_written_with_parentheses_and_recheck
     assert check_computed(Claim(answer.text, [1, 2], "unsupported", 0.0), cited).verdict == "computed"
     unstated = answer.text.replace("/ 2)", "/ 2.5)").replace("= 24.26)", "= 19.40)")
     assert check_computed(Claim(unstated, [1, 2], "unsupported", 0.0), cited).verdict == "unsupported"
+
+
+def test_a_routed_keyword_search_looks_deeper_when_the_filer_ranks_low(
+    filings: Path, pipeline_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.retrieval import hybrid
+
+    pipeline = pipeline_factory(make_settings(tmp_path / "data"))
+    assert not pipeline.ingest([filings]).failed
+    question = "What was Borealis Freight's FY2021 capital expenditure and net income?"
+
+    def ranked(depth: int) -> list[tuple[str, int | None]]:
+        monkeypatch.setattr(hybrid, "ROUTED_DEPTH", depth)
+        hits = pipeline.retriever.retrieve(question, top_k=8, mode="bm25")
+        return [(hit.chunk.source, hit.chunk.page) for hit in hits]
+
+    deep = ranked(1000)
+    assert {source for source, _ in deep} == {"BOREALIS_2021_10K.pdf"}
+    assert ranked(1) == deep  # a first look too shallow for eight of Borealis' pages is widened, not cut short
