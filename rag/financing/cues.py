@@ -38,18 +38,21 @@ LEAD_BEFORE_RE = re.compile(
     re.I,
 )
 LEAD_AFTER_RE = re.compile(
-    r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led|leads|will\s+lead)\s+(?:the|its|a|this|\w+(?:'s|’s))\b", re.I
+    r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led|leads|will\s+lead|(?:was|is)\s+leading)\s+(?:the|its|a|this|\w+(?:'s|’s))\b",
+    re.I,
 )
 PARTICIPANTS_RE = re.compile(
     r"\b(?:participants?(?:\s+\w+)?\s+(?:include[sd]?|were)|leaders?\s+of\s+the\s+round\s+as|participation\s+from|investors?\s+(?:include[sd]?|were)|backed\s+by"
     r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
     r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included|investors?\s+(?:are|is)"
-    r"|(?:investments?|funding|money|capital)\s+from|(?:investors?|buyers?|backers?)(?:\s+\w+){0,3}?\s+(?:were|are|include[sd]?)"
+    r"|(?:investments?|funding|money|capital)\s+from|(?:investors?|buyers?|backers?|funders?)(?:\s+\w+){0,3}?\s+(?:were|are|include[sd]?)"
     r"|(?:investors|buyers|backers)\s*:)",
     re.I,
 )
 PARTICIPATE_AFTER_RE = re.compile(
-    r"^\s*(?:also\s+)?(?:invested|participated|joined|backed|put\s+money|took\s+part|came\s+in)\b", re.I
+    r"^\s*(?:also\s+)?(?:invested|participated|joined|backed|put\s+money|took\s+part|came\s+in"
+    r"|(?:is|was|are|were)\s+(?:one\s+of|among))\b",
+    re.I,
 )
 SUBJECT_VERBS_RE = re.compile(
     r"^\s*(?:has\s+|had\s+|have\s+|is\s+|was\s+)?(?:closed|raised|raises|secured|announced|completed|disclosed|"
@@ -62,14 +65,14 @@ INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged
 # for "Republic World's report" or "Singapore's sovereign wealth fund".
 POSSESSIVE_SUBJECT_RE = re.compile(
     r"^(?:'s|’s)\s+(?:[\w$€£.,-]+\s+){0,4}?(?:round|rounds|series|valuation|funding|financing|raise|investment|capex"
-    r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|seed|tender|value|worth|spending|"
+    r"|capital|revenue|deal|commitment|ipo|stake|shares|debt|backers|investors|funders|seed|tender|value|worth|spending|"
     r"compute|secondary|sale|acquisition|merger|loan|notes|bonds|mega-rounds?|price)\b",
     re.I,
 )
 INVEST_IN_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?in(?:to)?\s+$", re.I)
 INVESTOR_VERB_RE = re.compile(
     rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:now\s+|so\s+far\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
-    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS})\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+"
+    rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS}|took\s+an?|bought\s+an?)\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+"
     rf"|a\s+total\s+of\s+|in\s+total\s+)?$",
     re.I,
 )

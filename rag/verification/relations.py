@@ -172,12 +172,14 @@ def _role_reason(fact: FinancingFact, pool: list[FinancingFact], text: str) -> s
     family = ROLE_FAMILY[fact.attribute]
     kin = [p for p in pool if ROLE_FAMILY.get(p.attribute) == family]
     same = [p for p in kin if same_entity(p.subject, fact.subject)]
-    if any(_role_matches(fact, p) for p in same):
+    # A claim about one dated round is held to that round's facts where the passage dates them ("May 2025").
+    dated = [p for p in same if _same_time(p.date, fact.date)] or same
+    if any(_role_matches(fact, p) for p in (dated if fact.attribute == "lead" else same)):
         return None
     if any(same_entity(p.subject, fact.counterparty) and same_entity(p.counterparty, fact.subject) for p in kin):
         return f"the passage has {fact.subject} {ROLE_VERBS[family]} {fact.counterparty}, not the reverse"
     if fact.attribute == "lead":
-        leads = _names(p.counterparty for p in same if p.attribute == "lead")
+        leads = _names(p.counterparty for p in dated if p.attribute == "lead")
         follows = any(same_entity(p.counterparty, fact.counterparty) for p in same)
         # A lead the passage names but the extractor left unbound ("and the hedge fund Coatue") is no contradiction.
         if leads and (follows or not _mentions(text, fact.counterparty)):
@@ -300,6 +302,11 @@ def _stated_instead(claim: str, cited: Sequence[Source]) -> str | None:
                 values = join(list(dict.fromkeys(p.value_text for p in same)))
                 return f"the passage gives {fact.subject}'s {noun} as {values}"
     return None
+
+
+def _same_time(stated: str, claimed: str) -> bool:
+    """Dates that can be the same event: one is empty or a prefix of the other ("2025" and "2025-05")."""
+    return not stated or not claimed or stated.startswith(claimed) or claimed.startswith(stated)
 
 
 def _mentions_value(text: str, fact: FinancingFact) -> bool:

@@ -197,8 +197,8 @@ class SupportScorer:
         for fact in pair.facts:
             hits = [i for i, index in enumerate(passage.unit_index) if fact_in(fact, index)]
             if not hits and not fact_in(fact, passage.index):
-                if fact.kind == "name" and title and fact_in(fact, index_text(title)):
-                    pass  # "Activision Blizzard's net revenues" against a page of its 10-K
+                if fact.kind in ("name", "series") and title and fact_in(fact, index_text(title)):
+                    pass  # "Activision Blizzard's net revenues" against a page of its 10-K, "Series E" of its brief
                 elif (derivation := derive(fact, normalise_text(claim), pair.facts, passage.index)) is not None:
                     if derivation.arithmetic:
                         pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
