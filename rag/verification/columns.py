@@ -140,12 +140,24 @@ def column_conflict(fact: Fact, claim_facts: list[Fact], table: Table, tolerance
 
 
 def row_confirms(fact: Fact, claim_facts: list[Fact], claim_stems: set[str], table: Table, tolerance: float) -> bool:
-    """Whether the figure sits in a claimed year's column of a row whose label shares a word with the claim."""
+    """Whether the figure sits in a claimed year's column of the one row whose label matches the claim best
+    (the largest share of its label's words in the claim: "Services", not "Net sales Products", for services)."""
     years = claim_years(claim_facts, table)
-    return any(
-        (c.year in years if years else True) and claim_stems & set(stems(c.label))
-        for c in figure_cells(fact, table, tolerance)
+    best = best_rows(claim_stems, table)
+    return len(best) == 1 and any(
+        (c.year in years if years else True) and c.row in best for c in figure_cells(fact, table, tolerance)
     )
+
+
+def best_rows(claim_stems: set[str], table: Table) -> set[int]:
+    """The rows whose labels share the largest share of their words with the claim (none when none shares any)."""
+    shares: dict[int, float] = {}
+    for cell in table.cells:
+        label = set(stems(cell.label))
+        if cell.year is not None and label & claim_stems:
+            shares[cell.row] = len(label & claim_stems) / len(label)
+    top = max(shares.values(), default=0.0)
+    return {row for row, share in shares.items() if share == top}
 
 
 def claim_figures(claim: str) -> tuple[str, list[Fact], list[Fact]]:

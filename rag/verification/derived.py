@@ -129,8 +129,8 @@ def _from_table(
             return Derivation(f"({new.shown} − {old.shown}) / {old.shown} ({new.label})")
         if is_multiple and old.value and abs(new.value / old.value - value) <= tolerance:
             return Derivation(f"{new.shown} / {old.shown} ({new.label})")
-    if not (SUM_RE.search(claim) or RATIO_RE.search(claim) or is_multiple):
-        return None
+    if not (SUM_RE.search(claim) or RATIO_RE.search(claim) or is_multiple) or up or down:
+        return None  # a share of two rows is "25% of", never "grew by 25%"
     same_year = [c for c in in_years if c.year is not None]
     for a, b in itertools.permutations(same_year, 2):
         if a.year != b.year or a.row == b.row:
