@@ -40,6 +40,9 @@ SUBJECTS = ("Anthropic", "OpenAI", "xAI")
         ("Why did xAI put the debt into a special purpose vehicle?", "why"),
         ("When did xAI close its Series C?", "date"),
         ("Is Mistral valued above $10 billion?", "yesno"),
+        ("Which round was bigger, xAI's Series E or Anthropic's Series G?", "comparison"),
+        ("Which company plans more capex for 2026, Alphabet or Meta?", "comparison"),
+        ("Whose seed round was bigger, Thinking Machines Lab's or Mistral AI's?", "comparison"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -54,6 +57,15 @@ def test_a_comparison_of_one_company_s_rounds_has_a_side_per_round() -> None:
     ]
     months = plan_question("Compare OpenAI's Oct 2024 round with the March 2025 SoftBank-led round.", KNOWN, SUBJECTS)
     assert [s.qualifier for s in months.slots] == ["2024-10", "2025-03"]  # SoftBank led; it is not a side
+
+
+def test_each_company_side_keeps_the_round_the_question_gives_it() -> None:
+    plan = plan_question("Which round was bigger, xAI's Series E or Anthropic's Series G?", KNOWN, SUBJECTS)
+    assert [(s.entity, s.qualifier) for s in plan.slots] == [("xAI", "Series E"), ("Anthropic", "Series G")]
+    seeds = plan_question("Whose seed round was bigger, xAI's or Anthropic's?", KNOWN, SUBJECTS)
+    assert [(s.entity, s.qualifier) for s in seeds.slots] == [("xAI", "seed"), ("Anthropic", "seed")]
+    plain = plan_question("How does Anthropic's funding compare with xAI's?", KNOWN, SUBJECTS)
+    assert [s.qualifier for s in plain.slots] == ["", ""]
 
 
 def test_plan_is_described_and_serialised() -> None:

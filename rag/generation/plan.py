@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rag.text.numbers import YEAR_RE
@@ -72,7 +72,10 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
 COMPARISON_RE = re.compile(
     r"\bcompar\w*|\bvs\.?|\bversus\b|\bstack\s+up\b|\bagainst\b|\bhow\s+(?:far|much)\s+did\s+.*\b(?:rise|grow|"
     r"increase|jump|climb|fall|change)\b|\b(?:rise|rose|grew|growth|increase|jump)\w*\s+from\b|\brelative\s+to\b|\bdifference\s+between\b|\b(?:larger|bigger|smaller|higher|"
-    r"lower|more|less)\s+than\b|\bwhich\s+(?:was|is)\s+(?:larger|bigger|higher|smaller|lower)\b|\bhow\s+many\s+times\b",
+    r"lower|more|less)\s+than\b|\bwhich\s+(?:was|is)\s+(?:larger|bigger|higher|smaller|lower)\b|\bhow\s+many\s+times\b"
+    # "Which round was bigger, A or B?", "Which company plans more capex, A or B?", "Whose seed was bigger?"
+    r"|\b(?:bigger|larger|higher|greater|smaller|lower|more|less)\b[^?]*\bor\b|^\s*whose\b[^?]*\b(?:bigger|larger"
+    r"|higher|greater|smaller|lower|more)\b",
     re.I,
 )
 BREAKDOWN_RE = re.compile(
@@ -228,6 +231,8 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
         e for e in entities if not re.search(rf"{re.escape(e)}-(?:led|backed)\b|led\s+by\s+{re.escape(e)}", text)
     )
     slots = _slots(kind, sides or entities, attributes, rounds, periods, subjects)
+    if kind == "comparison":
+        slots = _paired_rounds(text, slots, rounds)
     earliest = bool(EARLIEST_RE.search(text))
     amounts = tuple(float(f.key[1]) for f in extract_facts(text) if f.kind == "money")  # type: ignore[arg-type]
     return QuestionPlan(
@@ -262,6 +267,22 @@ def _slots(
             return tuple(Slot(entity, figure, side) for side in sides)
         return tuple(Slot(e, figure) for e in (entities or ("",)))
     return tuple(Slot(e, a) for e in (entities or ("",)) for a in attributes)
+
+
+def _paired_rounds(text: str, slots: tuple[Slot, ...], rounds: tuple[str, ...]) -> tuple[Slot, ...]:
+    """Each company side with the round the question gives it: "xAI's Series E or Anthropic's Series G" compares
+    those two rounds, and "whose seed round was bigger, A's or B's" the two seeds, not each company's latest figure."""
+    sides = {slot.entity for slot in slots}
+    if len(sides) < 2 or any(slot.qualifier for slot in slots):
+        return slots
+    paired = []
+    for slot in slots:
+        match = re.search(rf"{re.escape(slot.entity)}(?:'s|’s)?\s+(?:{ROUND_RE.pattern})", text, re.I)
+        label = _round_labels(match.group(0)[len(slot.entity) :].lstrip("'’s ").strip()) if match else []
+        if len(label) != 1 and len(rounds) == 1:
+            label = list(rounds)
+        paired.append(replace(slot, qualifier=label[0]) if len(label) == 1 else slot)
+    return tuple(paired)
 
 
 def _kind(
@@ -356,7 +377,7 @@ def _round_labels(raw: str) -> list[str]:
         extension = " extension" if raw.lower().endswith("extension") else ""
         letters = re.findall(r"\b[A-Z]\b", raw[len("series") :])
         return [f"Series {letter}{extension}" for letter in letters]
-    return ["IPO" if raw.upper() == "IPO" else raw.lower()]
+    return ["IPO" if raw.upper() == "IPO" else raw.lower().removesuffix(" round")]
 
 
 def _join(items: Iterable[str]) -> str:

@@ -49,7 +49,10 @@ def state(fact: FinancingFact, attribute: str) -> str:
     if attribute == "date" and fact.date:
         return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {date_words(fact.date)}."
     if fact.attribute in LABELS:  # a plan and an actual figure read alike: "Alphabet's capex: $91.4 billion (2025)"
-        return f"{fact.subject}'s {LABELS[fact.attribute]}: {fact.value_text}{when(fact)}."
+        label = LABELS[fact.attribute]
+        if fact.attribute == "capex" and "capex" in fact.sentence.lower():
+            label = "capex"  # the source's own word, so the checker reads the claim as the passage does
+        return f"{fact.subject}'s {label}: {fact.value_text}{when(fact)}."
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
 
 
