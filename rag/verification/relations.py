@@ -124,11 +124,12 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
         return in_table
     pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
     text = " ".join(s.text for s in cited)
+    context = " ".join([text, *(s.title for s in cited)])
     for fact in claimed:
         reason = (
             _role_reason(fact, pool, text)
             if fact.attribute in ROLE_FAMILY
-            else _figure_reason(fact, pool)
+            else _figure_reason(fact, pool, context)
             if fact.has_value
             else None
         )
@@ -210,8 +211,12 @@ def _role_matches(claimed: FinancingFact, stated: FinancingFact) -> bool:
     return not (claimed.purpose and stated.purpose and claimed.purpose != stated.purpose)
 
 
-def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None:
-    """A figure the passage gives to another party or company, or for another purpose."""
+def _figure_reason(fact: FinancingFact, pool: list[FinancingFact], context: str) -> str | None:
+    """A figure the passage gives to another party or company, or for another purpose.
+
+    ``context`` (the cited passages and their titles) guards the company swap:
+    a figure is someone else's only where the claim's company is not named at all.
+    """
     equal = [p for p in pool if p.has_value and _same_value(p, fact)]
     if not equal:
         return None
@@ -224,13 +229,21 @@ def _figure_reason(fact: FinancingFact, pool: list[FinancingFact]) -> str | None
         owners = _names(p.counterparty for p in equal if p.counterparty)
         if owners and not any(same_entity(o, fact.counterparty) for o in owners):
             return f"{fact.value_text} is {join(owners)}'s figure, not {fact.counterparty}'s"
+        if owners:
+            return None  # the figure is bound to the claimed investor: whose company it went to is the text's to say
     owned = [
         p
         for p in equal
         if p.subject and p.subject.lower() in p.sentence.lower() and not same_entity(p.subject, fact.counterparty)
     ]
     elsewhere = " ".join(p.sentence for p in owned).lower()
-    if owned and not any(same_entity(p.subject, fact.subject) for p in equal) and fact.subject.lower() not in elsewhere:
+    named = _mentions(context, fact.subject)
+    if (
+        owned
+        and not named
+        and not any(same_entity(p.subject, fact.subject) for p in equal)
+        and fact.subject.lower() not in elsewhere
+    ):
         noun = FIGURE_NOUNS.get(owned[0].attribute, "figure")
         return f"{fact.value_text} is {owned[0].subject}'s {noun}, not {fact.subject}'s"
     mine = [p for p in equal if same_entity(p.subject, fact.subject)]
