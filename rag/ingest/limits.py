@@ -8,7 +8,7 @@ Two layers, cheap first:
   to gigabytes of XML), a PDF of more than ``ingest.max_pages`` pages (thousands of empty
   pages parse one by one). The file size itself is checked before this, by the ingester
   (``ingest.max_file_mb``: a 200 MB text file is skipped without being read).
-* :class:`GuardedParser` runs :func:`~rag.ingest.loaders.load_file` in one long-lived child
+* :class:`GuardedParser` runs those checks and :func:`~rag.ingest.loaders.load_file` in one long-lived child
   process whose address space is capped (``RLIMIT_AS``, ``ingest.parse_memory_mb``) and
   whose every file has ``ingest.parse_timeout_s`` to parse. A file that exhausts either
   (an HTML file of one 50 MB line of tags, a PDF whose object graph nests without end) is
@@ -43,7 +43,8 @@ _START_TIMEOUT_S = 300.0  # generous: a loaded machine may take a while to start
 def check_before_parsing(path: Path, limits: IngestSettings) -> None:
     """Raise :class:`~rag.ingest.loaders.LoadError` when the file's own directory shows it is over a limit.
 
-    A file whose directory cannot be read is left to the parser, which names the damage.
+    A file whose directory cannot be read is left to the parser, which names the damage. A zip
+    member cannot lie its way past the check: Python's zip reader stops at the declared size.
     """
     from rag.ingest.loaders import LoadError
 
@@ -103,7 +104,6 @@ class GuardedParser:
         """The parsed file; :class:`~rag.ingest.loaders.LoadError` for a file over a limit, or the parser's error."""
         from rag.ingest.loaders import LoadError
 
-        check_before_parsing(path, self.limits)
         child = self._start()
         try:
             _send(child, str(path))
@@ -143,8 +143,10 @@ class GuardedParser:
         if self._child is not None and self._child.poll() is None:
             return self._child
         self._stop()
+        limits = self.limits
+        arguments = [str(limits.parse_memory_mb), str(limits.max_pages), str(limits.max_unpacked_mb)]
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "rag.ingest.limits", str(self.limits.parse_memory_mb)],
+            [sys.executable, "-m", "rag.ingest.limits", *arguments],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # parser warnings are not the user's concern; failures come back as replies
@@ -212,8 +214,12 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _serve(memory_mb: int) -> None:
-    """The child: cap the address space, then parse each path sent until ``None`` arrives."""
+def _serve(memory_mb: int, limits: IngestSettings) -> None:
+    """The child: cap the address space, then check and parse each path sent until ``None`` arrives.
+
+    The cheap checks run here too, not in the ingesting process: opening a hostile PDF to count
+    its pages is already pdfium reading the file, so it gets the same time and memory limits.
+    """
     import bs4  # noqa: F401  (the parsers, imported before "ready" so no file pays for them)
     import docx  # noqa: F401
     import pypdfium2  # noqa: F401
@@ -239,6 +245,7 @@ def _serve(memory_mb: int) -> None:
         if request is None:
             return
         try:
+            check_before_parsing(Path(request), limits)
             reply: tuple[str, Any] = ("ok", load_file(Path(request)))
         except BaseException as exc:  # every failure goes back to the parent, which decides what it means
             reply = ("error", exc)
@@ -249,4 +256,4 @@ def _serve(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    _serve(int(sys.argv[1]), IngestSettings(max_pages=int(sys.argv[2]), max_unpacked_mb=float(sys.argv[3])))
