@@ -34,11 +34,12 @@ VALUATION_AFTER_RE = re.compile(r"^\s*(?:post-money\s+|pre-money\s+)?valuation",
 POST_AFTER_RE = re.compile(r"^\s*post-money", re.I)
 PRE_AFTER_RE = re.compile(r"^\s*pre-money", re.I)
 LEAD_BEFORE_RE = re.compile(
-    r"\b(?:led|co-led)\s+by\s+(?:(?:the|its|an?|existing|new|(?-i:[a-z][\w-]*))\s+){0,5}?$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
+    r"\b(?:led|co-led)\s+by\s+(?:(?:the|its|an?|existing|new|(?-i:[a-z][\w-]*|[A-Z][a-z]+))\s+){0,5}?$|\bleaders?\b[^.]{0,30}?\b(?:as|were|was|are|is)\s+$|\blead(?:s|ing)?(?:\s+investors?)?\s*(?:was|were|:)?\s*$",
     re.I,
 )
 LEAD_AFTER_RE = re.compile(
-    r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led|leads|will\s+lead|(?:was|is)\s+leading)\s+(?:the|its|a|this|\w+(?:'s|’s))\b",
+    r"^\s*(?:,\s*[^,]{0,40},\s*)?(?:led|co-led|leads|will\s+lead|(?:was|is)\s+leading)\s+(?:the|its|a|this|\w+(?:'s|’s))\b"
+    r"|^\s*,?\s*as\s+(?:the\s+)?(?:lead\s+investor|lead|leader)\b",
     re.I,
 )
 PARTICIPANTS_RE = re.compile(

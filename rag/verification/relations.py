@@ -229,6 +229,10 @@ def _figure_reason(fact: FinancingFact, pool: list[FinancingFact], context: str)
         owners = _names(p.counterparty for p in equal if p.counterparty)
         if owners and not any(same_entity(o, fact.counterparty) for o in owners):
             return f"{fact.value_text} is {join(owners)}'s figure, not {fact.counterparty}'s"
+        theirs = [p for p in pool if p.attribute == "investment" and same_entity(p.counterparty, fact.counterparty)]
+        if theirs and not any(_same_value(p, fact) for p in theirs):
+            values = join(list(dict.fromkeys(p.value_text for p in theirs)))
+            return f"the passage gives {fact.counterparty}'s investment as {values}, not {fact.value_text}"
         if owners:
             return None  # the figure is bound to the claimed investor: whose company it went to is the text's to say
     owned = [
