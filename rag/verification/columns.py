@@ -29,7 +29,8 @@ CHANGE_RE = re.compile(
     r"\b(?:gr[eo]w|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*)\b", re.I
 )
 APPROXIMATE_RE = re.compile(
-    r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|~)\s*$",
+    r"\b(?:about|around|roughly|nearly|almost|approximately|some|close\s+to|just\s+(?:under|over)|a\s+little\s+over"
+    r"|more\s+than|over|at\s+least|~)\s*$",
     re.I,
 )
 APPROXIMATE_SHARE = 0.05

@@ -33,11 +33,16 @@ from rag.verification.facts import Fact, TextIndex, amount
 
 # Words that say how a figure was computed; each operation is tried only when the claim says so.
 DIFFERENCE_RE = re.compile(
-    r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|up|down|chang\w*"
+    r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*"
     r"|differen\w*|more|less|higher|lower|larger|smaller|gap|exceed\w*)\b",
     re.I,
 )
-SUM_RE = re.compile(r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate)\b", re.I)
+SUM_RE = re.compile(
+    r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate|add(?:s|ed)?\s+up|adding)\b", re.I
+)
+# Operands of a sum: a passage lists a few parts ("Amazon $50 billion, Nvidia $30 billion, SoftBank $30 billion").
+MAX_SUM_PARTS = 4
+MAX_SUM_OPERANDS = 12
 RATIO_RE = re.compile(r"\b(?:percent\w*|growth|margin|share|ratio|times|fold|twice|double\w*|tripl\w*)\b|%", re.I)
 APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|by|during)\b", re.I)
 DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
@@ -75,19 +80,16 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
     operands = [(shown, x) for shown, x in _operands(passage, scale) if x not in own]
     is_multiple = fact.kind == "multiple" or bool(TIMES_AFTER_RE.match(claim[fact.end :]))
     approximate = APPROXIMATE_RE.search(claim[: fact.start]) is not None
-    if not (scale != 1.0 or approximate):
-        return None  # an exact figure in prose is stated, not computed: "$20 billion" is not "$15 + $5 billion"
     if fact.kind in ("money", "number") and not is_multiple:
-        for shown, x in operands:
-            if abs(x - value) <= tolerance:
-                return Derivation(f"{shown} in the passage's units" if scale != 1.0 else f"{shown}, rounded", False)
-        difference, total = DIFFERENCE_RE.search(claim), SUM_RE.search(claim)
-        for (sa, a), (sb, b) in itertools.permutations(operands, 2):
-            if difference and abs(abs(a - b) - value) <= tolerance:
-                return Derivation(f"{sa} − {sb}")
-            if total and abs((a + b) - value) <= tolerance:
-                return Derivation(f"{sa} + {sb}")
-        return None
+        if scale != 1.0 or approximate:  # never a bare "$13 billion" for "$13.4 billion"
+            for shown, x in operands:
+                if abs(x - value) <= tolerance:
+                    return Derivation(f"{shown} in the passage's units" if scale != 1.0 else f"{shown}, rounded", False)
+        if DIFFERENCE_RE.search(claim):
+            for (sa, a), (sb, b) in itertools.permutations(operands, 2):
+                if abs(abs(a - b) - value) <= tolerance:
+                    return Derivation(f"{sa} − {sb}")
+        return _sum_of(operands, value, tolerance) if SUM_RE.search(claim) else None
     if not (is_multiple or RATIO_RE.search(claim)):
         return None
     changed = bool(DIFFERENCE_RE.search(claim) or UP_RE.search(claim) or DOWN_RE.search(claim))
@@ -98,6 +100,23 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
         for result, shown in candidates:
             if abs(result - value) <= tolerance:
                 return Derivation(shown)
+    return None
+
+
+def _sum_of(operands: list[tuple[str, float]], value: float, tolerance: float) -> Derivation | None:
+    """Two to four of the passage's parts that add up to the claim's figure.
+
+    A figure that is itself the sum of two others is a total the passage
+    states, not a part: "$15 billion" = "$10 billion" + "$5 billion" cannot be
+    added to "$5 billion" again to make a claimed "$20 billion".
+    """
+    values = [x for _, x in operands]
+    totals = {x for x in values for a, b in itertools.combinations(values, 2) if abs(a + b - x) <= 1e-6 * x}
+    parts = [(shown, x) for shown, x in operands if x not in totals][:MAX_SUM_OPERANDS]
+    for size in range(2, MAX_SUM_PARTS + 1):
+        for chosen in itertools.combinations(parts, size):
+            if abs(sum(x for _, x in chosen) - value) <= tolerance:
+                return Derivation(" + ".join(shown for shown, _ in chosen))
     return None
 
 
