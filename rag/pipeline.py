@@ -214,12 +214,15 @@ class Pipeline:
 
         A composition that fails its own check (a fact bound to the wrong round,
         say) is dropped for the extractive answer rather than shown: the checker
-        decides which answer the user sees, not only which badge it gets.
+        decides which answer the user sees, not only which badge it gets. Within
+        a composition that passes, a sentence the checker fails is removed (strict),
+        whatever ``strict`` says: it is the answerer's own misreading of a document,
+        not a quote the user should weigh.
         """
         composition = self.composer.compose(plan)
         if composition is None or not composition.complete:
             return None
-        checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, strict)
+        checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, True)
         return checked if not checked.missing else None
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:

@@ -296,3 +296,13 @@ def test_a_why_question_prefers_the_sentence_that_gives_a_reason() -> None:
 
     answer = ExtractiveGenerator(FlatScorer()).generate("Why did xAI put its debt in an SPV?", [Hit(chunk, 1.0, 1)])
     assert answer.text.startswith(reason[:-1])
+
+
+@pytest.mark.slow
+def test_which_companies_an_investor_backed_is_a_cited_list_of_companies(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("Which AI companies in the documents has Nvidia invested in?")
+    assert answer.plan["kind"] == "list"
+    shown = [c for c in answer.claims if c.text.rstrip(".") in answer.answer]
+    assert shown
+    assert all(c.text.startswith("Nvidia ") and c.verdict == "supported" for c in shown)
+    assert "OpenAI" in answer.answer

@@ -22,6 +22,7 @@ from rag.generation.choose import FactChooser
 from rag.generation.plan import QuestionPlan, Slot, periods_in
 from rag.generation.wording import (
     Sentence,
+    investment_sentence,
     join,
     owner,
     round_of,
@@ -40,6 +41,11 @@ CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
 # "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
+INVESTEES_RE = re.compile(
+    r"\b(?:has|have|did|does)\s+(?P<who>[^?]+?)\s+(?:also\s+)?(?:invest(?:ed)?\s+in|back(?:ed)?|fund(?:ed)?"
+    r"|put\s+money\s+into|take\s+stakes?\s+in)\b",
+    re.I,
+)
 ROLE_QUESTION_RE = re.compile(
     r"^\s*(?:did|does|has|have|was|is)\s+(?P<who>.+?)\s+(?:also\s+|ever\s+|then\s+)?"
     r"(?P<verb>lead|led|co-lead|invest(?:ed)?\s+in|join(?:ed)?|participate(?:d)?\s+in|back(?:ed)?|buy\s+into|"
@@ -204,7 +210,11 @@ class Composer(FactChooser):
         return sentences
 
     def _list(self, plan: QuestionPlan) -> list[Sentence]:
-        """A list of figures is a timeline (one line per dated figure, oldest first); a list of names, the investors."""
+        """A list of figures is a timeline (one line per dated figure, oldest first); a list of names, the investors
+        (or, for "which companies has X invested in", the companies)."""
+        investees = self._investees(plan)
+        if investees is not None:
+            return investees
         figure = next((a for a in ("valuation", "revenue", "capex", "amount") if a in plan.attributes), None)
         if figure is None:
             return self._investors(plan)
@@ -249,9 +259,26 @@ class Composer(FactChooser):
         fact = headline([f for f in facts if f.value] or facts)  # a stated amount answers "how much" too
         if fact is None:
             return []
-        role = "led" if fact.attribute == "lead" else f"invested {fact.value_text} in" if fact.value else "invested in"
-        what = f"{fact.subject}'s {fact.round or 'round'}"
-        return [Sentence(f"Yes: {fact.counterparty} {role} {what}{when(fact)}.", (fact,), plan.slots)]
+        return [Sentence(f"Yes: {investment_sentence(fact)}", (fact,), plan.slots)]
+
+    def _investees(self, plan: QuestionPlan) -> list[Sentence] | None:
+        """ "Which companies has Nvidia invested in?": one sentence per company the investor's facts name, each
+        cited; None when the question is not of that shape."""
+        match = INVESTEES_RE.search(plan.question)
+        investor = next((e for e in plan.entities if match and same_entity(e, match.group("who"))), None)
+        if investor is None:
+            return None
+        facts = self._filtered(plan, self.facts.find(None, ("lead", "investor", "investment"), counterparty=investor))
+        by_company: dict[str, list[FinancingFact]] = {}
+        for fact in facts:
+            key = next((k for k in by_company if same_entity(k, fact.subject)), fact.subject)
+            by_company.setdefault(key, []).append(fact)
+        slots = tuple(s for s in plan.slots if s.entity == investor)
+        return [
+            Sentence(investment_sentence(best), (best,), slots)
+            for group in by_company.values()
+            if (best := headline([f for f in group if f.value] or group)) is not None
+        ]
 
     def resolve_bridge(self, plan: QuestionPlan, sub_plan: QuestionPlan) -> tuple[Sentence, str] | None:
         """The entity a multi-hop question's bridge names ("the firm that led X's Series J" -> Thrive Capital).

@@ -92,8 +92,8 @@ TOTAL_RE = re.compile(
     re.I,
 )
 LIST_RE = re.compile(
-    r"^\s*(?:list|name|enumerate)\b|\bwhich\s+(?:companies|firms|investors|rounds|deals|countries|backers)\b"
-    r"|\bwhat\s+(?:companies|firms|rounds|deals)\b|\ball\s+(?:the\s+)?(?:investors|companies|rounds|backers)\b"
+    r"^\s*(?:list|name|enumerate)\b|\bwhich\s+(?:[A-Z]\w*\s+)?(?:companies|firms|investors|rounds|deals|countries|backers"
+    r"|start-?ups|labs)\b|\bwhat\s+(?:[A-Z]\w*\s+)?(?:companies|firms|rounds|deals|start-?ups|labs)\b|\ball\s+(?:the\s+)?(?:investors|companies|rounds|backers)\b"
     r"|\bsuccessive\b|\bover\s+time\b|\bin\s+order\b|\btimeline\b|\bhistory\s+of\b",
     re.I,
 )

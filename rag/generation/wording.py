@@ -56,6 +56,13 @@ def state(fact: FinancingFact, attribute: str) -> str:
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
 
 
+def investment_sentence(fact: FinancingFact) -> str:
+    """A lead or investor fact from the investor's side: "Nvidia invested $100 million in OpenAI's round (October
+    2024).", "ICONIQ Capital led Anthropic's Series F (September 2025)."."""
+    role = "led" if fact.attribute == "lead" else f"invested {fact.value_text} in" if fact.value else "invested in"
+    return f"{fact.counterparty} {role} {fact.subject}'s {fact.round or 'round'}{when(fact)}."
+
+
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 
