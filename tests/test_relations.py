@@ -15,7 +15,7 @@ import pytest
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
 from rag.verification.payload import check_payload
-from rag.verification.relations import Source, relation_reason
+from rag.verification.relations import Source, relation_reason, reversed_parties
 
 ISSUE_PASSAGE = (
     "... Participants include: Amazon, Nvidia, SoftBank. Anthropic's capital structure is heavily reliant on "
@@ -130,3 +130,19 @@ def test_relation_reasons_are_pure_and_leave_unread_claims_alone() -> None:
 def test_payload_rejects_a_date_that_is_not_text(verifier: Verifier) -> None:
     with pytest.raises(ValueError, match="date"):
         check_payload({"answer": "x [1].", "sources": [{"n": 1, "text": "x", "date": 2026}]}, verifier)
+
+
+@pytest.mark.parametrize(
+    ("claim", "expected"),
+    [
+        (
+            "X Corp. relies on xAI to form a closed data loop [1].",
+            "the passage says xAI relies on X Corp, not the reverse",
+        ),
+        ("xAI relies on X Corp. to form a closed data loop [1].", None),
+        ("Cisco and Nvidia took part [1].", None),  # a conjunction reads the same both ways
+    ],
+)
+def test_the_same_words_between_two_names_the_other_way_round_are_a_reversal(claim: str, expected: str | None) -> None:
+    passage = "xAI relies on X Corp. (formerly Twitter) to form a data closed loop. Nvidia and Cisco took part."
+    assert reversed_parties(claim, [passage]) == expected

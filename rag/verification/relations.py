@@ -18,6 +18,7 @@ miss must not turn a true claim into an unsupported one).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ from rag.financing.lookup import same_entity
 from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.wording import date_words, join
 from rag.text.markers import MARKERS_RE
+from rag.text.words import normalise_text
 from rag.types import Claim
 from rag.verification.columns import table_explains, table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
@@ -61,6 +63,10 @@ CURRENT_RE = re.compile(
     r"|most\s+recent|as\s+it\s+stands|at\s+present)\b|\b(?:has|have)\s+(?:a|an)\s+(?:\w+\s+)?valuation\b",
     re.I,
 )
+# "X Corp. relies on": the full stop of an abbreviated company suffix is not the end of the sentence.
+ABBREVIATED_RE = re.compile(r"\b(?:Corp|Inc|Co|Ltd|Bros)$")
+# Words that link two names symmetrically: a phrase of only these says nothing about who did what to whom.
+LINKING_WORDS = frozenset("and or nor but with of in on at to from by as the a an for than vs versus plus".split())
 # Share of a claim's other words (not names or figures) that must be near its facts for the relations to confirm it.
 CONFIRM_COVERAGE = 0.5
 FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}), frozenset({"amount"}))
@@ -118,7 +124,7 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
     """
     if not cited:
         return None
-    in_table = table_reason(claim, [s.text for s in cited])
+    in_table = table_reason(claim, [s.text for s in cited]) or reversed_parties(claim, [s.text for s in cited])
     claimed = relations(claim)
     if in_table or not claimed:
         return in_table
@@ -319,6 +325,38 @@ def _stated_instead(claim: str, cited: Sequence[Source]) -> str | None:
                 values = join(list(dict.fromkeys(p.value_text for p in same)))
                 return f"the passage gives {fact.subject}'s {noun} as {values}"
     return None
+
+
+def reversed_parties(claim: str, texts: Sequence[str]) -> str | None:
+    """ "X Corp. relies on xAI" against "xAI relies on X Corp.": the same few words between the same two names,
+    the other way round (any verb, so relations the extractor has no role for are caught too)."""
+    clean = normalise_text(" ".join(MARKERS_RE.sub("", claim).split()))
+    names = [f for f in extract_facts(clean) if f.kind == "name"]
+    passage = " ".join(normalise_text(t) for t in texts)
+    for first, second in itertools.pairwise(names):
+        phrase = (
+            re.sub(r"^\.\s+", "", clean[first.end : second.start].strip())
+            if ABBREVIATED_RE.search(first.text)
+            else clean[first.end : second.start].strip()
+        )
+        words = phrase.split()
+        if not re.fullmatch(r"(?:[a-z][\w-]*\s+){0,4}[a-z][\w-]*", phrase) or set(words) <= LINKING_WORDS:
+            continue  # "Cisco and Nvidia" reads the same both ways
+        forward = _pattern(first.key, phrase, second.key)
+        backward = _pattern(second.key, phrase, first.key)
+        if re.search(backward, passage, re.I) and not re.search(forward, passage, re.I):
+            a, b = first.text.strip(), second.text.strip()
+            return f"the passage says {b} {phrase} {a}, not the reverse"
+    return None
+
+
+def _pattern(first: tuple[object, ...], phrase: str, second: tuple[object, ...]) -> str:
+    """A name, the phrase and another name, allowing punctuation and possessives between their words."""
+
+    def name(tokens: tuple[object, ...]) -> str:
+        return r"\W+".join(re.escape(str(t)) for t in tokens)
+
+    return rf"\b{name(first)}\W+(?:s\s+)?{re.escape(phrase)}\W+{name(second)}\b"
 
 
 def _same_time(stated: str, claimed: str) -> bool:
