@@ -23,6 +23,7 @@ from rag.generation.metric import answer_metric
 from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
 from rag.generation.polarity import with_polarity
 from rag.generation.registry import choose_generator
+from rag.generation.wording import join
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
 from rag.ingest.ingestor import Ingestor, ProgressCallback
@@ -33,7 +34,7 @@ from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
 from rag.text.markers import MARKER_RE, format_markers, parse_markers
 from rag.text.words import content_words
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
-from rag.verification.coverage import describe_missing, measure_coverage
+from rag.verification.coverage import describe_missing, measure_coverage, unanswered_focus
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -195,7 +196,11 @@ class Pipeline:
             missing=[describe_missing(s) for s in checked.missing],
         )
         verification = checked.verification
-        if verification is None:
+        unanswered = unanswered_focus(plan, checked.missing) if verification is not None else []
+        if unanswered:  # true quotes beside the point: say what the documents do not give instead
+            missing = join([describe_missing(s) for s in unanswered])
+            answer = replace(answer, notes=[f"Not answered: the passages found do not state {missing}."])
+        if verification is None or unanswered:
             return Trace(answer, ranked, None)
         text, claims = verification.answer, verification.claims
         answer = replace(
@@ -280,7 +285,7 @@ class Pipeline:
         dates = {n: hit.chunk.extra.get("date", "") for n, hit in enumerate(hits, start=1)}
         titles = {n: hit.chunk.title for n, hit in enumerate(hits, start=1)}
         verification = self.verifier.check(draft.text, passages, strict=strict, dates=dates, titles=titles)
-        coverage, missing = measure_coverage(plan, verification.claims, composition)
+        coverage, missing = measure_coverage(plan, verification.claims, composition, titles)
         return _Checked(hits, verification, coverage, missing, _ms(started, time.perf_counter()))
 
     def stream(

@@ -306,3 +306,28 @@ def test_which_companies_an_investor_backed_is_a_cited_list_of_companies(briefs_
     assert shown
     assert all(c.text.startswith("Nvidia ") and c.verdict == "supported" for c in shown)
     assert "OpenAI" in answer.answer
+
+
+def test_an_answer_that_misses_what_the_question_asks_first_is_refused() -> None:
+    """ "Who led X's raise?" answered with the raise's size only is not an answer; a guessed plan is not judged."""
+    from rag.verification.coverage import unanswered_focus
+
+    who_led = plan_question("Who led xAI's February 2026 $5bn raise?", KNOWN, SUBJECTS)
+    lead = [s for s in who_led.slots if s.attribute == "lead"]
+    assert unanswered_focus(who_led, lead) == lead  # the size alone was given
+    assert unanswered_focus(who_led, [s for s in who_led.slots if s.attribute != "lead"]) == []
+    # Gigawatts and "how does it fund" are planned as amounts by default: no refusal on a guess.
+    capacity = plan_question("How much capacity in GW do OpenAI's Nvidia and AMD deals add up to?", KNOWN, SUBJECTS)
+    assert unanswered_focus(capacity, list(capacity.slots)) == []
+    how = plan_question("How does xAI fund its data centres?", KNOWN, SUBJECTS)
+    assert unanswered_focus(how, list(how.slots)) == []
+
+
+def test_a_quote_fills_the_slot_of_the_company_its_document_is_about() -> None:
+    from rag.verification.coverage import measure_coverage
+
+    plan = plan_question("How much did Thinking Machines Lab raise in its seed round?", ("Thinking Machines Lab",))
+    quote = Claim("Seed round: $2 billion, the largest seed round ever.", [1], "supported", 0.9)
+    assert measure_coverage(plan, [quote])[0] == 0.0  # the quote alone names no company
+    titles = {1: "Thinking Machines Lab's $2 billion seed round (July 2025)"}
+    assert measure_coverage(plan, [quote], None, titles) == (1.0, [])

@@ -10,11 +10,12 @@ valuation"), so an answer of true but off-topic quotes no longer looks complete.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rag.financing.lookup import same_entity
 from rag.generation.compose import Composition
-from rag.generation.plan import QuestionPlan, Slot
+from rag.generation.extractive import asked_measures
+from rag.generation.plan import HOW_RE, QuestionPlan, Slot
 from rag.text.markers import strip_markers
 from rag.types import Claim
 from rag.verification.facts import extract_facts
@@ -40,18 +41,51 @@ EVIDENCE_KIND = {
 
 
 def measure_coverage(
-    plan: QuestionPlan, claims: Sequence[Claim], composition: Composition | None = None
+    plan: QuestionPlan,
+    claims: Sequence[Claim],
+    composition: Composition | None = None,
+    titles: Mapping[int, str] | None = None,
 ) -> tuple[float | None, list[Slot]]:
-    """(filled / asked, missing slots); None when the plan asks for no slot (why, yes/no, other questions)."""
+    """(filled / asked, missing slots); None when the plan asks for no slot (why, yes/no, other questions).
+
+    ``titles`` (passage number -> its document's title) name the entity a quote is about when the quote itself
+    does not: "Seed round: $2 billion" cited from "Thinking Machines Lab's $2 billion seed round" states Thinking
+    Machines Lab's amount.
+    """
     if not plan.slots:
         return None, []
     passed = [c for c in claims if c.verdict in PASSED]
     if composition is not None:
         filled = _filled_by_composition(composition, passed)
     else:
-        filled = {slot for slot in plan.slots if any(_states(claim.text, slot) for claim in passed)}
+        about = {id(c): " ".join((titles or {}).get(n, "") for n in c.citations) for c in passed}
+        filled = {slot for slot in plan.slots if any(_states(c.text, slot, about[id(c)]) for c in passed)}
     missing = [slot for slot in plan.slots if slot not in filled]
     return (len(plan.slots) - len(missing)) / len(plan.slots), missing
+
+
+# Kinds whose first-asked attribute is the question's focus; "why", yes/no and multi-hop questions are answered in
+# sentences that no slot describes.
+FOCUSED_KINDS = frozenset(
+    {"amount", "valuation", "investors", "date", "list", "latest", "breakdown", "comparison", "total"}
+)
+# Measures the plan has an attribute for; a question about another ("interest rate", "GW") is planned as a guess.
+MODELLED_MEASURES = frozenset({"revenue", "capex", "stake"})
+
+
+def unanswered_focus(plan: QuestionPlan, missing: Sequence[Slot]) -> list[Slot]:
+    """The slots of what the question asks first ("Who led ..." -> the lead) when the answer fills none of them.
+
+    An answer that gives the round's size but not the lead asked for does not answer "who led it?", however true
+    its quotes: the pipeline abstains and says which part the documents do not give. Only where the plan read the
+    question's focus from its words: not for how-questions or measures the plan has no attribute for.
+    """
+    if plan.kind not in FOCUSED_KINDS or not plan.attributes or HOW_RE.search(plan.question):
+        return []
+    if asked_measures(plan.question) - MODELLED_MEASURES:
+        return []
+    focus = [slot for slot in plan.slots if slot.attribute == plan.attributes[0]]
+    return focus if focus and all(slot in missing for slot in focus) else []
 
 
 def describe_missing(slot: Slot) -> str:
@@ -72,11 +106,13 @@ def _filled_by_composition(composition: Composition, passed: Sequence[Claim]) ->
     }
 
 
-def _states(text: str, slot: Slot) -> bool:
-    """Whether a sentence names the slot's entity (when it has one) and a mention of the kind the attribute needs."""
+def _states(text: str, slot: Slot, about: str = "") -> bool:
+    """Whether a sentence names the slot's entity (itself, or its document's title ``about``) and a mention of the
+    kind the attribute needs (in the sentence itself)."""
     mentions = extract_facts(text)
     names = [m.text for m in mentions if m.kind == "name"]
-    if slot.entity and not any(same_entity(n, slot.entity) for n in names):
+    context = [m.text for m in extract_facts(about) if m.kind == "name"] if about else []
+    if slot.entity and not any(same_entity(n, slot.entity) for n in names + context):
         return False
     kind = EVIDENCE_KIND.get(slot.attribute, "money")
     cue = ROLE_CUES.get(slot.attribute)
