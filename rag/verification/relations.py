@@ -323,7 +323,7 @@ def _stated_instead(claim: str, cited: Sequence[Source]) -> str | None:
             if same:
                 noun = FIGURE_NOUNS.get(fact.attribute, "figure")
                 values = join(list(dict.fromkeys(p.value_text for p in same)))
-                return f"the passage gives {fact.subject}'s {noun} as {values}"
+                return f"the passage gives {fact.subject}'s {noun} as {values}, not {fact.value_text}"
     return None
 
 
