@@ -331,3 +331,20 @@ def test_a_quote_fills_the_slot_of_the_company_its_document_is_about() -> None:
     assert measure_coverage(plan, [quote])[0] == 0.0  # the quote alone names no company
     titles = {1: "Thinking Machines Lab's $2 billion seed round (July 2025)"}
     assert measure_coverage(plan, [quote], None, titles) == (1.0, [])
+
+
+def test_a_sum_of_ranges_gives_the_bottom_and_the_top() -> None:
+    from rag.financing.model import FinancingFact
+    from rag.generation.wording import sum_sentences
+
+    def capex(subject: str, value: float, text: str) -> FinancingFact:
+        return FinancingFact("d", "p", "s", subject, "capex", value, "USD", text, "", "", "2026", 0, 1, 0, 1, text)
+
+    parts = [capex("Amazon", 200e9, "$200 billion"), capex("Meta", 115e9, "$115-135 billion")]
+    texts = [s.text for s in sum_sentences(parts, "In total, they plan")]
+    assert texts == [
+        "At the bottom of each range, in total, they plan $315 billion (200 + 115 = 315, in billions).",
+        "At the top of each range: $335 billion (200 + 135 = 335, in billions).",
+    ]
+    single = [s.text for s in sum_sentences(parts[:1] * 2, "Together")]
+    assert single == ["Together $400 billion (200 + 200 = 400, in billions)."]

@@ -29,6 +29,7 @@ from rag.generation.wording import (
     short,
     state,
     sum_sentence,
+    sum_sentences,
     verb,
     when,
 )
@@ -186,7 +187,7 @@ class Composer(FactChooser):
         parts = [fact for _, fact in chosen]
         if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
             who = plan.entities[0] if len(plan.entities) == 1 else "together they"
-            sentences.append(sum_sentence(parts, f"In total, {who} {verb(plan.slots[0].attribute)}"))
+            sentences += sum_sentences(parts, f"In total, {who} {verb(plan.slots[0].attribute)}")
         return sentences
 
     def _latest(self, plan: QuestionPlan) -> list[Sentence]:

@@ -7,6 +7,7 @@ the figure, name and date of its fact: the citation checker compares them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,15 +27,35 @@ class Sentence:
     computed: bool = False
 
 
-def sum_sentence(parts: list[FinancingFact], lead: str) -> Sentence:
-    total = sum(f.value for f in parts)
-    largest = max(f.value for f in parts)
-    arithmetic = " + ".join(short(f.value, largest) for f in parts)  # one unit: $500 million is 0.5 (billions)
+RANGE_RE = re.compile(r"(?P<low>\d+(?:\.\d+)?)\s*[-–]\s*(?P<high>\d+(?:\.\d+)?)\s*(?:billion|million|bn|m)\b", re.I)
+
+
+def range_top(fact: FinancingFact) -> float:
+    """The top of a range figure ("$175-185 billion" -> 185e9); a single figure is its own top."""
+    match = RANGE_RE.search(fact.value_text)
+    if match is None or float(match.group("low")) == 0:
+        return fact.value
+    return fact.value * float(match.group("high")) / float(match.group("low"))
+
+
+def sum_sentence(parts: list[FinancingFact], lead: str, top: bool = False) -> Sentence:
+    """The parts' sum with its arithmetic, in one unit; ``top`` sums the top of each range instead of its bottom."""
+    values = [range_top(f) if top else f.value for f in parts]
+    total, largest = sum(values), max(values)
+    arithmetic = " + ".join(short(v, largest) for v in values)  # one unit: $500 million is 0.5 (billions)
     return Sentence(
         f"{lead} {money(total, parts[0].currency)} ({arithmetic} = {short(total, largest)}, in {unit_name(largest)}).",
         tuple(parts),
         computed=True,
     )
+
+
+def sum_sentences(parts: list[FinancingFact], lead: str) -> list[Sentence]:
+    """The sum; when some parts are ranges ("$175-185 billion"), the sums of their bottoms and of their tops."""
+    if all(range_top(f) == f.value for f in parts):
+        return [sum_sentence(parts, lead)]
+    bottom = f"At the bottom of each range, {lead[:1].lower()}{lead[1:]}"
+    return [sum_sentence(parts, bottom), sum_sentence(parts, "At the top of each range:", top=True)]
 
 
 def state(fact: FinancingFact, attribute: str) -> str:
