@@ -217,7 +217,7 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     bridge_match = BRIDGE_RE.search(text)
     bridge = bridge_match.group(0).strip() if bridge_match else ""
     entities = _entities(text, known_entities)
-    attributes = _attributes(text)
+    attributes = asked_attributes(text)
     rounds = tuple(dict.fromkeys(label for m in ROUND_RE.finditer(text) for label in _round_labels(m.group(0))))
     years = tuple(dict.fromkeys(int(m.group("y")) for m in YEAR_RE.finditer(text)))
     latest = bool(LATEST_RE.search(text))
@@ -323,8 +323,8 @@ def _kind(
     return "other"
 
 
-def _attributes(text: str) -> tuple[Attribute, ...]:
-    """Asked-for attributes in the order the question names them."""
+def asked_attributes(text: str) -> tuple[Attribute, ...]:
+    """Asked-for attributes in the order the question names them (none added by default)."""
     found: list[tuple[int, Attribute]] = []
     for attribute, cue in ATTRIBUTE_CUES:
         match = cue.search(text)

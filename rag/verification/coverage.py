@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from rag.financing.lookup import same_entity
 from rag.generation.compose import Composition
 from rag.generation.extractive import asked_measures
-from rag.generation.plan import HOW_RE, QuestionPlan, Slot
+from rag.generation.plan import QuestionPlan, Slot, asked_attributes
 from rag.text.markers import strip_markers
 from rag.types import Claim
 from rag.verification.facts import extract_facts
@@ -69,6 +69,8 @@ def measure_coverage(
 FOCUSED_KINDS = frozenset(
     {"amount", "valuation", "investors", "date", "list", "latest", "breakdown", "comparison", "total"}
 )
+# "How does it fund ...", "... - how does it fund its AI push?": answered in reasons, wherever the "how" stands.
+HOW_ANYWHERE_RE = re.compile(r"\bhow\s+(?:did|does|do|was|is|were|will|are|can|could)\b", re.I)
 # Measures the plan has an attribute for; a question about another ("interest rate", "GW") is planned as a guess.
 MODELLED_MEASURES = frozenset({"revenue", "capex", "stake"})
 
@@ -80,10 +82,10 @@ def unanswered_focus(plan: QuestionPlan, missing: Sequence[Slot]) -> list[Slot]:
     its quotes: the pipeline abstains and says which part the documents do not give. Only where the plan read the
     question's focus from its words: not for how-questions or measures the plan has no attribute for.
     """
-    if plan.kind not in FOCUSED_KINDS or not plan.attributes or HOW_RE.search(plan.question):
+    if plan.kind not in FOCUSED_KINDS or not plan.attributes or HOW_ANYWHERE_RE.search(plan.question):
         return []
-    if asked_measures(plan.question) - MODELLED_MEASURES:
-        return []
+    if asked_measures(plan.question) - MODELLED_MEASURES or plan.attributes[0] not in asked_attributes(plan.question):
+        return []  # a measure the plan has no attribute for, or an attribute it assumed ("A vs B - terms?")
     focus = [slot for slot in plan.slots if slot.attribute == plan.attributes[0]]
     return focus if focus and all(slot in missing for slot in focus) else []
 
