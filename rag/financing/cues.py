@@ -91,7 +91,8 @@ NOT_COMPANIES = frozenset(
     august september october november december lead investors investor participants amount valuation date
     size announced previous next value growth strategic global investment investments funding company startup
     shares stock buyers backers half against both other others jv generative dutch saudi french chinese american
-    british german japanese korean indian emirati qatari claude llama gemini chatgpt gpt grok""".split()
+    british german japanese korean indian emirati qatari claude llama gemini chatgpt gpt grok together eligible
+    overall meanwhile however additionally combined including adding altogether""".split()
 ) | frozenset({"generative ai"})
 
 # Deal roles between two named parties, read from the words between them: (attribute, pattern, reversed). The fact's

@@ -286,11 +286,7 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
         return context.subject  # "- Thrive Capital: about $1.25 billion" in a brief about one company's round
     # A lone capitalised word opening the sentence may be an ordinary word ("Eligible employees sold ..."): it does
     # not make the sentence about another company.
-    own = [
-        m
-        for m in names
-        if _clean_name(m.text) != context.subject and not (m.start == 0 and re.fullmatch(r"[A-Z][a-z]+", m.text))
-    ]
+    own = [m for m in names if _clean_name(m.text) != context.subject and not _sentence_opener(sentence, m)]
     return context.subject if not own or not _mentions_money(sentence) else ""
 
 
@@ -315,6 +311,12 @@ def _named_before_money(sentence: str, names: list[Fact]) -> str:
         if name.end <= money.start and not quoted and LONE_SUBJECT_VERB_RE.match(sentence[name.end : money.start]):
             return _clean_name(name.text)
     return ""
+
+
+def _sentence_opener(sentence: str, m: Fact) -> bool:
+    """A lone capitalised word opening the sentence ("Eligible employees sold ..."): maybe an ordinary word, so it
+    does not make the sentence about another company (it may still be the subject: "Nvidia committed ...")."""
+    return not sentence[: m.start].strip(" -*•·") and re.fullmatch(r"[A-Z][a-z]+", m.text) is not None
 
 
 def _possessive(text: str, m: Fact) -> bool:
