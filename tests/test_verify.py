@@ -579,3 +579,12 @@ def test_figures_of_different_rounds_are_not_a_disagreement(verifier: Verifier) 
     )
     assert result.claims[0].verdict == "supported"
     assert not any(n.startswith("Sources disagree") for n in result.notes)
+
+
+def test_each_figure_of_a_pre_and_post_money_pair_keeps_its_own_label(verifier: Verifier) -> None:
+    """ "€10 billion pre-money, €11.7 billion post-money": the label after a figure is its own, not the one before."""
+    passage = "Mistral AI's Series C. Valuation: €10 billion pre-money, €11.7 billion post-money."
+    post = verifier.check("Mistral AI was valued at €11.7 billion post-money in its Series C [1].", {1: passage})
+    assert [c.verdict for c in post.claims] == ["supported"]
+    swapped = verifier.check("Mistral AI was valued at €11.7 billion pre-money in its Series C [1].", {1: passage})
+    assert [c.verdict for c in swapped.claims] == ["unsupported"]

@@ -109,14 +109,17 @@ def antonym_conflict(claim: str, source: str) -> tuple[str, str] | None:
 def _word_near(text: str, fact: Fact) -> str | None:
     """The antonym-pair word closest to a figure, if one is within a few words of it ("$730 billion pre-money")."""
     lowered = text.lower()
-    best: tuple[int, str] | None = None
+    best: tuple[int, int, str] | None = None
     for word in ANTONYM_PARTNER:
         for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", lowered):
-            gap = lowered[fact.end : m.start()] if m.start() >= fact.end else lowered[m.end() : fact.start]
-            words = len(WORD_RE.findall(gap))
-            if words <= NEAR_WORDS and (best is None or words < best[0]):
-                best = (words, word)
-    return best[1] if best else None
+            after = m.start() >= fact.end
+            gap = lowered[fact.end : m.start()] if after else lowered[m.end() : fact.start]
+            # As near before as after ("€10 billion pre-money, €11.7 billion post-money"): the label after the
+            # figure is its own.
+            rank = (len(WORD_RE.findall(gap)), 0 if after else 1)
+            if rank[0] <= NEAR_WORDS and (best is None or rank < best[:2]):
+                best = (*rank, word)
+    return best[2] if best else None
 
 
 def figure_antonym_conflict(claim: str, fact: Fact, units: list[TextIndex]) -> tuple[str, str] | None:
