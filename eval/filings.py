@@ -7,7 +7,10 @@ question in each retrieval mode, then builds the baseline a user would write wit
 llama-index on the same files (``SimpleDirectoryReader``: one document per PDF page;
 ``VectorStoreIndex`` with default settings, in memory; the same MiniLM weights through
 ``HuggingFaceEmbedding``) and asks it the same questions. Both are printed in one table
-and written to ``<out>/filings.json`` and ``<out>/filings.md``.
+and written to ``<out>/filings.json`` and ``<out>/filings.md``. Between the two, every
+question goes through the whole pipeline and the answers to questions whose gold answer is
+a figure are scored: right number (1%) on the right page, abstained, or wrong
+(:mod:`filings_answers`).
 
 A hit is a retrieved chunk (or llama-index node) from the gold filing (document hit) on the
 gold page (page hit); pages are physical and 1-based, as in the question file. Ingest wall
