@@ -219,16 +219,17 @@ class Pipeline:
 
         A composition that fails its own check (a fact bound to the wrong round,
         say) is dropped for the extractive answer rather than shown: the checker
-        decides which answer the user sees, not only which badge it gets. Within
-        a composition that passes, a sentence the checker fails is removed (strict),
-        whatever ``strict`` says: it is the answerer's own misreading of a document,
-        not a quote the user should weigh.
+        decides which answer the user sees, not only which badge it gets. A list's
+        items stand alone, so there an item the checker fails is removed (strict)
+        and reported, and the rest of the list is kept.
         """
         composition = self.composer.compose(plan)
         if composition is None or not composition.complete:
             return None
-        checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, True)
-        return checked if not checked.missing else None
+        draft = Draft(composition.text, abstained=False)
+        checked = self._check(draft, composition.hits, plan, composition, strict or plan.kind == "list")
+        failed = checked.verification is None or any(c.verdict in FAILED for c in checked.verification.claims)
+        return None if checked.missing or (failed and plan.kind != "list") else checked
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
         """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when
@@ -302,6 +303,9 @@ class Pipeline:
         from rag.generation.streaming import stream_with_tokens
 
         return stream_with_tokens(lambda: self.answer(question, history, options))
+
+
+FAILED = frozenset({"unsupported", "uncited"})  # verdicts that drop a composed answer for the quoted one
 
 
 @dataclass(frozen=True)

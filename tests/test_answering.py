@@ -323,6 +323,7 @@ def test_an_answer_that_misses_what_the_question_asks_first_is_refused() -> None
         "How does xAI fund its data centres?",
         "xAI does not raise rounds - how does it fund its data centres?",
         "Nvidia deal vs AMD deal with OpenAI - capacity and equity terms?",  # "amount" is only assumed
+        "How much accelerator capacity do OpenAI's Nvidia and AMD deals add up to?",  # GW, not money
     ):
         plan = plan_question(guessed, KNOWN, SUBJECTS)
         assert unanswered_focus(plan, list(plan.slots)) == []

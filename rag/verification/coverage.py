@@ -71,6 +71,8 @@ FOCUSED_KINDS = frozenset(
 )
 # "How does it fund ...", "... - how does it fund its AI push?": answered in reasons, wherever the "how" stands.
 HOW_ANYWHERE_RE = re.compile(r"\bhow\s+(?:did|does|do|was|is|were|will|are|can|could)\b", re.I)
+# Quantities no attribute models, however "how much" the question: compute capacity, power, chips, people.
+UNMODELLED_RE = re.compile(r"\bcapacity\b|\bgigawatts?\b|\bGW\b|\bmegawatts?\b|\bchips\b|\bGPUs\b|\busers\b", re.I)
 # Measures the plan has an attribute for; a question about another ("interest rate", "GW") is planned as a guess.
 MODELLED_MEASURES = frozenset({"revenue", "capex", "stake"})
 
@@ -82,10 +84,13 @@ def unanswered_focus(plan: QuestionPlan, missing: Sequence[Slot]) -> list[Slot]:
     its quotes: the pipeline abstains and says which part the documents do not give. Only where the plan read the
     question's focus from its words: not for how-questions or measures the plan has no attribute for.
     """
-    if plan.kind not in FOCUSED_KINDS or not plan.attributes or HOW_ANYWHERE_RE.search(plan.question):
+    question = plan.question
+    if plan.kind not in FOCUSED_KINDS or not plan.attributes or HOW_ANYWHERE_RE.search(question):
         return []
-    if asked_measures(plan.question) - MODELLED_MEASURES or plan.attributes[0] not in asked_attributes(plan.question):
-        return []  # a measure the plan has no attribute for, or an attribute it assumed ("A vs B - terms?")
+    if UNMODELLED_RE.search(question) or asked_measures(question) - MODELLED_MEASURES:
+        return []  # a quantity the plan has no attribute for
+    if plan.attributes[0] not in asked_attributes(question):
+        return []  # an attribute the plan assumed ("A vs B - terms?")
     focus = [slot for slot in plan.slots if slot.attribute == plan.attributes[0]]
     return focus if focus and all(slot in missing for slot in focus) else []
 
