@@ -224,6 +224,11 @@ def test_headings_captions_and_labels_are_never_quotable() -> None:
         # About the right company and year, but silent on debt: no "yes" is read into it.
         ("Did xAI use debt in its 2024 rounds?", "xAI raised two equity rounds in 2024 [1].", None),
         ("Who led xAI's Series B?", "Valor led it [1].", None),
+        (
+            "Did Microsoft disclose how much it put into OpenAI in 2021?",
+            "The breakdown is consistent with the reported pieces, although Microsoft has not confirmed it [1].",
+            "No",
+        ),
     ],
 )
 def test_a_yes_no_answer_says_yes_or_no_only_when_its_quote_decides_it(

@@ -28,6 +28,10 @@ Polarity = Literal["Yes", "No"]
 _NEGATING_WORDS = re.compile(r"\b(?:disagree\w*|differ(?:s|ed|ing)?|undisclosed|declined to)\b", re.IGNORECASE)
 _STEM_PREFIX = 5  # "invest" ~ "investor", "disclos" ~ "disclosure": Porter stems of one family share a prefix
 _YES_SHARE = 0.5  # of the question's content words a sentence must state for a "yes"
+# Words a source uses for what a question asks in other words ("has not confirmed" answers "did it disclose").
+_SAME_MEANING = {
+    "confi": "discl", "revea": "discl", "annou": "discl", "publi": "discl", "back": "inves", "fund": "inves",
+}  # fmt: skip
 
 
 def answer_polarity(question: str, answer: str) -> Polarity | None:
@@ -61,4 +65,5 @@ def with_polarity(question: str, answer: str) -> str:
 
 def _stems(text: str) -> set[str]:
     """Word stems cut to a common prefix; numbers and single letters left out."""
-    return {token[:_STEM_PREFIX] for token in tokenize(text) if token.isalpha() and len(token) > 1}
+    prefixes = (token[:_STEM_PREFIX] for token in tokenize(text) if token.isalpha() and len(token) > 1)
+    return {_SAME_MEANING.get(prefix, prefix) for prefix in prefixes}
