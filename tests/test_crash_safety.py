@@ -492,3 +492,22 @@ def test_a_full_disk_stops_the_ingest_with_one_line_and_a_rerun_completes(zygote
         assert_complete(zygote.check(tmp_path / "check2.log", corpus, env, full=True))
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_bm25_cache_that_cannot_be_written_does_not_fail_the_search(tmp_path: Path) -> None:
+    """A full or read-only disk fails the cache write; the question is still answered from the index in memory."""
+    from rag.index.store import ChromaStore
+    from rag.ingest.ingestor import Ingestor
+    from rag.retrieval.hybrid import HybridRetriever
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "note.md").write_text("# Note\n\nOpenAI raised money from Thrive Capital in a large round.\n")
+    settings = make_settings(tmp_path / "data")
+    store = ChromaStore(settings.store)
+    Ingestor(settings, store, WordEmbedder()).ingest([docs])  # type: ignore[arg-type]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache's folder should be")
+    retriever = HybridRetriever(store, embedder=None, settings=settings.retrieval, bm25_cache=blocker / "bm25.npz")  # type: ignore[arg-type]
+    assert retriever._bm25_index().ids  # built and used, though it could not be saved
+    assert not (blocker / "bm25.npz").exists()

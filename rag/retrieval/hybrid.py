@@ -18,6 +18,7 @@ Three steps serve real filings (issue 15, measured by ``eval/filings.py``):
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,6 +34,8 @@ from rag.ingest.context import CONTEXT_KEY, CONTEXT_VERSION, indexed_text
 from rag.retrieval.expansion import expand_query
 from rag.retrieval.routing import Route, Router
 from rag.types import Chunk, Hit
+
+logger = logging.getLogger(__name__)
 
 # Module constants rather than settings (rag/config.py belongs to the settings work); measured with
 # eval/filings.py on the FinanceBench development set and with rag eval on eval/questions.jsonl.
@@ -152,8 +155,11 @@ class HybridRetriever:
                 self._bm25 = BM25Index.build(pairs, revision=revision)
                 self._router = Router.build(self._chunks.values(), revision=revision)
                 if self.bm25_cache:
-                    self._bm25.save(self.bm25_cache)
-                    _save_router(self._router, self._router_cache)
+                    try:
+                        self._bm25.save(self.bm25_cache)
+                        _save_router(self._router, self._router_cache)
+                    except OSError as error:  # a full or read-only disk: answer from memory, cache next time
+                        logger.warning("could not save the BM25 cache %s: %s", self.bm25_cache, error)
             return self._bm25
 
     @property
