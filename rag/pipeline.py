@@ -219,17 +219,19 @@ class Pipeline:
 
         A composition that fails its own check (a fact bound to the wrong round,
         say) is dropped for the extractive answer rather than shown: the checker
-        decides which answer the user sees, not only which badge it gets. A list's
-        items stand alone, so there an item the checker fails is removed (strict)
-        and reported, and the rest of the list is kept.
+        decides which answer the user sees, not only which badge it gets. A list
+        of one fact per sentence ("Nvidia invested in X", "... in Y") has items that
+        stand alone, so there an item the checker fails is removed (strict) and
+        reported, and the rest of the list is kept.
         """
         composition = self.composer.compose(plan)
         if composition is None or not composition.complete:
             return None
+        itemised = plan.kind == "list" and all(len(s.facts) == 1 for _, s in composition.sentences)
         draft = Draft(composition.text, abstained=False)
-        checked = self._check(draft, composition.hits, plan, composition, strict or plan.kind == "list")
+        checked = self._check(draft, composition.hits, plan, composition, strict or itemised)
         failed = checked.verification is None or any(c.verdict in FAILED for c in checked.verification.claims)
-        return None if checked.missing or (failed and plan.kind != "list") else checked
+        return None if checked.missing or (failed and not itemised) else checked
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
         """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when

