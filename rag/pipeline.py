@@ -241,7 +241,8 @@ class Pipeline:
             return None
         checked = self._check(Draft(metric.text, abstained=not metric.text), list(metric.hits), plan, None, strict)
         passed = checked.verification is not None and checked.verification.grounding >= 1.0
-        return checked if passed else self._check(None, [], plan, None, strict)
+        # The metric is the question's focus: answered whole, whatever the financing plan's slots.
+        return replace(checked, missing=[], coverage=1.0) if passed else self._check(None, [], plan, None, strict)
 
     def _multihop(
         self, plan: QuestionPlan, chosen: Generator, k: int, options: AskOptions, strict: bool
