@@ -193,19 +193,21 @@ def _rescued(verdict: Claim, found: SupportResult | None, cited: list[Source]) -
     similarity; such a claim is ``computed`` when its figure was recomputed
     from the passage's (:mod:`rag.verification.derived`), and ``supported``
     when a cited table holds each figure in the row and year the claim names,
-    or the passages bind each of its relations as it does. Outside tables
-    half the claim's other words must be near its facts, so "used it to hire
-    researchers" is not waved through.
+    or the passages bind each of its relations as it does. A recomputed
+    claim's words are mostly how it computed ("add up to", "larger than the
+    one it terminated"), which no source states, so its arithmetic decides;
+    otherwise half the claim's other words must be near its facts, so "used it
+    to hire researchers" is not waved through.
     """
     if verdict.verdict != "unsupported" or found is None:
         return verdict
     if table_confirms(verdict.text, [s.text for s in cited]):
         return replace(verdict, verdict="supported", score=1.0, reason="stated in the cited table's row and year")
-    if found.features["coverage"] < CONFIRM_COVERAGE:
-        return verdict
     if found.derived:
         reason = "recomputed from the cited figures: " + "; ".join(found.derived)
         return replace(verdict, verdict="computed", score=1.0, reason=reason)
+    if found.features["coverage"] < CONFIRM_COVERAGE:
+        return verdict
     if relations_confirm(verdict.text, cited):
         return replace(verdict, verdict="supported", score=1.0, reason="the cited text states each of its relations")
     return verdict

@@ -18,9 +18,10 @@ from rag.verification.facts import Fact, TextIndex, same_value
 
 # "rather than" / "instead of" negate what follows them ("went to OpenAI LP, not to the nonprofit" is
 # "went to OpenAI LP rather than the nonprofit"); "failed to" negates the verb after it.
+# "not only provides funds but also ..." affirms; it negates nothing.
 NEGATION_RE = re.compile(
-    r"\b(?:not|no|never|none|neither|nor|without|cannot|nobody|nothing|rather than|instead of|fail(?:s|ed)? to"
-    r"|lack(?:s|ed)?(?: of)?)\b"
+    r"\b(?:not(?!\s+only\b)|no|never|none|neither|nor|without|cannot|nobody|nothing|rather than|instead of"
+    r"|fail(?:s|ed)? to|lack(?:s|ed)?(?: of)?)\b"
     r"|n't\b",
     re.IGNORECASE,
 )

@@ -47,9 +47,12 @@ RATIO_RE = re.compile(r"\b(?:percent\w*|growth|margin|share|ratio|times|fold|twi
 APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|by|during)\b", re.I)
 DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
 UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
+# "works out to at least $2.6 million" of "200% of her $1,300,000 salary": a share of a stated figure.
+PRODUCT_RE = re.compile(r"\b(?:works?\s+out|comes?\s+to|amounts?\s+to|equal\w*|equivalent)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
 MAX_OPERANDS = 40
+FEW_OPERANDS = 12
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
     scale = scale_of(passage.text)
     # The claim's other figures are what it is about, not operands ("$4 billion, starting with $2.75 billion").
     own = {amount(f) for f in claim_facts if f is not fact}
-    operands = [(shown, x) for shown, x in _operands(passage, scale) if x not in own]
+    stated = _operands(passage, scale)
+    operands = [(shown, x) for shown, x in stated if x not in own]
     is_multiple = fact.kind == "multiple" or bool(TIMES_AFTER_RE.match(claim[fact.end :]))
     approximate = APPROXIMATE_RE.search(claim[: fact.start]) is not None
     if fact.kind in ("money", "number") and not is_multiple:
@@ -86,14 +90,18 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
                 if abs(x - value) <= tolerance:
                     return Derivation(f"{shown} in the passage's units" if scale != 1.0 else f"{shown}, rounded", False)
         if DIFFERENCE_RE.search(claim):
-            for (sa, a), (sb, b) in itertools.permutations(operands, 2):
+            for (sa, a), (sb, b) in _compared(operands):
                 if abs(abs(a - b) - value) <= tolerance:
                     return Derivation(f"{sa} − {sb}")
-        return _sum_of(operands, value, tolerance) if SUM_RE.search(claim) else None
+        # A sum or product may take the claim's own figures as operands ("adding the $2 billion to the $10 billion").
+        if SUM_RE.search(claim):
+            return _sum_of(stated, value, tolerance)
+        return _share_of(passage, stated, value, tolerance) if PRODUCT_RE.search(claim) else None
     if not (is_multiple or RATIO_RE.search(claim)):
         return None
     changed = bool(DIFFERENCE_RE.search(claim) or UP_RE.search(claim) or DOWN_RE.search(claim))
-    for (sa, a), (sb, b) in itertools.permutations(operands, 2):
+    # A multiple compares the claim's own figure with another ("at $14 billion, 140 times its revenue").
+    for (sa, a), (sb, b) in itertools.permutations(stated if is_multiple else operands, 2):
         if b == 0 or sa == sb:
             continue
         candidates = [(a / b, f"{sa} / {sb}")] if is_multiple else _percentages(sa, a, sb, b, changed)
@@ -111,12 +119,40 @@ def _sum_of(operands: list[tuple[str, float]], value: float, tolerance: float) -
     added to "$5 billion" again to make a claimed "$20 billion".
     """
     values = [x for _, x in operands]
-    totals = {x for x in values for a, b in itertools.combinations(values, 2) if abs(a + b - x) <= 1e-6 * x}
+    totals = {  # a count ("the two companies") added to a part is not a total of two parts
+        x
+        for x in values
+        for a, b in itertools.combinations(values, 2)
+        if min(a, b) > 1e-6 * x and abs(a + b - x) <= 1e-6 * x
+    }
     parts = [(shown, x) for shown, x in operands if x not in totals][:MAX_SUM_OPERANDS]
     for size in range(2, MAX_SUM_PARTS + 1):
         for chosen in itertools.combinations(parts, size):
             if abs(sum(x for _, x in chosen) - value) <= tolerance:
                 return Derivation(" + ".join(shown for shown, _ in chosen))
+    return None
+
+
+def _compared(operands: list[tuple[str, float]]) -> list[tuple[tuple[str, float], tuple[str, float]]]:
+    """Pairs whose difference may be the claim's: any two of a few figures, only neighbours in a long run.
+
+    A page of a statement the table reader cannot parse ("2022 2021 Change" repeated per segment) holds dozens
+    of figures, and some difference of two unrelated ones falls within an "about"; a row's years sit side by side.
+    """
+    if len(operands) <= FEW_OPERANDS:
+        return list(itertools.permutations(operands, 2))
+    return [(a, b) for a, b in itertools.pairwise(operands)]
+
+
+def _share_of(
+    passage: TextIndex, operands: list[tuple[str, float]], value: float, tolerance: float
+) -> Derivation | None:
+    """A passage percentage of a passage figure that gives the claim's figure ("200%" of "$1,300,000")."""
+    shares = [f for f in passage.facts if f.kind == "percent"]
+    for share in shares:
+        for shown, x in operands:
+            if abs(amount(share) / 100 * x - value) <= tolerance:
+                return Derivation(f"{share.text.strip()} × {shown}")
     return None
 
 

@@ -25,7 +25,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -138,6 +138,40 @@ def decide(features: dict[str, float], settings: VerifySettings) -> bool:
     return judge(settings, features["coverage"], features["similarity"], features["cross"])[1]
 
 
+# Capitalised only because they open the sentence: "Besides money, ...", "Together Nvidia and Microsoft ...".
+OPENING_WORDS = frozenset(
+    {
+        "besides",
+        "together",
+        "adding",
+        "after",
+        "before",
+        "although",
+        "while",
+        "since",
+        "unlike",
+        "including",
+        "despite",
+        "following",
+        "combined",
+        "overall",
+        "meanwhile",
+        "also",
+        "both",
+        "between",
+        "beyond",
+        "like",
+    }
+)
+
+
+def _without_opening_word(fact: Fact) -> Fact | None:
+    """A name fact without an ordinary word that opens the sentence (None when that word was all of it)."""
+    if fact.kind != "name" or fact.start != 0 or not fact.key or fact.key[0] not in OPENING_WORDS:
+        return fact
+    return replace(fact, key=fact.key[1:]) if len(fact.key) > 1 else None
+
+
 class SupportScorer:
     """Scores (claim, passage) pairs; thread-safe, models injected.
 
@@ -192,7 +226,8 @@ class SupportScorer:
 
     def _hard(self, claim: str, text: str, title: str = "") -> _Pair:
         passage = passage_index(text)
-        pair = _Pair(claim, passage, extract_facts(claim))
+        opened = (_without_opening_word(f) for f in extract_facts(claim))
+        pair = _Pair(claim, passage, [f for f in opened if f is not None])
         units_for: list[list[int]] = []
         for fact in pair.facts:
             hits = [i for i, index in enumerate(passage.unit_index) if fact_in(fact, index)]
