@@ -31,7 +31,7 @@ from rag.retrieval.followup import standalone_question
 from rag.retrieval.hybrid import HybridRetriever
 from rag.retrieval.pages import PageReader
 from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
-from rag.text.markers import MARKER_RE, format_markers, parse_markers
+from rag.text.markers import MARKER_RE, format_markers, parse_markers, strip_markers
 from rag.text.words import content_words
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 from rag.verification.coverage import describe_missing, measure_coverage, unanswered_focus
@@ -161,7 +161,7 @@ class Pipeline:
         checked = None
         budget = self.settings.generator.max_context_chars
         if chosen.name == "extractive":
-            checked = self._multihop(plan, chosen, k, options, strict) if plan.bridge else self._composed(plan, strict)
+            checked = self._multihop(plan, chosen, k, options, strict) if plan.bridge else self._composed(plan)
         checked = checked or self._metric(standalone, ranked, plan, strict)
         if checked is None:
             hits = ranked[:k]
@@ -214,24 +214,25 @@ class Pipeline:
         )
         return Trace(answer, ranked, verification)
 
-    def _composed(self, plan: QuestionPlan, strict: bool) -> _Checked | None:
+    def _composed(self, plan: QuestionPlan) -> _Checked | None:
         """The plan answered from financing facts, if every slot is filled and the checker passes every one.
 
         A composition that fails its own check (a fact bound to the wrong round,
         say) is dropped for the extractive answer rather than shown: the checker
-        decides which answer the user sees, not only which badge it gets. A list
-        of one fact per sentence ("Nvidia invested in X", "... in Y") has items that
-        stand alone, so there an item the checker fails is removed (strict) and
-        reported, and the rest of the list is kept.
+        decides which answer the user sees, not only which badge it gets. A failed
+        sentence that answers no part of the question (an "Earlier: ..." figure
+        beside the latest, a ratio) is removed and reported instead, as is a failed
+        item of a list of one fact per sentence ("Nvidia invested in X", "... in Y").
         """
         composition = self.composer.compose(plan)
         if composition is None or not composition.complete:
             return None
         itemised = plan.kind == "list" and all(len(s.facts) == 1 for _, s in composition.sentences)
-        draft = Draft(composition.text, abstained=False)
-        checked = self._check(draft, composition.hits, plan, composition, strict or itemised)
-        failed = checked.verification is None or any(c.verdict in FAILED for c in checked.verification.claims)
-        return None if checked.missing or (failed and not itemised) else checked
+        answering = {_plain(text) for text, sentence in composition.sentences if sentence.slots and not itemised}
+        checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, True)
+        claims = checked.verification.claims if checked.verification else []
+        failed = any(c.verdict in FAILED and _plain(c.text) in answering for c in claims)
+        return None if checked.missing or failed or checked.verification is None else checked
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
         """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when
@@ -392,6 +393,11 @@ def merge_drafts(first: str, first_hits: list[Hit], second: str, second_hits: li
         numbers[n] = known
     renumbered = MARKER_RE.sub(lambda m: format_markers([numbers.get(n, n) for n in parse_markers(m.group(0))]), second)
     return f"{first}\n\n{renumbered}", hits
+
+
+def _plain(sentence: str) -> str:
+    """A sentence without its markers and with single spaces, to match a claim to the sentence it came from."""
+    return " ".join(strip_markers(sentence).split())
 
 
 def _ms(start: float, end: float) -> float:
