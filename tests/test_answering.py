@@ -43,6 +43,7 @@ SUBJECTS = ("Anthropic", "OpenAI", "xAI")
         ("Which round was bigger, xAI's Series E or Anthropic's Series G?", "comparison"),
         ("Which company plans more capex for 2026, Alphabet or Meta?", "comparison"),
         ("Whose seed round was bigger, Thinking Machines Lab's or Mistral AI's?", "comparison"),
+        ("Which venture firm invested in both xAI's Series B and OpenAI's 2024 round?", "investors"),
     ],
 )
 def test_question_kinds(question: str, kind: str) -> None:
@@ -57,6 +58,17 @@ def test_a_comparison_of_one_company_s_rounds_has_a_side_per_round() -> None:
     ]
     months = plan_question("Compare OpenAI's Oct 2024 round with the March 2025 SoftBank-led round.", KNOWN, SUBJECTS)
     assert [s.qualifier for s in months.slots] == ["2024-10", "2025-03"]  # SoftBank led; it is not a side
+
+
+def test_one_investor_s_money_in_two_companies_is_compared_per_company() -> None:
+    plan = plan_question("How much has Amazon committed to OpenAI compared with Anthropic?", KNOWN, SUBJECTS)
+    assert plan.kind == "comparison"
+    assert plan.investor == "Amazon"
+    assert [(s.entity, s.attribute) for s in plan.slots] == [("OpenAI", "amount"), ("Anthropic", "amount")]
+    change = plan_question("How did Anthropic's valuation change from its Series E to its Series F?", KNOWN, SUBJECTS)
+    assert change.kind == "comparison"
+    assert [s.qualifier for s in change.slots] == ["Series E", "Series F"]
+    assert plan_question("How does Anthropic's funding compare with xAI's?", KNOWN, SUBJECTS).investor == ""
 
 
 def test_each_company_side_keeps_the_round_the_question_gives_it() -> None:

@@ -25,6 +25,8 @@ class FactChooser:
     def _side(self, plan: QuestionPlan, slot: Slot) -> FinancingFact | None:
         """The fact for one side: its round or month when the slot names one, else the plan's time, latest first."""
         facts = self._candidates(slot.entity, slot.attribute)
+        if plan.investor and slot.attribute == "amount":  # the investor's money in this side, not the side's rounds
+            facts = self.facts.find(slot.entity, ("investment", "commitment"), counterparty=plan.investor)
         if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
             facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
         elif slot.qualifier:

@@ -22,9 +22,9 @@ from rag.generation.choose import FactChooser
 from rag.generation.plan import QuestionPlan, Slot, periods_in
 from rag.generation.wording import (
     Sentence,
+    figure_of,
     investment_sentence,
     join,
-    owner,
     round_of,
     short,
     state,
@@ -132,7 +132,7 @@ class Composer(FactChooser):
             ratio = big.value / small.value
             sentences.append(
                 Sentence(
-                    f"{owner(big)} {big.value_text} is about {ratio:.1f} times {owner(small)} {small.value_text} "
+                    f"{figure_of(big)} is about {ratio:.1f} times {figure_of(small)} "
                     f"({short(big.value, small.value)} / {short(small.value)} ≈ {ratio:.1f}).",
                     (big, small),
                     computed=True,
@@ -365,7 +365,8 @@ class Composer(FactChooser):
             for f in self._candidates(fact.subject, "valuation")
             if (fact.round and f.round == fact.round) or (not fact.round and f.date == fact.date and f.date)
         ]
-        valuation = headline(same_round)
+        same_month = [f for f in same_round if fact.date[:7] and f.date[:7] == fact.date[:7]]
+        valuation = headline(same_month or same_round)  # a round's valuation is dated with it
         if valuation is None:
             return Sentence(state(fact, "amount"), (fact,), (slot,))
         text = state(fact, "amount").rstrip(".") + f", at a valuation of {valuation.value_text}."

@@ -47,7 +47,8 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
         "investors",
         re.compile(
             r"\binvestors?\b|\bbackers?\b|\bparticipa\w*|\bwho\s+(?:invested|backed|funded|put|bought|joined)\b"
-            r"|\bwhich\s+(?:companies|firms|investors|funds)\s+(?:invested|participated|backed|joined|put)\b"
+            r"|\bwhich\s+(?:\w+\s+)?(?:compan(?:y|ies)|firms?|investors?|funds?)\s+(?:invested|participated|backed"
+            r"|joined|put)\b"
             r"|\bwho\s+(?:were|are)\s+the\s+(?:main\s+)?(?:investors|backers)\b|\bw/",
             re.I,
         ),
@@ -73,6 +74,7 @@ COMPARISON_RE = re.compile(
     r"\bcompar\w*|\bvs\.?|\bversus\b|\bstack\s+up\b|\bagainst\b|\bhow\s+(?:far|much)\s+did\s+.*\b(?:rise|grow|"
     r"increase|jump|climb|fall|change)\b|\b(?:rise|rose|grew|growth|increase|jump)\w*\s+from\b|\brelative\s+to\b|\bdifference\s+between\b|\b(?:larger|bigger|smaller|higher|"
     r"lower|more|less)\s+than\b|\bwhich\s+(?:was|is)\s+(?:larger|bigger|higher|smaller|lower)\b|\bhow\s+many\s+times\b"
+    r"|\bchange[sd]?\s+(?:\w+\s+){0,3}?from\b|\b(?:went|go|move[sd]?)\s+from\b"
     # "Which round was bigger, A or B?", "Which company plans more capex, A or B?", "Whose seed was bigger?"
     r"|\b(?:bigger|larger|higher|greater|smaller|lower|more|less)\b[^?]*\bor\b|^\s*whose\b[^?]*\b(?:bigger|larger"
     r"|higher|greater|smaller|lower|more)\b",
@@ -116,6 +118,7 @@ ROUND_RE = re.compile(
     r"|\bemployee\s+share\s+sale\b|\bIPO\b|\brecapitali[sz]ation\b",
     re.I,
 )
+INVESTOR_MONEY = r"(?:committed|invested|put|pledged|commitments?|investments?|stakes?|money|bets?)"
 EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
 # Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
 NOT_ENTITIES = frozenset(
@@ -155,6 +158,7 @@ class QuestionPlan:
     periods: tuple[str, ...] = ()  # "2024-10": months the question names, for comparisons over time
     earliest: bool = False  # "first round", "initial", "earliest"
     amounts: tuple[float, ...] = ()  # figures the question states ("the $110 billion financing")
+    investor: str = ""  # whose money a comparison or total is about ("Amazon's commitments to OpenAI and Anthropic")
 
     def describe(self) -> str:
         """One plain line: the kind, who it is about, what it asks for and when."""
@@ -167,6 +171,8 @@ class QuestionPlan:
             parts.append(f"in {_join([str(y) for y in self.years])}")
         if self.latest:
             parts.append("most recent figure")
+        if self.investor:
+            parts.append(f"{self.investor}'s money")
         if self.bridge:
             parts.append(f'first resolving "{self.bridge}"')
         return "; ".join(parts)
@@ -183,6 +189,7 @@ class QuestionPlan:
             "bridge": self.bridge,
             "periods": list(self.periods),
             "earliest": self.earliest,
+            "investor": self.investor,
             "slots": [{"entity": s.entity, "attribute": s.attribute, "qualifier": s.qualifier} for s in self.slots],
             "described": self.describe(),
         }
@@ -230,13 +237,15 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     sides = tuple(
         e for e in entities if not re.search(rf"{re.escape(e)}-(?:led|backed)\b|led\s+by\s+{re.escape(e)}", text)
     )
+    investor = _investor(text, sides) if kind in ("comparison", "total") else ""
+    sides = tuple(e for e in sides if e != investor)
     slots = _slots(kind, sides or entities, attributes, rounds, periods, subjects)
     if kind == "comparison":
         slots = _paired_rounds(text, slots, rounds)
     earliest = bool(EARLIEST_RE.search(text))
     amounts = tuple(float(f.key[1]) for f in extract_facts(text) if f.kind == "money")  # type: ignore[arg-type]
     return QuestionPlan(
-        text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest, amounts
+        text, kind, entities, rounds, attributes, years, latest, bridge, slots, periods, earliest, amounts, investor
     )
 
 
@@ -267,6 +276,18 @@ def _slots(
             return tuple(Slot(entity, figure, side) for side in sides)
         return tuple(Slot(e, figure) for e in (entities or ("",)))
     return tuple(Slot(e, a) for e in (entities or ("",)) for a in attributes)
+
+
+def _investor(text: str, entities: tuple[str, ...]) -> str:
+    """The company whose money is compared or summed across the others ("How much has Amazon committed to OpenAI
+    compared with Anthropic?", "Nvidia's commitment to OpenAI vs its commitment to Anthropic"), when two remain."""
+    if len(entities) < 3:
+        return ""
+    for entity in entities:
+        money = rf"{re.escape(entity)}(?:'s|’s)?\s+(?:has\s+|have\s+|had\s+)?{INVESTOR_MONEY}\b[^?]*?\b(?:to|in|into)\b"
+        if re.search(money, text, re.I):
+            return entity
+    return ""
 
 
 def _paired_rounds(text: str, slots: tuple[Slot, ...], rounds: tuple[str, ...]) -> tuple[Slot, ...]:

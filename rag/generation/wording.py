@@ -101,6 +101,13 @@ def when(fact: FinancingFact) -> str:
     return f" ({date_words(fact.date)})" if fact.date else ""
 
 
+def figure_of(fact: FinancingFact) -> str:
+    """A figure with whose it is: "Amazon's $50 billion in OpenAI", "Anthropic's Series G $30 billion"."""
+    if fact.attribute in ("investment", "commitment") and fact.counterparty:
+        return f"{fact.counterparty}'s {fact.value_text} in {fact.subject}"
+    return f"{owner(fact)} {fact.value_text}"
+
+
 def owner(fact: FinancingFact) -> str:
     return f"{fact.subject}'s" + (f" {fact.round}" if fact.round else "")
 
