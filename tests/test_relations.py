@@ -14,8 +14,11 @@ import pytest
 
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
+from rag.verification.facts import extract_facts
 from rag.verification.payload import check_payload
 from rag.verification.relations import Source, relation_reason, reversed_parties
+from rag.verification.roles import role_conflict
+from rag.verification.support import abbreviated
 
 ISSUE_PASSAGE = (
     "... Participants include: Amazon, Nvidia, SoftBank. Anthropic's capital structure is heavily reliant on "
@@ -146,3 +149,91 @@ def test_payload_rejects_a_date_that_is_not_text(verifier: Verifier) -> None:
 def test_the_same_words_between_two_names_the_other_way_round_are_a_reversal(claim: str, expected: str | None) -> None:
     passage = "xAI relies on X Corp. (formerly Twitter) to form a data closed loop. Nvidia and Cisco took part."
     assert reversed_parties(claim, [passage]) == expected
+
+
+CREDIT = (
+    "On 3 March 2024 Acme Foods entered into a $2,000,000,000 revolving credit agreement among Acme Foods, "
+    "as borrower, the lenders party thereto, and First Bank, N.A., as administrative agent."
+)
+SUCCESSION = (
+    "Jane B. Carter will step down as Chief Executive Officer of Acme Foods on 1 May 2024. "
+    "Tom Reyes has been appointed Chief Executive Officer."
+)
+LICENCE = "Acme Beverages makes and distributes certain brands licensed from Brightwater Inc., including Fizz."
+SALE = "In 2023 Acme Foods sold its snack brands to Harbor Capital for $1 billion."
+DESIGN = "Acme Chips designs the processors and Kestrel Fabrication is the partner that builds them."
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "named"),
+    [
+        (
+            "First Bank is the borrower under the credit agreement, with Acme Foods as administrative agent.",
+            CREDIT,
+            "Acme Foods",
+        ),
+        (
+            "Tom Reyes is stepping down as Acme Foods' chief executive and Jane Carter is taking over.",
+            SUCCESSION,
+            "Jane B. Carter",
+        ),
+        ("Brightwater makes Fizz under a licence from Acme Beverages.", LICENCE, "Brightwater"),
+        ("Harbor Capital sold the snack brands to Acme Foods.", SALE, "Harbor Capital"),
+        ("Kestrel Fabrication designs the processors and Acme Chips builds them.", DESIGN, "Acme Chips"),
+    ],
+)
+def test_a_role_the_passage_gives_the_other_party_conflicts(claim: str, passage: str, named: str) -> None:
+    reason = role_conflict(claim, passage)
+    assert reason is not None
+    assert named in reason
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Acme Foods is the borrower, with First Bank as administrative agent.", CREDIT),
+        ("Jane Carter is stepping down as chief executive of Acme Foods.", SUCCESSION),
+        ("Acme Beverages makes Fizz under licence from Brightwater.", LICENCE),
+        ("Acme Foods sold its snack brands to Harbor Capital.", SALE),
+        ("Acme Chips designs the processors and Kestrel Fabrication builds them.", DESIGN),
+        ("Harbor Capital bought the snack brands.", SALE),  # the passage names no buyer as such: left to other checks
+    ],
+)
+def test_roles_as_the_passage_gives_them_do_not_conflict(claim: str, passage: str) -> None:
+    assert role_conflict(claim, passage) is None
+
+
+def test_a_swapped_borrower_is_unsupported_and_the_right_one_supported(verifier: Verifier) -> None:
+    wrong = "First Bank is the borrower under Acme Foods' $2 billion revolving credit agreement [1]."
+    right = "Acme Foods is the borrower under its $2 billion revolving credit agreement [1]."
+    verdict, reason = check(verifier, wrong, {"text": CREDIT})
+    assert verdict == "unsupported"
+    assert "Acme Foods as borrower" in reason
+    assert check(verifier, right, {"text": CREDIT})[0] in ("supported", "computed")
+
+
+BONUS = "Her base salary is $1,300,000. Her target bonus is 200% of base salary."
+PARTS = "- Nvidia: up to $10 billion - Microsoft: up to $5 billion"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "holds"),
+    [
+        ("Together Nvidia and Microsoft committed up to $15 billion [1].", PARTS, True),
+        ("Together Nvidia and Microsoft committed up to $16 billion [1].", PARTS, False),
+        ("Her target bonus works out to $2.6 million [1].", BONUS, True),
+        ("Her target bonus works out to $3.6 million [1].", BONUS, False),
+    ],
+)
+def test_sums_and_shares_of_stated_figures_are_recomputed(
+    verifier: Verifier, claim: str, passage: str, holds: bool
+) -> None:
+    verdict, reason = check(verifier, claim, {"text": passage})
+    assert (verdict in ("supported", "computed")) == holds
+    assert ("recomputed" in reason) == holds
+
+
+def test_an_abbreviated_unit_is_the_unit_the_claim_names() -> None:
+    passage = "FLNA's joint venture with Strauss Group makes Sabra dips."
+    assert abbreviated(extract_facts("Frito-Lay North America")[0], passage)
+    assert not abbreviated(extract_facts("Quaker Foods")[0], passage)

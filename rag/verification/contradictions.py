@@ -70,7 +70,10 @@ def negation_scopes(text: str) -> list[frozenset[str]]:
     scopes = []
     for m in NEGATION_RE.finditer(folded):
         clause = SCOPE_END_RE.split(folded[m.end() :], maxsplit=1)[0]
-        scopes.append(frozenset(stems(clause)[:SCOPE_WORDS]))
+        # Figures are the hard checks' business: "not currently party to the 2023 364 Day Agreement" negates
+        # the party, not every claim about a 364-day facility.
+        words = [w for w in stems(clause) if not w.replace(".", "").isdigit()]
+        scopes.append(frozenset(words[:SCOPE_WORDS]))
     return scopes
 
 

@@ -22,6 +22,7 @@ No entailment model installs here, so support is decided in two layers:
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ from rag.verification.contradictions import (
 from rag.verification.derived import computation_words, derive
 from rag.verification.facts import Fact, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
+from rag.verification.roles import role_conflict
 
 if TYPE_CHECKING:
     from rag.retrieval.rerank import CrossEncoder
@@ -172,6 +174,19 @@ def _without_opening_word(fact: Fact) -> Fact | None:
     return replace(fact, key=fact.key[1:]) if len(fact.key) > 1 else None
 
 
+ACRONYM_RE = re.compile(r"\b[A-Z]{3,6}\b")
+
+
+def abbreviated(fact: Fact, text: str) -> bool:
+    """Whether a name of two or more words appears in ``text`` only as its initials, within an acronym.
+
+    Filings name a unit once and abbreviate it after ("PepsiCo Beverages North
+    America (PBNA)"); a page cut from the middle holds only the acronym.
+    """
+    initials = "".join(word[0] for word in fact.key if isinstance(word, str) and word).upper()
+    return len(initials) >= 2 and any(initials in m.group() for m in ACRONYM_RE.finditer(text))
+
+
 class SupportScorer:
     """Scores (claim, passage) pairs; thread-safe, models injected.
 
@@ -234,6 +249,8 @@ class SupportScorer:
             if not hits and not fact_in(fact, passage.index):
                 if fact.kind in ("name", "series") and title and fact_in(fact, index_text(title)):
                     pass  # "Activision Blizzard's net revenues" against a page of its 10-K, "Series E" of its brief
+                elif fact.kind == "name" and abbreviated(fact, text):
+                    pass  # "Frito-Lay North America" is "FLNA" in a filing, "North American beverages" "PBNA"
                 elif (derivation := derive(fact, normalise_text(claim), pair.facts, passage.index)) is not None:
                     if derivation.arithmetic:
                         pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
@@ -260,6 +277,7 @@ class SupportScorer:
             negation_conflict(claim, core)
             or (f"the source says {flipped[1]!r}, not {flipped[0]!r}" if flipped else None)
             or binding_conflict(normalise_text(claim), pair.facts, passage.unit_index)
+            or role_conflict(claim, text)
             or ""
         )
         near: set[str] = set()
