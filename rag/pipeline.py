@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.financing.lookup import FactIndex
+from rag.financing.lookup import FactIndex, FactsWithout
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
 from rag.generation.compose import Composer, Composition
 from rag.generation.evidence import gather_evidence
@@ -165,7 +165,7 @@ class Pipeline:
         checked = checked or self._metric(standalone, ranked, plan, strict)
         if checked is None:
             hits = ranked[:k]
-            evidence = None if chosen.name == "extractive" else gather_evidence(plan, hits, self.fact_index, budget)
+            evidence = gather_evidence(plan, hits, self.fact_index, budget) if self._facts_table(chosen) else None
             hits = evidence.hits if evidence else hits
             draft = chosen.generate(standalone, hits, evidence) if hits else None
             if chosen.name == "extractive" and plan.kind == "yesno" and draft is not None and not draft.abstained:
@@ -214,25 +214,45 @@ class Pipeline:
         )
         return Trace(answer, ranked, verification)
 
+    def _facts_table(self, chosen: Generator) -> bool:
+        """Whether the generator's prompt gets the plan and the facts table (``generator.facts_table``)."""
+        wanted = self.settings.generator.facts_table
+        return chosen.name != "extractive" and (wanted == "on" or (wanted == "auto" and chosen.name == "openai"))
+
     def _composed(self, plan: QuestionPlan) -> _Checked | None:
         """The plan answered from financing facts, if every slot is filled and the checker passes every one.
 
         A composition that fails its own check (a fact bound to the wrong round,
-        say) is dropped for the extractive answer rather than shown: the checker
-        decides which answer the user sees, not only which badge it gets. A failed
-        sentence that answers no part of the question (an "Earlier: ..." figure
-        beside the latest, a ratio) is removed and reported instead, as is a failed
-        item of a list of one fact per sentence ("Nvidia invested in X", "... in Y").
+        say) is composed once more without the facts the checker refused (the
+        next-best figure, often another document's), and failing that dropped for
+        the extractive answer rather than shown: the checker decides which answer
+        the user sees, not only which badge it gets. A failed sentence that answers
+        no part of the question (an "Earlier: ..." figure beside the latest, a
+        ratio) is removed and reported instead, as is a failed item of a list of
+        one fact per sentence ("Nvidia invested in X", "... in Y").
         """
-        composition = self.composer.compose(plan)
+        checked, refused = self._checked_composition(plan, self.composer)
+        if refused and plan.kind != "latest":  # an older figure is no answer to "the latest"
+            checked, refused = self._checked_composition(plan, Composer(FactsWithout(self.fact_index, refused)))
+        return None if refused or checked is None else checked
+
+    def _checked_composition(self, plan: QuestionPlan, composer: Composer) -> tuple[_Checked | None, frozenset[str]]:
+        """The checked composition (None when it leaves a slot unfilled) and the ids of the facts behind its
+        sentences that answer a part of the question and failed the check (empty when none did)."""
+        composition = composer.compose(plan)
         if composition is None or not composition.complete:
-            return None
+            return None, frozenset()
         itemised = plan.kind == "list" and all(len(s.facts) == 1 for _, s in composition.sentences)
-        answering = {_plain(text) for text, sentence in composition.sentences if sentence.slots and not itemised}
+        answering = {
+            _plain(text): sentence for text, sentence in composition.sentences if sentence.slots and not itemised
+        }
         checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, True)
-        claims = checked.verification.claims if checked.verification else []
-        failed = any(c.verdict in FAILED and _plain(c.text) in answering for c in claims)
-        return None if checked.missing or failed or checked.verification is None else checked
+        if checked.verification is None:
+            return None, frozenset()
+        failed = [answering.get(_plain(c.text)) for c in checked.verification.claims if c.verdict in FAILED]
+        refused = frozenset(fact.id for sentence in failed if sentence for fact in sentence.facts)
+        refused |= {NO_FACT} if any(failed) and not refused else frozenset()
+        return (None if checked.missing else checked), refused
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
         """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when
@@ -310,6 +330,7 @@ class Pipeline:
 
 
 FAILED = frozenset({"unsupported", "uncited"})  # verdicts that drop a composed answer for the quoted one
+NO_FACT = ""  # stands for a failed sentence that names no fact: nothing to leave out on a second try
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,24 @@ class FactIndex:
         return next((c for c in chunks if c.start <= fact.start and fact.end <= c.end), None)
 
 
+class FactsWithout(FactIndex):
+    """A fact index less some facts: the composer's second try after the checker refused what they said.
+
+    Per question and read-only, so concurrent questions never see each other's exclusions.
+    """
+
+    def __init__(self, base: FactIndex, dropped: frozenset[str]) -> None:
+        super().__init__(base.store)
+        self.base = base
+        self.dropped = dropped
+
+    def facts(self) -> list[FinancingFact]:
+        return [fact for fact in self.base.facts() if fact.id not in self.dropped]
+
+    def chunk_for(self, fact: FinancingFact) -> Chunk | None:
+        return self.base.chunk_for(fact)  # the base index caches the chunks
+
+
 def headline(facts: Sequence[FinancingFact]) -> FinancingFact | None:
     """The figure most documents agree on (ties: the earliest stated, from prose before tables)."""
     if not facts:
