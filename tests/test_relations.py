@@ -162,6 +162,7 @@ SUCCESSION = (
 LICENCE = "Acme Beverages makes and distributes certain brands licensed from Brightwater Inc., including Fizz."
 SALE = "In 2023 Acme Foods sold its snack brands to Harbor Capital for $1 billion."
 DESIGN = "Acme Chips designs the processors and Kestrel Fabrication is the partner that builds them."
+LED = "The round was led by the Dutch chipmaker Veldhoven, with Kestrel Fabrication and Harbor Capital also investing."
 
 
 @pytest.mark.parametrize(
@@ -180,6 +181,7 @@ DESIGN = "Acme Chips designs the processors and Kestrel Fabrication is the partn
         ("Brightwater makes Fizz under a licence from Acme Beverages.", LICENCE, "Brightwater"),
         ("Harbor Capital sold the snack brands to Acme Foods.", SALE, "Harbor Capital"),
         ("Kestrel Fabrication designs the processors and Acme Chips builds them.", DESIGN, "Acme Chips"),
+        ("Kestrel Fabrication led the round, with Veldhoven among the investors.", LED, "Veldhoven"),
     ],
 )
 def test_a_role_the_passage_gives_the_other_party_conflicts(claim: str, passage: str, named: str) -> None:
@@ -196,6 +198,7 @@ def test_a_role_the_passage_gives_the_other_party_conflicts(claim: str, passage:
         ("Acme Beverages makes Fizz under licence from Brightwater.", LICENCE),
         ("Acme Foods sold its snack brands to Harbor Capital.", SALE),
         ("Acme Chips designs the processors and Kestrel Fabrication builds them.", DESIGN),
+        ("Veldhoven and Harbor Capital led the round.", LED),  # a co-lead the passage does not name is not a swap
         ("Harbor Capital bought the snack brands.", SALE),  # the passage names no buyer as such: left to other checks
     ],
 )

@@ -39,10 +39,16 @@ ACTS = {
     "lend": "lends",
     "lent": "lends",
     "borrow": "borrows",
+    "led": "leads",
+    "lead": "leads",
+    "co-led": "leads",
+    "co-lead": "leads",
     "step": "steps down",
     "resign": "steps down",
 }
 ACT_FORMS = (
+    r"(?:co-)?led",
+    r"(?:co-)?leads?",
     r"design(?:s|ed|ing)?",
     r"build(?:s|ing)?",
     "built",
@@ -83,6 +89,7 @@ AS_ROLE_RE = re.compile(
     re.IGNORECASE,
 )
 LICENSOR_RE = re.compile(r"\blicen[cs](?:ed|e)\s+from\s+", re.IGNORECASE)
+JOINED_RE = re.compile(r"\s*(?:,|,?\s+and|\s+&)\s+(?:the\s+)?", re.IGNORECASE)
 SUBJECT_GAP_WORDS = 6
 RECIPIENT_GAP_WORDS = 14
 CLAUSE_END_RE = re.compile(r"[.;:!?\n]")
@@ -109,12 +116,14 @@ def roles(text: str) -> tuple[Role, ...]:
         passive = PASSIVE_RE.match(folded[m.end() :])
         if passive and m.group(1).lower().endswith(("ed", "built", "sold", "bought", "lent")):
             agent = _name_after(names, folded, m.end() + passive.end(), 4)
-            if agent is not None:
+            while agent is not None:  # "co-led by GIC and Coatue", "by the Dutch chipmaker ASML": each is a doer
                 found.append(_role(act, agent, "doer"))
+                agent = _next_agent(names, folded, agent)
             continue
         subject = _name_before(names, folded, m.start())
-        if subject is not None:
+        while subject is not None:  # "GIC and Coatue Management led": each is a doer
             found.append(_role(act, subject, "doer"))
+            subject = _name_before(names, folded, subject.start, joined=True)
         to = RECIPIENT_RE.search(_clause_after(folded, m.end()))
         if to is not None and act in ("sells", "lends", "supplies"):
             receiver = _name_after(names, folded, m.end() + to.end(), 0)
@@ -151,7 +160,10 @@ def role_conflict(claim: str, passage: str) -> str | None:
             (
                 r
                 for r in same_act
-                if r.side == role.side and any(_same(r.party, n) and not _same(n, role.party) for n in claim_names)
+                if r.side == role.side
+                and any(_same(r.party, n) and not _same(n, role.party) for n in claim_names)
+                # "GIC and Coatue led": the passage naming only GIC does not deny Coatue
+                and not any(c.act == role.act and c.side == role.side and _same(c.party, r.party) for c in claimed)
             ),
             None,
         )
@@ -182,25 +194,43 @@ def _clause_after(text: str, start: int) -> str:
     return " ".join(words[:RECIPIENT_GAP_WORDS])
 
 
-def _name_before(names: list[Fact], text: str, end: int, gap: int = SUBJECT_GAP_WORDS) -> Fact | None:
-    """The name closest before ``end`` in the same clause, with at most ``gap`` words between."""
+def _next_agent(names: list[Fact], text: str, agent: Fact) -> Fact | None:
+    """The next name of a "by" list ("GIC and Coatue"), or the name a descriptor led to ("the Dutch chipmaker ASML");
+    not one after a comma, which starts another part of the sentence ("..., with Nvidia also investing")."""
+    joined = _name_after(names, text, agent.end, 0, joined=True)
+    if joined is not None:
+        return joined
+    described = _name_after(names, text, agent.end, 2)
+    return described if described is not None and "," not in text[agent.end : described.start] else None
+
+
+def _name_before(
+    names: list[Fact], text: str, end: int, gap: int = SUBJECT_GAP_WORDS, joined: bool = False
+) -> Fact | None:
+    """The name closest before ``end`` in the same clause, with at most ``gap`` words between
+    (``joined``: only a comma or "and" between, the previous name of a list)."""
     before = [f for f in names if f.end <= end]
     if not before:
         return None
     last = before[-1]
     between = text[last.end : end]
+    if joined:
+        return last if JOINED_RE.fullmatch(between) else None
     if CLAUSE_END_RE.search(between) or len(re.findall(r"[\w'-]+", between)) > gap:
         return None
     return last
 
 
-def _name_after(names: list[Fact], text: str, start: int, gap: int) -> Fact | None:
-    """The first name at or after ``start`` in the same clause, with at most ``gap`` words before it."""
+def _name_after(names: list[Fact], text: str, start: int, gap: int, joined: bool = False) -> Fact | None:
+    """The first name at or after ``start`` in the same clause, with at most ``gap`` words before it
+    (``joined``: only a comma or "and" before it, the next name of a list)."""
     after = [f for f in names if f.start >= start]
     if not after:
         return None
     first = after[0]
     between = text[start : first.start]
+    if joined:
+        return first if JOINED_RE.fullmatch(between) else None
     if CLAUSE_END_RE.search(between) or len(re.findall(r"[\w'-]+", between)) > gap:
         return None
     return first
