@@ -371,3 +371,17 @@ def test_a_sum_of_ranges_gives_the_bottom_and_the_top() -> None:
     ]
     single = [s.text for s in sum_sentences(parts[:1] * 2, "Together")]
     assert single == ["Together $400 billion (200 + 200 = 400, in billions)."]
+
+
+@pytest.mark.slow
+def test_a_second_try_leaves_out_only_the_refused_facts(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    from rag.financing.lookup import FactsWithout
+
+    index = briefs_pipeline.fact_index
+    valuations = index.find("Anthropic", ("valuation",))
+    refused = valuations[0]
+    without = FactsWithout(index, frozenset({refused.id}))
+    assert refused not in without.find("Anthropic", ("valuation",))
+    assert len(without.find("Anthropic", ("valuation",))) == len(valuations) - 1
+    assert without.chunk_for(valuations[-1]) == index.chunk_for(valuations[-1])
+    assert refused in index.find("Anthropic", ("valuation",))  # the shared index is untouched
