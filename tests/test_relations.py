@@ -162,6 +162,7 @@ SUCCESSION = (
 LICENCE = "Acme Beverages makes and distributes certain brands licensed from Brightwater Inc., including Fizz."
 SALE = "In 2023 Acme Foods sold its snack brands to Harbor Capital for $1 billion."
 DESIGN = "Acme Chips designs the processors and Kestrel Fabrication is the partner that builds them."
+FUNDERS = "The initial equity funders are three companies: Acme Foods, Harbor Capital and Veldhoven."
 LED = "The round was led by the Dutch chipmaker Veldhoven, with Kestrel Fabrication and Harbor Capital also investing."
 
 
@@ -182,6 +183,7 @@ LED = "The round was led by the Dutch chipmaker Veldhoven, with Kestrel Fabricat
         ("Harbor Capital sold the snack brands to Acme Foods.", SALE, "Harbor Capital"),
         ("Kestrel Fabrication designs the processors and Acme Chips builds them.", DESIGN, "Acme Chips"),
         ("Kestrel Fabrication led the round, with Veldhoven among the investors.", LED, "Veldhoven"),
+        ("Kestrel Fabrication is one of the venture's initial equity funders.", FUNDERS, "Harbor Capital"),
     ],
 )
 def test_a_role_the_passage_gives_the_other_party_conflicts(claim: str, passage: str, named: str) -> None:
@@ -198,7 +200,11 @@ def test_a_role_the_passage_gives_the_other_party_conflicts(claim: str, passage:
         ("Acme Beverages makes Fizz under licence from Brightwater.", LICENCE),
         ("Acme Foods sold its snack brands to Harbor Capital.", SALE),
         ("Acme Chips designs the processors and Kestrel Fabrication builds them.", DESIGN),
-        ("Veldhoven and Harbor Capital led the round.", LED),  # a co-lead the passage does not name is not a swap
+        ("Veldhoven and Harbor Capital led the round.", LED),
+        (
+            "Harbor Capital is one of the venture's initial equity funders.",
+            FUNDERS,
+        ),  # a co-lead the passage does not name is not a swap
         ("Harbor Capital bought the snack brands.", SALE),  # the passage names no buyer as such: left to other checks
     ],
 )

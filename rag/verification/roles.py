@@ -88,6 +88,13 @@ AS_ROLE_RE = re.compile(
     r"(" + "|".join(PARTY_ROLES) + r")\b",
     re.IGNORECASE,
 )
+GROUP = (
+    r"((?:(?:initial|key|main|lead|strategic|equity|technology|founding)\s+){0,3}"
+    r"(?:funders|investors|backers|partners|shareholders|lenders))"
+)
+# A list given in full ("are", "were", "are four companies:"), not one that merely "includes" some.
+LIST_RE = re.compile(rf"\b{GROUP}\s+(?:are|were)\b(?:[^.:;]{{0,30}}:)?\s+", re.IGNORECASE)
+AMONG_RE = re.compile(rf"\s+(?:is|was|are|were)\s+(?:one\s+of|among)\s+(?:[\w'’-]+\s+){{0,3}}?{GROUP}", re.IGNORECASE)
 LICENSOR_RE = re.compile(r"\blicen[cs](?:ed|e)\s+from\s+", re.IGNORECASE)
 JOINED_RE = re.compile(r"\s*(?:,|,?\s+and|\s+&)\s+(?:the\s+)?", re.IGNORECASE)
 SUBJECT_GAP_WORDS = 6
@@ -137,7 +144,20 @@ def roles(text: str) -> tuple[Role, ...]:
         licensor = _name_after(names, folded, m.end(), 0)
         if licensor is not None:
             found.append(_role("licensed from", licensor, "doer"))
+    for m in LIST_RE.finditer(folded):  # "the initial equity funders are four companies: SoftBank, OpenAI, ..."
+        member = _name_after(names, folded, m.end(), 0)
+        while member is not None:
+            found.append(_role(_group(m.group(1)), member, "member"))
+            member = _name_after(names, folded, member.end, 0, joined=True)
+    for m in AMONG_RE.finditer(folded):  # "Microsoft is one of Stargate's initial equity funders"
+        party = _name_before(names, folded, m.start(), gap=0)
+        if party is not None:
+            found.append(_role(_group(m.group(1)), party, "member"))
     return tuple(found)
+
+
+def _group(noun: str) -> str:
+    return "among the " + " ".join(noun.lower().split())
 
 
 def _role(act: str, name: Fact, side: str) -> Role:
@@ -155,6 +175,11 @@ def role_conflict(claim: str, passage: str) -> str | None:
     for role in claimed:
         same_act = [r for r in stated if r.act == role.act]
         if any(r.side == role.side and _same(r.party, role.party) for r in same_act):
+            continue
+        if role.side == "member":
+            if same_act:  # the passage's list says who they are, and the claim's party is not on it
+                listed = ", ".join(dict.fromkeys(r.shown for r in same_act))
+                return f"the passage lists {listed} as {role.act.removeprefix('among ')}, not {role.shown}"
             continue
         other = next(
             (
