@@ -385,3 +385,10 @@ def test_a_second_try_leaves_out_only_the_refused_facts(briefs_pipeline) -> None
     assert len(without.find("Anthropic", ("valuation",))) == len(valuations) - 1
     assert without.chunk_for(valuations[-1]) == index.chunk_for(valuations[-1])
     assert refused in index.find("Anthropic", ("valuation",))  # the shared index is untouched
+
+
+def test_who_led_and_who_participated_asks_for_both_and_a_two_digit_year_is_read() -> None:
+    both = plan_question("Who led OpenAI's Oct '24 $6.6bn round and who participated?", KNOWN, SUBJECTS)
+    assert both.attributes == ("lead", "investors")
+    assert both.periods == ("2024-10",)
+    assert plan_question("Who was the lead investor in xAI's Series B?", KNOWN, SUBJECTS).attributes == ("lead",)

@@ -108,7 +108,8 @@ class Composer(FactChooser):
         sentences: list[Sentence] = []
         for slot in plan.slots:
             if slot.attribute in ("lead", "investors"):
-                sentences += self._investor_sentences(plan, slot)
+                said = {s.text for s in sentences}
+                sentences += [s for s in self._investor_sentences(plan, slot) if s.text not in said]
                 continue
             if any(slot in s.slots for s in sentences):
                 continue
@@ -298,8 +299,8 @@ class Composer(FactChooser):
         if common is not None:
             return common
         sentences: list[Sentence] = []
-        for slot in plan.slots:
-            sentences += self._investor_sentences(plan, slot)
+        for slot in plan.slots:  # "who led ... and who participated": the lead is said once
+            sentences += [s for s in self._investor_sentences(plan, slot) if s.text not in {t.text for t in sentences}]
         return sentences
 
     def _common_investors(self, plan: QuestionPlan) -> list[Sentence] | None:

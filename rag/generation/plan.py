@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from rag.text.numbers import YEAR_RE
+from rag.text.numbers import MONTH_NAME, YEAR_RE
 from rag.verification.facts import extract_facts
 
 Kind = Literal[
@@ -118,6 +118,8 @@ ROUND_RE = re.compile(
     r"|\bemployee\s+share\s+sale\b|\bIPO\b|\brecapitali[sz]ation\b",
     re.I,
 )
+# "Oct '24": a month with a two-digit year, read as 2024 ("'24" alone could be anything).
+SHORT_YEAR_RE = re.compile(rf"\b(?P<month>{MONTH_NAME})\s+['’](?P<yy>\d{{2}})\b")
 INVESTOR_MONEY = r"(?:committed|invested|put|pledged|commitments?|investments?|stakes?|money|bets?)"
 EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
 # Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
@@ -220,7 +222,7 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     March 2025 SoftBank-led round") has one side per round or month, not one for
     the investor named in passing.
     """
-    text = " ".join(question.split())
+    text = SHORT_YEAR_RE.sub(lambda m: f"{m.group('month')} 20{m.group('yy')}", " ".join(question.split()))
     bridge_match = BRIDGE_RE.search(text)
     bridge = bridge_match.group(0).strip() if bridge_match else ""
     entities = _entities(text, known_entities)
@@ -347,16 +349,20 @@ def _kind(
 def asked_attributes(text: str) -> tuple[Attribute, ...]:
     """Asked-for attributes in the order the question names them (none added by default)."""
     found: list[tuple[int, Attribute]] = []
+    spans: dict[Attribute, tuple[int, int]] = {}
     for attribute, cue in ATTRIBUTE_CUES:
         match = cue.search(text)
         if match:
             found.append((match.start(), attribute))
+            spans[attribute] = match.span()
     found.sort()
     attributes = [a for _, a in found]
     if not attributes and re.search(r"\bround\b", text, re.I):
         attributes.append("amount")  # "Tell me about the Series F round": its size is the headline
-    if "lead" in attributes and "investors" in attributes:
-        attributes.remove("investors")
+    if "lead" in spans and "investors" in spans:
+        (lead_start, lead_end), (start, end) = spans["lead"], spans["investors"]
+        if start < lead_end and lead_start < end:  # "the lead investor": one ask, not two
+            attributes.remove("investors")
     return tuple(attributes)
 
 
