@@ -72,8 +72,7 @@ def negation_scopes(text: str) -> list[frozenset[str]]:
         clause = SCOPE_END_RE.split(folded[m.end() :], maxsplit=1)[0]
         # Figures are the hard checks' business: "not currently party to the 2023 364 Day Agreement" negates
         # the party, not every claim about a 364-day facility.
-        words = [w for w in stems(clause) if not w.replace(".", "").isdigit()]
-        scopes.append(frozenset(words[:SCOPE_WORDS]))
+        scopes.append(frozenset(w for w in stems(clause)[:SCOPE_WORDS] if not w.replace(".", "").isdigit()))
     return scopes
 
 
