@@ -40,6 +40,7 @@ from rag.types import Chunk, Hit
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
 CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?", re.I)
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
+MAX_TIMELINE = 8  # figures in a listed timeline
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
 # "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
 INVESTEES_RE = re.compile(
@@ -225,10 +226,14 @@ class Composer(FactChooser):
             if slot.attribute != figure:
                 continue
             facts = [f for f in self._filtered(plan, self._candidates(slot.entity, figure)) if f.date]
-            timeline = self._dedupe(self._one_per_date(facts))
+            # Every distinct figure, not one per date: successive guidance for one year ("2025: $60-65 billion,
+            # then $64-72 billion ...") shares its date and is told apart by the order the document gives it.
+            timeline = self._dedupe(sorted(facts, key=lambda f: -len(f.date)))  # a figure keeps its most precise date
             if len(timeline) >= 2:
-                ordered = sorted(timeline, key=lambda f: f.date if len(f.date) > 4 else f"{f.date}-13")  # years last
-                sentences += [Sentence(state(f, figure), (f,), (slot,)) for f in ordered]
+                ordered = sorted(
+                    timeline, key=lambda f: (f.date if len(f.date) > 4 else f"{f.date}-13", f.source, f.start)
+                )
+                sentences += [Sentence(state(f, figure), (f,), (slot,)) for f in ordered[:MAX_TIMELINE]]
         return sentences
 
     def _role_check(self, plan: QuestionPlan) -> list[Sentence]:
