@@ -83,12 +83,6 @@ class FactChooser:
             return max(facts, key=lambda f: (f.date, f.value))
         return headline(facts)
 
-    def _one_per_date(self, facts: list[FinancingFact]) -> list[FinancingFact]:
-        by_date: dict[str, list[FinancingFact]] = {}
-        for fact in facts:
-            by_date.setdefault(fact.date, []).append(fact)
-        return [best for group in by_date.values() if (best := headline(group)) is not None]
-
     def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
         by_round: dict[str, list[FinancingFact]] = {}
         for fact in facts:
