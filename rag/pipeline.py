@@ -171,7 +171,7 @@ class Pipeline:
             if chosen.name == "extractive" and plan.kind == "yesno" and draft is not None and not draft.abstained:
                 draft = replace(draft, text=with_polarity(standalone, draft.text))
             checked = self._check(draft, hits, plan, None, strict)
-            if chosen.name == "extractive" and checked.missing and draft is not None and not draft.abstained:
+            if chosen.name == "extractive" and draft is not None and not draft.abstained:
                 checked = self._filled(plan, checked, draft, strict)
         finished = time.perf_counter()
         timings = {
@@ -290,14 +290,19 @@ class Pipeline:
 
     def _filled(self, plan: QuestionPlan, checked: _Checked, draft: Draft, strict: bool) -> _Checked:
         """The quoted answer plus composed sentences for the parts of the question it left out, kept only when the
-        checker passes them and coverage rises (e.g. the lead investor the quotes did not name)."""
-        gaps = self.composer.fill(plan, checked.missing)
+        checker passes them and coverage rises (e.g. the lead investor the quotes did not name); for "who took
+        part", also the participants the facts name and the quotes do not ("Nvidia and Cisco took part" of eight)."""
+        participants = [s for s in plan.slots if s.attribute == "investors" and s not in checked.missing]
+        gaps = self.composer.fill(plan, [*checked.missing, *participants])
         if gaps is None:
             return checked
+        named = [f.counterparty for _, s in gaps.sentences for f in s.facts if f.counterparty]
+        new_names = [n for n in named if n.lower() not in draft.text.lower()]
         text, hits = merge_drafts(draft.text, checked.hits, gaps.text, gaps.hits)
         merged = self._check(Draft(text, abstained=False), hits, plan, None, strict)
-        better = (merged.coverage or 0.0) > (checked.coverage or 0.0)
-        return merged if better and merged.verification and merged.verification.grounding >= 1.0 else checked
+        better = (merged.coverage or 0.0) > (checked.coverage or 0.0) or (participants and len(new_names) >= 2)
+        before = checked.verification.grounding if checked.verification else 1.0
+        return merged if better and merged.verification and merged.verification.grounding >= before else checked
 
     def _check(
         self, draft: Draft | None, hits: list[Hit], plan: QuestionPlan, composition: Composition | None, strict: bool

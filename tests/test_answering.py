@@ -392,3 +392,20 @@ def test_who_led_and_who_participated_asks_for_both_and_a_two_digit_year_is_read
     assert both.attributes == ("lead", "investors")
     assert both.periods == ("2024-10",)
     assert plan_question("Who was the lead investor in xAI's Series B?", KNOWN, SUBJECTS).attributes == ("lead",)
+
+
+@pytest.mark.slow
+def test_participants_the_quotes_leave_out_are_added_from_the_facts(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    from rag.generation.base import Draft
+
+    pipeline = briefs_pipeline
+    question = "Who participated in OpenAI's October 2024 round?"
+    plan = plan_question(question, pipeline.fact_index.entities(), pipeline.fact_index.subjects())
+    hits = pipeline.retriever.retrieve(question, top_k=6)
+    n = next(i for i, h in enumerate(hits, 1) if "Thrive Capital, the venture firm" in h.chunk.text)
+    draft = Draft(f"Thrive Capital, the venture firm run by Josh Kushner, led the round [{n}].", abstained=False)
+    quoted = pipeline._check(draft, hits, plan, None, False)
+    filled = pipeline._filled(plan, quoted, draft, False)
+    assert filled.verification is not None
+    assert "Khosla" in filled.verification.answer
+    assert "Thrive Capital, the venture firm" in filled.verification.answer  # the quote stays first
