@@ -409,3 +409,13 @@ def test_participants_the_quotes_leave_out_are_added_from_the_facts(briefs_pipel
     assert filled.verification is not None
     assert "Khosla" in filled.verification.answer
     assert "Thrive Capital, the venture firm" in filled.verification.answer  # the quote stays first
+
+
+def test_a_decided_yes_or_no_answers_the_question() -> None:
+    from rag.verification.coverage import measure_coverage
+
+    plan = plan_question("Does the OpenAI-Broadcom deal involve any equity stake?", KNOWN, SUBJECTS)
+    said = Claim("No: the Broadcom deal contains no investment or equity element.", [1], "supported", 0.9)
+    assert measure_coverage(plan, [said]) == (1.0, [])
+    quoted = Claim("The Broadcom deal contains no investment or equity element.", [1], "supported", 0.9)
+    assert measure_coverage(plan, [quoted])[0] == 0.0

@@ -26,6 +26,7 @@ ROLE_CUES = {
     "investors": re.compile(r"invest|particip|backe|\bled\b|\blead|took\s+part|joined|contribut|put\s|include", re.I),
     "valuation": re.compile(r"valu|worth|\bat\s+(?:a|an|about)?\s*\$|post-money|pre-money", re.I),
 }
+ANSWERED_YES_NO_RE = re.compile(r"^(?:Yes|No)\b")
 PASSED = frozenset({"supported", "computed", "miscited"})
 # The kind of mention that answers each attribute.
 EVIDENCE_KIND = {
@@ -55,6 +56,8 @@ def measure_coverage(
     if not plan.slots:
         return None, []
     passed = [c for c in claims if c.verdict in PASSED]
+    if plan.kind == "yesno" and any(ANSWERED_YES_NO_RE.match(c.text) for c in passed):
+        return 1.0, []  # "No: the deal contains no equity element" answers "does it involve an equity stake?"
     if composition is not None:
         filled = _filled_by_composition(composition, passed)
     else:
