@@ -141,7 +141,11 @@ def run_project(pdfs: Path, questions: Sequence[Question], data_dir: Path) -> li
         raise SystemExit(f"ingest failed for: {[(f.path, f.error) for f in report.failed]}")
     print(f"ours: {report.chunks} chunks from {report.files} files in {ingest_s:.1f} s", file=sys.stderr)
     retriever = HybridRetriever(
-        store, embedder, settings.retrieval, bm25_cache=data_dir / "bm25.pkl", reranker=CrossEncoder()
+        store,
+        embedder,
+        settings.retrieval,
+        bm25_cache=data_dir / f"bm25-{settings.store.collection}.npz",  # the pipeline's own cache: built once
+        reranker=CrossEncoder(),
     )
     results = []
     for name, (mode, rerank) in MODES.items():
