@@ -297,10 +297,12 @@ class Pipeline:
         if gaps is None:
             return checked
         named = [f.counterparty for _, s in gaps.sentences for f in s.facts if f.counterparty]
-        new_names = [n for n in named if n.lower() not in draft.text.lower()]
+        new_names = len({n.lower() for n in named if n.lower() not in draft.text.lower()})
+        if not checked.missing and new_names < 2:
+            return checked  # nothing left out that is worth a second check
         text, hits = merge_drafts(draft.text, checked.hits, gaps.text, gaps.hits)
         merged = self._check(Draft(text, abstained=False), hits, plan, None, strict)
-        better = (merged.coverage or 0.0) > (checked.coverage or 0.0) or (participants and len(new_names) >= 2)
+        better = (merged.coverage or 0.0) > (checked.coverage or 0.0) or (bool(participants) and new_names >= 2)
         before = checked.verification.grounding if checked.verification else 1.0
         return merged if better and merged.verification and merged.verification.grounding >= before else checked
 
