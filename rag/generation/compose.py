@@ -39,15 +39,16 @@ from rag.types import Chunk, Hit
 # date) keep the extractive answerer's quotes, which measured better on both question sets than one templated fact.
 COMPOSABLE = frozenset({"comparison", "breakdown", "latest", "total", "list", "yesno"})
 CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?", re.I)
-# Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 MAX_TIMELINE = 8  # figures in a listed timeline
+# Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
-# "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
+# "Which AI companies has Nvidia invested in?": the companies an investor's facts name.
 INVESTEES_RE = re.compile(
     r"\b(?:has|have|did|does)\s+(?P<who>[^?]+?)\s+(?:also\s+)?(?:invest(?:ed)?\s+in|back(?:ed)?|fund(?:ed)?"
     r"|put\s+money\s+into|take\s+stakes?\s+in)\b",
     re.I,
 )
+# "Did Thrive (also) lead OpenAI's October 2024 round?": a yes/no question about an investor's role.
 ROLE_QUESTION_RE = re.compile(
     r"^\s*(?:did|does|has|have|was|is)\s+(?P<who>.+?)\s+(?:also\s+|ever\s+|then\s+)?"
     r"(?P<verb>lead|led|co-lead|invest(?:ed)?\s+in|join(?:ed)?|participate(?:d)?\s+in|back(?:ed)?|buy\s+into|"
@@ -147,7 +148,7 @@ class Composer(FactChooser):
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
             parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))
-            whole = bool(plan.amounts) and any(abs(sum(f.value for f in parts) - a) <= 0.01 * a for a in plan.amounts)
+            whole = _stated(sum(f.value for f in parts), plan.amounts)
             sized = None if whole else self._round_of_size(plan, entity)
             if sized is not None:  # "the $6.6bn round": the checks of that round, though they do not add up to it
                 parts = [f for f in parts if same_round(f, sized) and f.value <= sized.value]  # no check exceeds it
@@ -170,10 +171,7 @@ class Composer(FactChooser):
         """The round whose size the question states ("OpenAI's $6.6bn round"), when a fact gives that size."""
         if not plan.amounts:
             return None
-        sized = [
-            f for f in self._candidates(entity, "amount") if any(abs(f.value - a) <= 0.01 * a for a in plan.amounts)
-        ]
-        return headline(sized)
+        return headline([f for f in self._candidates(entity, "amount") if _stated(f.value, plan.amounts)])
 
     def _total(self, plan: QuestionPlan) -> list[Sentence]:
         """The parts (one per side of the plan, or one per round of a single company), each cited, and their sum."""
@@ -416,6 +414,11 @@ class Composer(FactChooser):
             lines.append(text)
         composition.text = "\n\n".join(lines)  # a paragraph each: "… [1].\nxAI raised …" would not split
         return composition
+
+
+def _stated(value: float, amounts: Sequence[float]) -> bool:
+    """Whether ``value`` is one of the figures the question states, within 1% ("$6.6bn" for $6.6 billion)."""
+    return any(abs(value - amount) <= 0.01 * amount for amount in amounts)
 
 
 def _hit(chunk: Chunk, rank: int) -> Hit:
