@@ -30,7 +30,8 @@ class FactChooser:
         if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
             facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
             if slot.attribute != "amount":  # the round's valuation is the one dated with the money it raised
-                raised = {f.date[:7] for f in self._candidates(slot.entity, "amount") if same_label(f, slot.qualifier)}
+                rounds = [f for f in self._candidates(slot.entity, "amount") if slot.qualifier.lower() in f.round.lower()]
+                raised = {f.date[:7] for f in rounds if f.date}
                 facts = [f for f in facts if f.date[:7] in raised] or facts
         elif slot.qualifier:
             facts = [f for f in facts if f.date.startswith(slot.qualifier)]
@@ -98,8 +99,3 @@ class FactChooser:
         return list(seen.values())
 
     # -- the draft -----------------------------------------------------------------
-
-
-def same_label(fact: FinancingFact, round_label: str) -> bool:
-    """The fact belongs to the named round ("Series F" in "Series F-1"), and is dated."""
-    return bool(fact.date) and round_label.lower() in fact.round.lower()
