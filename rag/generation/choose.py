@@ -28,10 +28,12 @@ class FactChooser:
         if plan.investor and slot.attribute == "amount":  # the investor's money in this side, not the side's rounds
             facts = self.facts.find(slot.entity, ("investment", "commitment"), counterparty=plan.investor)
         if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
-            facts = [f for f in facts if slot.qualifier.lower() in f.round.lower()]
+            label = slot.qualifier.lower()
+            facts = [f for f in facts if label in f.round.lower()]
             if slot.attribute != "amount":  # the round's valuation is the one dated with the money it raised
-                rounds = [f for f in self._candidates(slot.entity, "amount") if slot.qualifier.lower() in f.round.lower()]
-                raised = {f.date[:7] for f in rounds if f.date}
+                raised = {
+                    f.date[:7] for f in self._candidates(slot.entity, "amount") if f.date and label in f.round.lower()
+                }
                 facts = [f for f in facts if f.date[:7] in raised] or facts
         elif slot.qualifier:
             facts = [f for f in facts if f.date.startswith(slot.qualifier)]
