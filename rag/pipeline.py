@@ -199,7 +199,12 @@ class Pipeline:
         unanswered = unanswered_focus(plan, checked.missing) if verification is not None else []
         if unanswered:  # true quotes beside the point: say what the documents do not give instead
             missing = join([describe_missing(s) for s in unanswered])
-            answer = replace(answer, notes=[f"Not answered: the passages found do not state {missing}."])
+            answer = replace(
+                answer,
+                notes=[f"Not answered: the passages found do not state {missing}."],
+                coverage=0.0,  # the quotes that filled other parts are not shown
+                missing=[describe_missing(s) for s in plan.slots],
+            )
         if verification is None or unanswered:
             return Trace(answer, ranked, None)
         text, claims = verification.answer, verification.claims

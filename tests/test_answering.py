@@ -419,3 +419,19 @@ def test_a_decided_yes_or_no_answers_the_question() -> None:
     assert measure_coverage(plan, [said]) == (1.0, [])
     quoted = Claim("The Broadcom deal contains no investment or equity element.", [1], "supported", 0.9)
     assert measure_coverage(plan, [quoted])[0] == 0.0
+
+
+@pytest.mark.slow
+def test_a_refused_answer_answers_none_of_its_parts(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    """The brief gives the February 2026 raise's size but no lead: the quoted size is not shown as an answer to
+    "who led", the note says what is missing, and the coverage badge counts no part as answered."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(CORPUS / "databricks-funding-and-valuation.html", docs)
+    pipeline = build_pipeline(make_settings(tmp_path / "data"), embedder, cross_encoder)
+    pipeline.ingest([docs])
+    answer = pipeline.answer("Who led Databricks' February 2026 $5bn raise?")
+    assert answer.abstained
+    assert answer.notes == ["Not answered: the passages found do not state Databricks's lead investor."]
+    assert answer.coverage == 0.0
+    assert len(answer.missing) == len(answer.plan["slots"]) == 2
