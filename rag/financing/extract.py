@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag.financing.cues import (
     AT_FIGURE_RE,
@@ -177,7 +178,7 @@ def _list_item_facts(
     if not bulleted or len(sentence) > 160 or _mentions_money(sentence):
         reading.list_role = None  # a paragraph, not an item: the list is over
         return None
-    names = [m for m in extract_facts(sentence) if m.kind == "name" and _is_company(m.text)]
+    names = [m for m in _mentions(sentence) if m.kind == "name" and _is_company(m.text)]
     if not names:
         reading.list_role = None
         return None
@@ -202,7 +203,7 @@ def _sentence_facts(
     text: str, start: int, end: int, context: DocumentContext, reading: _Reading
 ) -> list[FinancingFact]:
     sentence = text[start:end]
-    mentions = extract_facts(sentence)
+    mentions = _mentions(sentence)
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
     opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
     reading.list_role = "investor" if opens_list else None
@@ -302,7 +303,7 @@ def _valued_label(sentence: str, m: Fact, names: list[Fact]) -> str:
 def _named_before_money(sentence: str, names: list[Fact]) -> str:
     """In a lone sentence, the company named first before its first figure ("On 2 October 2024 OpenAI said it had
     raised $6.6 billion"), skipping names that are quoted sources ("citing Bloomberg", "(NDTV Profit)")."""
-    money = next((m for m in extract_facts(sentence) if m.kind == "money"), None)
+    money = next((m for m in _mentions(sentence) if m.kind == "money"), None)
     if money is None:
         return ""
     for name in names:
@@ -326,7 +327,14 @@ def _possessive(text: str, m: Fact) -> bool:
 
 
 def _mentions_money(sentence: str) -> bool:
-    return any(m.kind == "money" for m in extract_facts(sentence))
+    return any(m.kind == "money" for m in _mentions(sentence))
+
+
+@lru_cache(maxsize=256)
+def _mentions(sentence: str) -> tuple[Fact, ...]:
+    """The mentions of one sentence, extracted once: several readings of a sentence (its subject, whether it
+    names money, its facts) ask for them, and on a 10-K this extraction is most of the ingest's fact cost."""
+    return tuple(extract_facts(sentence))
 
 
 def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fact]) -> Attribute | None:
