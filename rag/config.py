@@ -57,6 +57,11 @@ class EmbeddingSettings:
     # on CPU, no PyTorch import at start-up, equal hit@5; "torch": sentence-transformers in fp32.
     # eval/bench_results/bench.md has the measurements behind the default.
     backend: Literal["onnx", "torch"] = "onnx"
+    # Word pieces of a text the model reads (the rest is cut off; BM25 still indexes the whole chunk).
+    # all-MiniLM-L6-v2 was trained on 128; it accepts 256, but reading past 128 cost the 19 FinanceBench
+    # filings 57 s of a 214 s ingest and bought nothing: dense page hit@5 0.41 at 256, 0.47 at 128, hybrid
+    # the same (eval/filings.py). Capped by the model's own limit.
+    max_tokens: Annotated[int, Ge(8)] = 128
 
 
 @dataclass(frozen=True)

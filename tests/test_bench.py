@@ -60,6 +60,21 @@ def test_onnx_embeddings_are_close_to_sentence_transformers() -> None:
     np.testing.assert_allclose(onnx.embed_query(texts[0]), onnx_vectors[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_embedder_reads_max_tokens_word_pieces_and_no_more(backend: str) -> None:
+    """Both backends cut a text at ``embedding.max_tokens``: what follows changes nothing, what precedes does."""
+    from rag.config import EmbeddingSettings
+    from rag.index.embed import Embedder
+
+    head = " ".join(["CoreWeave priced its IPO at $40 a share."] * 8)  # about 100 word pieces: past 64, within 256
+    texts = [head, f"{head} Nvidia bought shares.", f"Nvidia bought shares. {head}"]
+    short = Embedder(EmbeddingSettings(backend=backend, max_tokens=64)).embed(texts)
+    np.testing.assert_allclose(short[0], short[1], atol=1e-6)
+    assert float(short[0] @ short[2]) < 0.999
+    longer = Embedder(EmbeddingSettings(backend=backend, max_tokens=256)).embed(texts)
+    assert float(longer[0] @ longer[1]) < 0.999
+
+
 def test_onnx_export_is_built_once_per_model_and_leaves_no_partial_files(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from helpers_ingest_child import make_tiny_model

@@ -75,11 +75,13 @@ class Embedder:
                 if self.backend == "onnx":
                     from rag.index.onnx_embed import OnnxEncoder
 
-                    self._model = OnnxEncoder(self.model_path)
+                    self._model = OnnxEncoder(self.model_path, max_tokens=self.settings.max_tokens)
                 else:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(str(self.model_path), device=self.settings.device)
+                    model = SentenceTransformer(str(self.model_path), device=self.settings.device)
+                    model.max_seq_length = min(self.settings.max_tokens, model.max_seq_length or 512)
+                    self._model = model
             return self._model
 
     def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:

@@ -20,8 +20,9 @@ lock on POSIX and Windows alike) makes concurrent first uses export once. The
 file name carries a key of the source weights and the recipe, so a different
 model or recipe gets its own file.
 
-Tokenization uses the model's own ``tokenizer.json`` with the truncation length
-sentence-transformers uses (``max_seq_length``); each text runs alone (see
+Tokenization uses the model's own ``tokenizer.json``, truncated at ``max_tokens``
+(``embedding.max_tokens``) or at the length sentence-transformers uses
+(``max_seq_length``), whichever is shorter; each text runs alone (see
 :meth:`OnnxEncoder.encode`). Pooling and normalisation are read from the
 model's sentence-transformers files (``modules.json``, ``1_Pooling/config.json``)
 and done in numpy, as sentence-transformers would do them; a model with a module
@@ -243,14 +244,16 @@ def read_pooling(model_path: Path) -> Pooling:
 class OnnxEncoder:
     """``encode(texts, batch_size)`` like sentence-transformers', on onnxruntime, with the model's own pooling."""
 
-    def __init__(self, model_path: Path, cache: Path | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path, cache: Path | None = None, threads: int | None = None, max_tokens: int | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.model_path = model_path
         self.pooling = read_pooling(model_path)  # before the export: refuse what cannot be reproduced, cheaply
         self.file = onnx_model_file(model_path, cache)
-        self.max_length = _max_seq_length(model_path)
+        self.max_length = min(max_tokens or _max_seq_length(model_path), _max_seq_length(model_path))
         self._tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=self.max_length)
         self._tokenizer.no_padding()

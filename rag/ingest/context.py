@@ -31,7 +31,7 @@ CONTEXT_VERSION = "ctx-1"
 """Changes whenever :func:`indexed_text` or the headers change, so derived indexes (BM25) are rebuilt."""
 LONG_DOCUMENT_PAGES = 4
 """From this many pages a PDF is chunked, headed and ranked by page (the bundled briefs have two; 8-Ks have four+)."""
-MAX_HEADER_CHARS = 220  # ~50 word pieces: with a 200-piece chunk it stays under MiniLM's 256
+MAX_HEADER_CHARS = 220  # ~50 word pieces, of the 128 the embedder reads (embedding.max_tokens); BM25 reads all
 _COVER_CHARS = 6000
 _HEADING_LINES = 3
 _HEADING_MAX_CHARS = 90
