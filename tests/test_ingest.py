@@ -55,6 +55,39 @@ def test_ingest_reports_bad_file_and_keeps_the_rest(docs: Path, pipeline_factory
     assert report.added == pipeline.store.count() > 5
 
 
+def test_documents_prepared_by_worker_processes_match_those_prepared_in_process(
+    docs: Path, tmp_path: Path, pipeline_factory, monkeypatch
+) -> None:
+    """A large ingest chunks and extracts facts in worker processes: the same chunks, facts and failures."""
+    from rag.ingest import prepare
+
+    in_process = pipeline_factory(make_settings(tmp_path / "in-process"))
+    expected = in_process.ingest([docs])
+    monkeypatch.setattr(prepare, "PARALLEL_BYTES", 0)  # these few small files count as a large ingest
+    started: list[int] = []
+    pool = prepare.ProcessPoolExecutor
+
+    def counted_pool(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(1)
+        return pool(*args, **kwargs)
+
+    monkeypatch.setattr(prepare, "ProcessPoolExecutor", counted_pool)
+    in_workers = pipeline_factory(make_settings(tmp_path / "workers"))
+    actual = in_workers.ingest([docs])
+    assert started, "the preparation ran in process: the workers were never started"
+
+    assert [f.path for f in actual.failed] == [f.path for f in expected.failed]  # corrupt.pdf, by its parser
+    assert (actual.added, actual.chunks) == (expected.added, expected.chunks)
+
+    def chunks(pipeline) -> dict[str, tuple[str, object]]:  # type: ignore[no-untyped-def]
+        got = pipeline.store.chunks.get(include=["documents", "metadatas"])
+        return {i: (text, meta) for i, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+    assert chunks(in_workers) == chunks(in_process)
+    assert sorted(map(repr, in_workers.store.all_facts())) == sorted(map(repr, in_process.store.all_facts()))
+    assert in_process.store.all_facts()
+
+
 def test_reingest_is_idempotent_and_changes_replace_old_chunks(docs: Path, pipeline_factory, settings) -> None:
     pipeline = pipeline_factory(settings)
     first = pipeline.ingest([docs])

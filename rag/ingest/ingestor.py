@@ -10,6 +10,8 @@ which records a file in the manifest only after its chunks are stored.
 One bad file never stops the run: it is reported with a reason and skipped. Parsing
 runs in a child process held to per-file time and memory limits (:mod:`rag.ingest.limits`),
 so a decompression bomb or a pathological PDF is one more skipped file, not a stalled run.
+A large ingest chunks its files and extracts their financing facts in worker processes while
+the next file is parsed (:mod:`rag.ingest.prepare`); a small one does it here.
 A lock file in the data directory keeps two ingests from writing at once.
 
 With ``ingest.workers`` > 1 (``rag ingest --workers N``), batches go to N
@@ -35,21 +37,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.config import Settings
-from rag.financing.extract import FACTS_VERSION, extract_financing_facts
+from rag.financing.extract import FACTS_VERSION
 from rag.financing.model import FinancingFact
 from rag.index.chroma_client import DamagedStoreError, StoreError, StoreFullError, disk_full_message, is_disk_full
 from rag.index.embed import Embedder
 from rag.index.store import ChromaStore, FileRecord
 from rag.ingest.limits import GuardedParser
+from rag.ingest.prepare import Preparer, document_facts
 from rag.types import Chunk, FileFailure, IngestReport
-
-if TYPE_CHECKING:
-    from rag.ingest.loaders import SourceDocument
 
 ProgressCallback = Callable[[int, int, str], None]
 FULL_DISK_MARGIN = 16 * 1024 * 1024
@@ -239,7 +238,6 @@ class Ingestor:
         report = IngestReport(files=len(files), failed=failures)
         manifest = self.store.file_records()
         limit = int(self.settings.ingest.max_file_mb * 1024 * 1024)
-        todo: list[_Pending] = []
         hashed: list[tuple[Path, str, str]] = []
         failed: dict[str, FileFailure] = {}
         for path in files:
@@ -257,6 +255,7 @@ class Ingestor:
         # slowest part of re-ingesting a large unchanged corpus); read under the ingest lock.
         versions = self.store.chunk_versions_many([key for _, key, _ in hashed])
         stale: set[str] = set()
+        changed: list[tuple[Path, str, str]] = []
         for path, key, doc_id in hashed:
             known = manifest.get(key)
             stored = versions.get(key, {})
@@ -266,15 +265,8 @@ class Ingestor:
                 continue
             if set(stored) - {doc_id}:
                 stale.add(key)  # chunks of another version to drop after this one is stored
-            try:
-                document = parser.load(path)  # within the per-file time and memory limits (rag.ingest.limits)
-                chunks = self.chunker.split(document, doc_id)
-                facts = _financing_facts(document, doc_id, key)
-            except Exception as exc:
-                failed[key] = _failure(key, exc)
-                continue
-            record = FileRecord(path=key, doc_id=doc_id, n_chunks=len(chunks), title=document.title, source=path.name)
-            todo.append(_Pending(record, chunks, facts))
+            changed.append((path, key, doc_id))
+        todo = self._prepared(changed, parser, failed)
         report.failed += [failed[str(path)] for path in files if str(path) in failed]  # in file order
         batches = _batches(todo)
         total = sum(len(item.chunks) for item in todo)
@@ -294,6 +286,31 @@ class Ingestor:
                     report.removed += self.store.delete_document(key)
         return report
 
+    def _prepared(
+        self, changed: list[tuple[Path, str, str]], parser: GuardedParser, failed: dict[str, FileFailure]
+    ) -> list[_Pending]:
+        """Each changed file parsed here (within its limits), then chunked with its facts (maybe by workers)."""
+        total_bytes = sum(path.stat().st_size for path, _, _ in changed if path.exists())
+        todo: list[_Pending] = []
+        with Preparer(self.settings, self.chunker, total_bytes) as preparer:
+            submitted = []
+            for path, key, doc_id in changed:
+                try:
+                    document = parser.load(path)  # within the per-file time and memory limits (rag.ingest.limits)
+                except Exception as exc:
+                    failed[key] = _failure(key, exc)
+                    continue
+                submitted.append((path, key, doc_id, document, preparer.submit(document, doc_id, key)))
+            for path, key, doc_id, document, future in submitted:
+                try:
+                    chunks, facts = preparer.result(future, document, doc_id, key)
+                except Exception as exc:
+                    failed[key] = _failure(key, exc)
+                    continue
+                record = FileRecord(key, doc_id, n_chunks=len(chunks), title=document.title, source=path.name)
+                todo.append(_Pending(record, chunks, facts))
+        return todo
+
     def _refresh_facts(self, manifest: dict[str, FileRecord], unchanged: set[str]) -> None:
         """Facts for files stored by an older fact extractor (or before facts existed), without re-embedding them.
 
@@ -309,7 +326,7 @@ class Ingestor:
                 document = load_file(Path(key))
             except Exception:  # a stored file that is gone or unreadable keeps its chunks and has no facts
                 continue
-            self.store.replace_facts(key, record.doc_id, _financing_facts(document, record.doc_id, key))
+            self.store.replace_facts(key, record.doc_id, document_facts(document, record.doc_id, key))
         self.store.set_facts_version(FACTS_VERSION)
 
     def _embedded(self, batches: list[list[_Pending]], stale: set[str], workers: int) -> Iterator[list[_Pending]]:
@@ -351,10 +368,6 @@ def _batches(todo: list[_Pending]) -> list[list[_Pending]]:
     if current:
         batches.append(current)
     return batches
-
-
-def _financing_facts(document: SourceDocument, doc_id: str, key: str) -> list[FinancingFact]:
-    return extract_financing_facts(document.text, document.title, doc_id, key, document.path.name, document.date)
 
 
 def _facts(batch: list[_Pending]) -> list[FinancingFact]:
