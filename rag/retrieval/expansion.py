@@ -51,8 +51,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("revolving credit", "credit agreement", "credit facility"),
     ("guidance", "outlook", "expect"),
     ("restructuring", "restructuring charges", "restructuring and impairment charges"),
-    ("legal proceedings", "litigation", "lawsuits"),
-    ("segment", "segments", "reportable segment"),
+    ("legal proceedings", "litigation", "lawsuits", "legal battles", "legal matters"),
+    ("segment", "segments", "reportable segment", "geographies", "geographic areas"),
 )  # fmt: skip
 
 
