@@ -15,10 +15,11 @@ import pytest
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
 from rag.verification.facts import extract_facts
+from rag.verification.labelled import labelled_facts
 from rag.verification.payload import check_payload
-from rag.verification.relations import Source, relation_reason, reversed_parties
+from rag.verification.relations import Source, relation_reason, relations, reversed_parties
 from rag.verification.roles import role_conflict
-from rag.verification.support import abbreviated
+from rag.verification.support import abbreviated, judged_elsewhere
 
 ISSUE_PASSAGE = (
     "... Participants include: Amazon, Nvidia, SoftBank. Anthropic's capital structure is heavily reliant on "
@@ -246,3 +247,46 @@ def test_an_abbreviated_unit_is_the_unit_the_claim_names() -> None:
     passage = "FLNA's joint venture with Strauss Group makes Sabra dips."
     assert abbreviated(extract_facts("Frito-Lay North America")[0], passage)
     assert not abbreviated(extract_facts("Quaker Foods")[0], passage)
+
+
+KEY_FIGURES = (
+    "Key figures:\n- Round: Series F, closed in the first week of September 2025\n- Amount: $13 billion\n"
+    "- Post-money valuation: about $183 billion\n- Lead: ICONIQ Capital\n"
+    "- Previous round: Series E, $3.5 billion at $61.5 billion (March 2025)"
+)
+KEY_FIGURES_TITLE = "Anthropic's Series F: $13 billion at $183 billion, led by ICONIQ"
+
+
+def test_a_labelled_line_says_what_its_figure_is() -> None:
+    facts = labelled_facts(KEY_FIGURES, KEY_FIGURES_TITLE, "2025-09-09")
+    read = {(f.subject, f.attribute, f.value_text) for f in facts}
+    assert ("Anthropic", "amount", "$13 billion") in read
+    assert ("Anthropic", "valuation_post", "$183 billion") in read
+    assert ("Anthropic", "valuation", "$61.5 billion") in read  # "$3.5 billion at $61.5 billion": the price
+    assert next(f.date for f in facts if f.value_text == "$61.5 billion") == "2025-03"  # the line's own date
+
+
+def test_flattened_list_items_are_read_by_their_own_labels() -> None:
+    flat = " ".join(KEY_FIGURES.split())  # a page whose line breaks were lost: "... - Amount: $13 billion - ..."
+    read = {(f.attribute, f.value_text) for f in relations(flat, "2025-09-09", KEY_FIGURES_TITLE)}
+    assert ("amount", "$13 billion") in read
+    assert ("valuation_post", "$183 billion") in read
+    assert ("valuation_post", "$13 billion") not in read
+
+
+def test_labelled_figures_need_a_title_about_one_company() -> None:
+    text = "Key figures:\n- Total: up to $15 billion\n- Implied valuation: about $350 billion"
+    assert labelled_facts(text, "Microsoft and Nvidia commit up to $15 billion to Anthropic", "2025-11-18") == []
+
+
+def test_a_hedge_on_a_figure_is_left_to_the_figure_checks() -> None:
+    assert judged_elsewhere("Anthropic's latest valuation is roughly $183 billion").split() == ["roughly"]
+
+
+def test_a_key_figures_list_confirms_its_figure_and_outdates_an_older_one(verifier: Verifier) -> None:
+    brief = {"text": KEY_FIGURES, "date": "2025-09-09", "title": KEY_FIGURES_TITLE}
+    assert check(verifier, "Anthropic's latest valuation is about $183 billion [1].", brief)[0] == "supported"
+    older = {"text": "In March 2025 Anthropic raised $3.5 billion at a $61.5 billion valuation.", "date": "2025-03-31"}
+    verdict, reason = check(verifier, "Anthropic is currently valued at $61.5 billion [1].", older, brief)
+    assert verdict == "unsupported"
+    assert "$183 billion" in reason

@@ -34,6 +34,7 @@ from rag.text.words import normalise_text
 from rag.types import Claim
 from rag.verification.columns import table_explains, table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
+from rag.verification.labelled import labelled_facts
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
 ROLE_FAMILY = {
@@ -89,11 +90,21 @@ class Source:
 @lru_cache(maxsize=2048)
 def relations(text: str, date: str = "", title: str = "") -> tuple[FinancingFact, ...]:
     """The financing facts a text states (markers removed); facts without a date of their own take ``date``."""
-    clean = " ".join(MARKERS_RE.sub("", text).split())
+    clean = _lines(MARKERS_RE.sub("", text))
     facts = extract_financing_facts(clean, title, "", "", "", date, infer_subject=False)
+    # A figure's label ("Amount: $13 billion") says what it is more surely than a cue word of another list item.
+    labelled = labelled_facts(clean, title, date)
+    relabelled = {(f.subject, f.currency, f.value) for f in labelled}
+    facts = [f for f in facts if (f.subject, f.currency, f.value) not in relabelled] + labelled
     bound = [f for f in facts if (f.subject or f.attribute == "investment") and f.subject != f.counterparty]
     # The document's date is more precise than a year read from its title ("2025" vs "2025-10-02").
     return tuple(replace(f, date=date) if date.startswith(f.date) else f for f in bound)
+
+
+def _lines(text: str) -> str:
+    """The text with its spaces collapsed but its line breaks kept: the fact layer reads a line as one statement."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def relations_confirm(claim: str, cited: Sequence[Source]) -> bool:

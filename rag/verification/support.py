@@ -40,7 +40,7 @@ from rag.verification.contradictions import (
     figure_antonym_conflict,
     negation_conflict,
 )
-from rag.verification.derived import computation_words, derive
+from rag.verification.derived import APPROXIMATE_WORDS_RE, computation_words, derive
 from rag.verification.facts import Fact, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
 from rag.verification.roles import role_conflict
@@ -187,6 +187,18 @@ def abbreviated(fact: Fact, text: str) -> bool:
     return len(initials) >= 2 and any(initials in m.group() for m in ACRONYM_RE.finditer(text))
 
 
+def judged_elsewhere(claim: str) -> str:
+    """The claim's hedges on its figures ("about", "roughly", "nearly"), which the passage need not repeat.
+
+    How close a figure is to the passage's is decided by the figure checks with their rounding tolerance
+    (:mod:`rag.verification.derived`); a source states "$183 billion", not that it is "about" that, so
+    counting the hedge against coverage rejected correct paraphrases. ("Latest" and "now" stay counted: on
+    the development sets, leaving them to the outdated check alone let stale figures through where the
+    fact layer does not read the later one.)
+    """
+    return " ".join(m.group() for m in APPROXIMATE_WORDS_RE.finditer(claim))
+
+
 class SupportScorer:
     """Scores (claim, passage) pairs; thread-safe, models injected.
 
@@ -285,7 +297,7 @@ class SupportScorer:
             near.update(passage.unit_stems[i])
         # Coverage counts the words that say what happened, not the names and figures checked above.
         predicate = "".join(" " if any(f.start <= i < f.end for f in pair.facts) else ch for i, ch in enumerate(claim))
-        words = set(stems(predicate))
+        words = set(stems(predicate)) - set(stems(judged_elsewhere(claim)))
         if pair.derived:  # "grew by about": how a recomputed figure was computed is not the passage's to state
             words -= set(stems(computation_words(claim)))
         pair.coverage = len(words & near) / len(words) if words else 1.0
