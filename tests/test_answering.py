@@ -80,6 +80,17 @@ def test_each_company_side_keeps_the_round_the_question_gives_it() -> None:
     assert [s.qualifier for s in plain.slots] == ["", ""]
 
 
+def test_a_round_one_side_names_is_that_side_s_alone_and_the_first_figure_asked_is_compared() -> None:
+    """ "xAI's first round vs Anthropic's seed": the seed is Anthropic's; xAI's side is its earliest round, and
+    "amounts and valuations" compares amounts (each side is given with its round's valuation)."""
+    plan = plan_question("xAI's first round vs Anthropic's seed - amounts and valuations?", KNOWN, SUBJECTS)
+    assert [(s.entity, s.attribute, s.qualifier) for s in plan.slots] == [
+        ("xAI", "amount", ""),
+        ("Anthropic", "amount", "seed"),
+    ]
+    assert plan.earliest
+
+
 def test_plan_is_described_and_serialised() -> None:
     plan = plan_question("Who led Anthropic's Series F and at what valuation?", KNOWN, SUBJECTS)
     data = plan.to_dict()
@@ -315,6 +326,37 @@ def test_a_why_question_prefers_the_sentence_that_gives_a_reason() -> None:
     assert answer.text.startswith(reason[:-1])
 
 
+def test_a_reason_naming_everything_asked_is_quoted_though_the_cross_encoder_scores_it_low() -> None:
+    """Search-trained cross-encoders score explanations low; a causal sentence naming every name asked is kept, a
+    restatement at the same score is not."""
+    from rag.generation.extractive import ExtractiveGenerator
+    from rag.types import Chunk, Hit
+
+    reason = "xAI relies on X to form a closed data loop, the logic behind the combination."
+    restatement = "The merged group of xAI and X was organised as XAI Holdings in March 2025."
+    chunk = Chunk(
+        id="c",
+        doc_id="d",
+        text=f"{reason} {restatement}",
+        path="x.md",
+        source="x.md",
+        title="xAI",
+        page=None,
+        start=0,
+        end=99,
+    )
+
+    class LowScorer:
+        def score(self, query: str, passages: list[str]) -> np.ndarray:
+            return np.array([0.0 for _ in passages])
+
+    generator = ExtractiveGenerator(LowScorer())
+    answer = generator.generate("What was the rationale for folding X into xAI?", [Hit(chunk, 1.0, 1)])
+    assert answer.text.startswith(reason[:-1])
+    assert restatement[:-1] not in answer.text
+    assert generator.generate("When was XAI Holdings organised?", [Hit(chunk, 1.0, 1)]).abstained
+
+
 @pytest.mark.slow
 def test_which_companies_an_investor_backed_is_a_cited_list_of_companies(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
     answer = briefs_pipeline.answer("Which AI companies in the documents has Nvidia invested in?")
@@ -435,3 +477,34 @@ def test_a_refused_answer_answers_none_of_its_parts(tmp_path, embedder, cross_en
     assert answer.notes == ["Not answered: the passages found do not state Databricks's lead investor."]
     assert answer.coverage == 0.0
     assert len(answer.missing) == len(answer.plan["slots"]) == 2
+
+
+@pytest.fixture(scope="module")
+def deals_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    """Two briefs of compute contracts, with the party on the other side named in prose."""
+    root = tmp_path_factory.mktemp("deals")
+    docs = root / "docs"
+    docs.mkdir()
+    for name in ("openai-azure-and-aws-cloud-commitments.md", "openai-oracle-300b-compute-contract.md"):
+        shutil.copy(CORPUS / name, docs / name)
+    pipeline = build_pipeline(make_settings(root / "data"), embedder, cross_encoder)
+    pipeline.ingest([docs])
+    return pipeline
+
+
+@pytest.mark.slow
+def test_a_total_of_a_company_s_commitments_to_named_parties_sums_each_party_s_figure(deals_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = deals_pipeline.answer("Add up OpenAI's Azure, AWS and Oracle compute commitments.")
+    assert answer.plan["kind"] == "total"
+    for figure in ("$250 billion", "$38 billion", "$300 billion", "$588 billion"):
+        assert figure in answer.answer
+    assert answer.coverage == 1.0
+    assert any(c.verdict == "computed" for c in answer.claims)
+
+
+@pytest.mark.slow
+def test_a_list_of_deals_names_the_parties_not_the_investors(deals_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = deals_pipeline.answer("Enumerate OpenAI's compute deals.")
+    assert answer.plan["kind"] == "list"
+    for party in ("Oracle", "Azure", "AWS"):
+        assert f"commitment with {party}" in answer.answer

@@ -176,3 +176,51 @@ def test_purpose_and_gapped_per_investor_figures() -> None:
     }
     supply = extract_financing_facts("OpenAI buys chips from Cerebras for training.", "", "d", "p", "s")
     assert find(supply, attribute="supplier", counterparty="Cerebras")[0].purpose == "training"
+
+
+def lone_facts(text: str, title: str = "") -> list[FinancingFact]:
+    return extract_financing_facts(text, title, "doc", "doc.md", "doc.md")
+
+
+def test_a_running_total_is_not_one_round_s_money() -> None:
+    """ "bringing total funding to $12 billion" adds up the rounds: stored as a round, it would be summed again."""
+    facts = lone_facts(
+        "In December 2024 xAI raised $6 billion in its Series C, bringing total funding to $12 billion. "
+        "By October 2024 Bloomberg put Microsoft's total investment in OpenAI to date at $13 billion."
+    )
+    assert {f.value for f in facts if f.has_value} == {6e9}
+
+
+def test_a_title_spanning_years_dates_nothing_and_the_company_is_the_title_s() -> None:
+    title = "Databricks' funding: Series J at $62 billion, then $100 billion and $134 billion (2023-2026)"
+    text = (
+        "In January 2025 the company said it had completed the $10 billion Series J and had also raised $5.25 "
+        "billion of debt financing; Meta Platforms joined as a strategic investor (Investor's Business Daily). "
+        "A French-language page names the leaders of the round as Thrive Capital."
+    )
+    facts = lone_facts(text, title)
+    assert find(facts, subject="Databricks", attribute="investor", counterparty="Meta Platforms", date="2025-01")
+    assert find(facts, subject="Databricks", attribute="debt", value=5.25e9)
+    # The lead's sentence gives no date: the Series J's own month does, never the title's first year.
+    lead = find(facts, attribute="lead", counterparty="Thrive Capital")
+    assert lead
+    assert lead[0].date == "2025-01"
+
+
+def test_a_commitment_names_the_party_on_the_other_side() -> None:
+    facts = lone_facts(
+        "OpenAI committed to buy roughly $300 billion of computing power from Oracle over about five years. "
+        "OpenAI committed to buy an additional $250 billion of Azure services. "
+        "November 2025: OpenAI signed a $38 billion AWS contract."
+    )
+    parties = {f.counterparty: f.value for f in facts if f.attribute == "commitment"}
+    assert parties == {"Oracle": 300e9, "Azure": 250e9, "AWS": 38e9}
+
+
+def test_investors_including_and_a_figure_of_another_round_in_the_same_sentence() -> None:
+    facts = lone_facts(
+        "Anthropic's 2026 rounds: Series G and the reported $65 billion round. Anthropic closed a $65 billion round "
+        "in May 2026, with investors including Capital Group and Baillie Gifford."
+    )
+    assert {f.counterparty for f in find(facts, attribute="investor")} == {"Capital Group", "Baillie Gifford"}
+    assert not [f for f in facts if f.value == 65e9 and f.round == "Series G"]

@@ -47,7 +47,7 @@ PARTICIPANTS_RE = re.compile(
     r"|backers?\s+(?:include[sd]?|were)|joined\s+by|alongside|along\s+with|with\s+(?:backing|money)\s+from|also\s+"
     r"(?:backing|investing)|from\s+investors?\s+including|(?:other\s+)?participants\s+included|investors\s+included|investors?\s+(?:are|is)"
     r"|(?:investments?|funding|money|capital)\s+from|(?:investors?|buyers?|backers?|funders?)(?:\s+\w+){0,3}?\s+(?:were|are|include[sd]?)"
-    r"|(?:investors|buyers|backers)\s*:)",
+    r"|(?:investors|buyers|backers)\s*:|(?:investors|backers|participants|buyers)\s+(?:including|such\s+as))",
     re.I,
 )
 PARTICIPATE_AFTER_RE = re.compile(
@@ -61,7 +61,9 @@ SUBJECT_VERBS_RE = re.compile(
     r"signed|spent|expects|generated|posted)\b",
     re.I,
 )
-INVESTMENT_VERBS = r"(?:committed|invested|put\s+in|contributed|provided|pledged|agreed\s+to\s+invest|supplied|added)"
+INVESTMENT_VERBS = (
+    r"(?:committed|invested|put\s+in|put|contributed|provided|pledged|agreed\s+to\s+invest|supplied|added)"
+)
 # "X's" makes X the subject only when a financing word follows ("Anthropic's Series F", "xAI's 2024 rounds"), not
 # for "Republic World's report" or "Singapore's sovereign wealth fund".
 POSSESSIVE_SUBJECT_RE = re.compile(
@@ -72,11 +74,21 @@ POSSESSIVE_SUBJECT_RE = re.compile(
 )
 INVEST_IN_RE = re.compile(r"^\s*(?:\w+\s+){0,2}?in(?:to)?\s+$", re.I)
 INVESTOR_VERB_RE = re.compile(
-    rf"^\s*(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:now\s+|so\s+far\s+)?(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
+    rf"^\s*(?:(?:said|says|announced|agreed)\s+(?:that\s+)?it\s+)?(?:has\s+|had\s+|have\s+|would\s+|will\s+)?(?:now\s+|so\s+far\s+)?"
+    rf"(?:agreed\s+to\s+|plans\s+to\s+|pledged\s+to\s+)?"
     rf"(?:invest(?:ed|s)?|{INVESTMENT_VERBS}|took\s+an?|bought\s+an?)\s+(?:up\s+to\s+|about\s+|around\s+|roughly\s+|a\s+further\s+|another\s+"
     rf"|a\s+total\s+of\s+|in\s+total\s+)?$",
     re.I,
 )
+# "committed to buy $300 billion of computing power from Oracle", "a $300 billion contract with Oracle", "$250 billion
+# of Azure services": the words between a commitment's figure and the party on the other side of it.
+COUNTERPARTY_AFTER_RE = re.compile(
+    r"^\s*(?:of\s+(?:\w+\s+){0,3}?(?:from|with|on|to)\s+|(?:\w+\s+){0,3}?(?:contract|deal|agreement|commitment)s?\s+"
+    r"(?:with|from|for)\s+|of\s+(?:additional\s+|incremental\s+)?)$",
+    re.I,
+)
+# "a $38 billion AWS contract": the party named between the figure and the contract.
+COUNTERPARTY_BEFORE_DEAL_RE = re.compile(r"^\s*(?:contract|deal|agreement|commitment)s?\b", re.I)
 # "Microsoft's investments in OpenAI": the document's figures are the investor's money in the investee.
 INVESTMENTS_TITLE_RE = re.compile(
     r"^\W*(?P<investor>[\w.&' -]+?)(?:'s|’s)\s+(?:\w+\s+)?investments?\s+in\s+(?P<investee>[\w.&-]+)"

@@ -20,6 +20,8 @@ from functools import lru_cache
 
 from rag.financing.cues import (
     AT_FIGURE_RE,
+    COUNTERPARTY_AFTER_RE,
+    COUNTERPARTY_BEFORE_DEAL_RE,
     DEAL_ROLES,
     INVEST_IN_RE,
     INVESTMENT_VERBS,
@@ -47,7 +49,7 @@ from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
-FACTS_VERSION = "4"
+FACTS_VERSION = "5"
 # "citing Bloomberg", "according to Reuters": a name that reports a figure, not the company it is about.
 ATTRIBUTION_BEFORE_RE = re.compile(r"\b(?:citing|carrying|according\s+to|via|per|quoting|by)\s+(?:the\s+)?$", re.I)
 # "OpenAI said it had raised", "OpenAI is now worth": a name the next few words make the one raising or valued.
@@ -60,6 +62,25 @@ LONE_SUBJECT_VERB_RE = re.compile(
 APPOSITIVE_RE = re.compile(r"^\s*,[^,;.]{0,80},")
 LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
+# "bringing total funding to $12 billion", "Microsoft's total investment to date at $13 billion": a running total, not
+# the money of one round or check (it would be summed again with the rounds it adds up).
+CUMULATIVE_BEFORE_RE = re.compile(r"\b(?:(?<!\ba\s)total|cumulative|to\s+date|so\s+far)\b[^.;:$€£]{0,40}$", re.I)
+CUMULATIVE_AFTER_RE = re.compile(r"^\s*(?:to\s+date|so\s+far)\b", re.I)
+DEBT_AFTER_RE = re.compile(r"^\s*(?:of|in)\s+(?:new\s+|secured\s+)?(?:debt|loans?|notes|bonds|borrowings?)\b", re.I)
+# Spending and sales are reported as totals ("total capex of $91 billion"): those stay.
+OWN_TOTALS_RE = re.compile(r"revenue|run[- ]rate|\bsales\b|capex|capital\s+(?:expenditure|spending)|\bspend\w*", re.I)
+# "In January 2025 the company said ...": the document's company, named by a common noun before any other name.
+ANAPHORIC_SUBJECT_RE = re.compile(
+    r"^[^.;]{0,40}?\b(?:the|this)\s+(?:company|start-?up|firm|lab|group|developer)\b(?!\s+(?:that|which|whose))", re.I
+)
+SEED_RE = re.compile(r"\bseed(?:\s+round|\s+funding|\s+financing)?\b(?!\s+(?:investor|fund|stage\s+investor))", re.I)
+# "Microsoft and Nvidia commit up to $15 billion to Anthropic": a title about money going *to* a company is about it.
+TITLE_TARGET_RE = re.compile(
+    r"\b(?:commit|commits|committed|invest|invests|invested|pledge|pledges|pledged|put|puts|lend|lends|lent)\b"
+    r"[^.:;]*?\b(?:to|in|into)\s+(?P<target>[A-Z][\w.&-]*(?:\s+[A-Z][\w.&-]*){0,2})"
+)
+ROUND_AFTER_RE = re.compile(r"^\s*(?:\w+\s+)?(?:round|raise|seed|series|financing|funding)\b", re.I)
+OTHER_ROUND_RE = re.compile(r"\band\s+(?:the|a|an)\s+(?:\w+\s+){0,2}$|\bthen\b", re.I)
 # "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
 GAPPED_BEFORE_RE = re.compile(r"(?:billion|million|bn|[mb]|\d)\s*(?:,\s*and|,|and)\s*$", re.I)
 
@@ -118,7 +139,25 @@ def extract_financing_facts(
         facts.extend(_sentence_facts(text, start, end, context, reading))
     if rows:
         facts.extend(facts_from_table(rows, context, _year_month))
-    return list({f.id: f for f in facts}.values())
+    return _dated_by_round(list({f.id: f for f in facts}.values()))
+
+
+def _dated_by_round(facts: list[FinancingFact]) -> list[FinancingFact]:
+    """A round's date, stated once, dates every fact of that round in the document: "Thrive Capital led the round"
+    in a Series J paragraph is as old as the Series J ("December 2024"), not undated (which a question about a later
+    round would accept) nor dated by the year alone. The round's earliest month is taken (its announcement)."""
+    months: dict[tuple[str, str], str] = {}
+    for fact in facts:
+        if fact.round and len(fact.date) >= len("2024-12"):
+            key = (fact.subject, fact.round)
+            months[key] = min(months.get(key, fact.date[:7]), fact.date[:7])
+    dated = []
+    for fact in facts:
+        month = months.get((fact.subject, fact.round), "")
+        if month and len(fact.date) < len(month) and month.startswith(fact.date):
+            fact = replace(fact, date=month)
+        dated.append(fact)
+    return dated
 
 
 def document_context(
@@ -134,17 +173,27 @@ def document_context(
     # Title case makes phrases look like names ("Examining Global AI Industry's"): a company is named in 1-3 words.
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text) and _short_name(m.text)]
     possessive = [m for m in names if _possessive(head, m)]
-    subject = next((_clean_name(m.text) for m in possessive or names), "")
+    # "Thinking Machines Lab: Mira Murati's $2 billion seed round": the name a title opens with, before its colon, is
+    # what the title is about, whoever else it names with a possessive.
+    colon = head.find(":") if title else -1
+    opening = [m for m in mentions if m.kind == "name" and _is_company(m.text) and m.end <= colon]
+    named_first = [m for m in opening if not head[: m.start].strip(" \"'#*") and not head[m.end : colon].strip()]
+    subject = next((_clean_name(m.text) for m in named_first or possessive or names), "")
     if not subject and infer_subject:
         counts = Counter(_clean_name(m.text) for m in extract_facts(text[:3000]) if m.kind == "name")
         subject = next((n for n, _ in counts.most_common() if _is_company(n)), "")
+    target = TITLE_TARGET_RE.search(head)
+    if target and any(_clean_name(m.text) == target.group("target") for m in names):
+        subject = target.group("target")  # "Microsoft and Nvidia commit up to $15 billion to Anthropic"
     investor = ""
     invests = INVESTMENTS_TITLE_RE.search(head)
     if invests:
         investor, subject = invests.group("investor").strip(), invests.group("investee").strip()
-    round_label = next((f"Series {m.key[0]}" for m in mentions if m.kind == "series"), "")
-    date = next((_year_month(m) for m in mentions if m.kind == "date"), "")
-    if not date:
+    round_label = _round_label(head, mentions)
+    dates = [_year_month(m) for m in mentions if m.kind == "date"]
+    # "(2023-2026)": a title spanning several years dates none of its sentences.
+    date = dates[0] if dates and len({d[:4] for d in dates if d}) == 1 else ""
+    if not date and not dates:
         years = re.findall(r"\b(?:19|20)\d{2}\b", head)
         date = years[-1] if len(set(years)) == 1 else ""
     figures = frozenset(float(m.key[1]) for m in _round_segment(head, mentions) if m.kind == "money")  # type: ignore[arg-type]
@@ -152,6 +201,12 @@ def document_context(
     return DocumentContext(
         doc_id, path, source, subject, round_label, date or "", investor=investor, topic=topic, figures=figures
     )
+
+
+def _round_label(text: str, mentions: list[Fact] | tuple[Fact, ...]) -> str:
+    """The round a text names: its Series label, else "seed" for a seed round (which has no letter)."""
+    series = next((f"Series {m.key[0]}" for m in mentions if m.kind == "series"), "")
+    return series or ("seed" if SEED_RE.search(text) else "")
 
 
 def _round_segment(title: str, mentions: list[Fact]) -> list[Fact]:
@@ -219,7 +274,7 @@ def _sentence_facts(
         reading.subject = subject
     if not subject:
         return []
-    round_label = next((f"Series {m.key[0]}" for m in mentions if m.kind == "series"), "")
+    round_label = _round_label(sentence, mentions)
     own_date = next((_year_month(m) for m in mentions if m.kind == "date"), "")
     repeats_title = any(float(m.key[1]) in context.figures for m in mentions if m.kind == "money")  # type: ignore[arg-type]
     in_context = subject == context.subject and (not own_date or own_date == context.date or repeats_title)
@@ -230,8 +285,13 @@ def _sentence_facts(
     statement = Statement(context.doc_id, context.path, context.source, start, end, sentence)
     purpose = next((m.group("purpose").lower() for m in PURPOSE_RE.finditer(sentence)), "")
 
+    series = next((m for m in mentions if m.kind == "series"), None)
+
     def make(attribute: Attribute, mention: Fact, counterparty: str = "") -> FinancingFact:
-        return statement.fact(subject, attribute, mention, start, counterparty, round_label, date, purpose)
+        # "Series G and the reported $65 billion round": a figure past "and the ..." is another round's.
+        other_round = series is not None and bool(OTHER_ROUND_RE.search(sentence[series.end : mention.start]))
+        label = "" if other_round else round_label
+        return statement.fact(subject, attribute, mention, start, counterparty, label, date, purpose)
 
     facts: list[FinancingFact] = []
     for role, party, other in deals:
@@ -239,6 +299,9 @@ def _sentence_facts(
     moneys = [m for m in mentions if m.kind == "money"]
     previous_end = 0
     for m in moneys:
+        if _cumulative(sentence, m, previous_end):
+            previous_end = m.end
+            continue
         investment = _investment_in(sentence, m, names)
         if investment is not None:
             investor, investee = investment
@@ -263,6 +326,8 @@ def _sentence_facts(
             attribute = context.topic
         if owner and attribute in (None, "amount", "commitment"):
             facts.append(make("investment", m, owner))
+        elif attribute == "commitment":
+            facts.append(make(attribute, m, _commitment_party(sentence, m, names, subject)))
         elif attribute is not None:
             facts.append(make(attribute, m))
         previous_end = m.end
@@ -274,6 +339,8 @@ def _sentence_facts(
 def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
     """The company the sentence is about: "X's ..." or "X raised/closed ...", else the document's subject if named
     or if the sentence names no company of its own."""
+    if context.subject and re.match(rf"^\W*(?:[\w-]+:\s*\W*)?{re.escape(context.subject)}\s*:", sentence):
+        return context.subject  # "Thinking Machines Lab: Mira Murati's $2 billion seed round", a labelled heading
     for m in names:
         after = sentence[m.end : m.end + 40]
         possessive = _possessive(sentence, m)
@@ -283,6 +350,9 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
                 return name
     if context.subject and re.search(rf"\b{re.escape(context.subject)}\b", sentence):
         return context.subject
+    first_name = names[0].start if names else len(sentence)
+    if context.subject and ANAPHORIC_SUBJECT_RE.match(sentence[:first_name]):
+        return context.subject  # "the company said it had completed the Series J; Meta Platforms joined ..."
     if LABEL_LINE_RE.match(sentence):
         return context.subject  # "- Thrive Capital: about $1.25 billion" in a brief about one company's round
     # A lone capitalised word opening the sentence may be an ordinary word ("Eligible employees sold ..."): it does
@@ -348,6 +418,8 @@ def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fac
         return "valuation_pre"
     if VALUATION_AFTER_RE.match(after) or (AT_FIGURE_RE.search(before) and m is not moneys[0]):
         return "valuation"
+    if DEBT_AFTER_RE.match(after):
+        return "debt"  # "raised $5.25 billion of debt financing": borrowed, however it was raised
     best: tuple[int, Attribute] | None = None
     for attribute, cue in VALUE_CUES:
         for hit in cue.finditer(before):
@@ -359,6 +431,17 @@ def _money_attribute(sentence: str, m: Fact, previous_end: int, moneys: list[Fac
     # After the figure the nearest cue wins: "$40B round, which valued the company at $300B" is a round size.
     following = [(cue_at.start(), attribute) for attribute, cue in VALUE_CUES if (cue_at := cue.search(after[:25]))]
     return min(following, key=lambda item: item[0])[1] if following else None
+
+
+def _cumulative(sentence: str, m: Fact, previous_end: int) -> bool:
+    """A running total ("bringing total funding to $12 billion", "$13 billion to date") rather than one round's or
+    one investor's money; a valuation is never one ("a total valuation of")."""
+    before = sentence[max(previous_end, m.start - 60) : m.start]
+    if VALUE_WORD_RE.search(before) or VALUE_WORD_RE.match(sentence[m.end : m.end + 20].strip()):
+        return False
+    if OWN_TOTALS_RE.search(before):
+        return False
+    return bool(CUMULATIVE_BEFORE_RE.search(before) or CUMULATIVE_AFTER_RE.match(sentence[m.end : m.end + 20]))
 
 
 def _investment_in(sentence: str, m: Fact, names: list[Fact]) -> tuple[str, str] | None:
@@ -429,6 +512,8 @@ def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> st
         if not clean or clean == subject or _in_list(sentence, names, i):
             continue
         between = sentence[name.end : m.start]
+        if ROUND_AFTER_RE.match(sentence[m.end :]) and re.fullmatch(r"(?:'s|’s)?\s*", between):
+            continue  # "Mira Murati's $2 billion seed round": the round she raised, not her money
         if 0 <= m.start - name.end <= 40 and re.fullmatch(
             rf"(?:'s|’s)?\s*[:–-]?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?(?:up\s+to\s+|about\s+|around\s+)?",
             between,
@@ -437,6 +522,21 @@ def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> st
             return clean
         after = sentence[m.end : name.start]
         if 0 <= name.start - m.end <= 25 and re.fullmatch(r"\s*(?:\w+\s+)?(?:from|by)\s+", after, re.I):
+            return clean
+    return ""
+
+
+def _commitment_party(sentence: str, m: Fact, names: list[Fact], subject: str) -> str:
+    """The other side of a commitment: "$300 billion of computing power from Oracle", "$250 billion of Azure
+    services", "a $38 billion AWS contract"; "" when the sentence does not say."""
+    for name in names:
+        clean = _clean_name(name.text)
+        if not clean or clean.lower() == subject.lower() or name.start < m.end or name.start - m.end > 80:
+            continue
+        between = sentence[m.end : name.start]
+        if COUNTERPARTY_AFTER_RE.match(between) and not re.search(r"[;.]\s", between):
+            return clean
+        if not between.strip() and COUNTERPARTY_BEFORE_DEAL_RE.match(sentence[name.end :]):
             return clean
     return ""
 

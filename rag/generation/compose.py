@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from rag.financing.lookup import entity_key, headline, same_entity, same_round, unique_counterparties
 from rag.financing.model import FinancingFact
 from rag.generation.choose import FactChooser
-from rag.generation.plan import QuestionPlan, Slot, periods_in
+from rag.generation.plan import QuestionPlan, Slot, asked_attributes, periods_in
 from rag.generation.wording import (
     Sentence,
     figure_of,
@@ -42,6 +42,8 @@ CLAUSE_SPLIT_RE = re.compile(r",\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?
 MAX_TIMELINE = 8  # figures in a listed timeline
 # Kinds whose quoted answer may lack a part that one fact states: the missing parts are added as composed sentences.
 FILLABLE = frozenset({"amount", "valuation", "investors", "date"})
+# "List OpenAI's compute deals": the parties a company has commitments or supply deals with, not its investors.
+DEALS_RE = re.compile(r"\b(?:deals?|contracts?|agreements?|commitments?|suppliers?|partnerships?)\b", re.I)
 # "Which AI companies has Nvidia invested in?": the companies an investor's facts name.
 INVESTEES_RE = re.compile(
     r"\b(?:has|have|did|does)\s+(?P<who>[^?]+?)\s+(?:also\s+)?(?:invest(?:ed)?\s+in|back(?:ed)?|fund(?:ed)?"
@@ -182,13 +184,32 @@ class Composer(FactChooser):
             )
             chosen = [(slot, fact) for fact in parts]
         else:
-            chosen = [(slot, fact) for slot in plan.slots if (fact := self._side(plan, slot)) is not None]
+            chosen = self._with_counterparties(plan) or [
+                (slot, fact) for slot in plan.slots if (fact := self._side(plan, slot)) is not None
+            ]
         sentences = [Sentence(state(fact, slot.attribute), (fact,), (slot,)) for slot, fact in chosen]
         parts = [fact for _, fact in chosen]
         if len(parts) >= 2 and len({f.currency for f in parts}) == 1:
             who = plan.entities[0] if len(plan.entities) == 1 else "together they"
-            sentences += sum_sentences(parts, f"In total, {who} {verb(plan.slots[0].attribute)}")
+            owner = plan.slots[0] if plan.slots[0] not in {slot for slot, _ in chosen} else None
+            sums = sum_sentences(parts, f"In total, {who} {verb(plan.slots[0].attribute)}")
+            sentences += [replace(s, slots=(owner,)) if owner else s for s in sums]  # the sum is the owner's
         return sentences
+
+    def _with_counterparties(self, plan: QuestionPlan) -> list[tuple[Slot, FinancingFact]]:
+        """ "Add up OpenAI's Azure, AWS and Oracle compute commitments": the first company's commitments (or the money
+        put into it) with each of the others, when every other one has such a figure; [] otherwise."""
+        owner, others = plan.slots[0].entity, plan.slots[1:]
+        if len(others) < 2 or not owner or any(slot.qualifier for slot in plan.slots):
+            return []
+        chosen = []
+        for slot in others:
+            facts = self.facts.find(owner, ("commitment", "investment"), counterparty=slot.entity)
+            fact = headline([f for f in self._filtered(plan, facts) if f.value >= 1e6])
+            if fact is None:
+                return []
+            chosen.append((slot, fact))
+        return chosen
 
     def _latest(self, plan: QuestionPlan) -> list[Sentence]:
         """The most recent dated figure, naming the earlier ones and when they were reported."""
@@ -216,6 +237,10 @@ class Composer(FactChooser):
         investees = self._investees(plan)
         if investees is not None:
             return investees
+        if DEALS_RE.search(plan.question) and not any(
+            a in ("lead", "investors") for a in asked_attributes(plan.question)
+        ):
+            return self._deals(plan)
         figure = next((a for a in ("valuation", "revenue", "capex", "amount") if a in plan.attributes), None)
         if figure is None:
             return self._investors(plan)
@@ -232,6 +257,22 @@ class Composer(FactChooser):
                     timeline, key=lambda f: (f.date if len(f.date) > 4 else f"{f.date}-13", f.source, f.start)
                 )
                 sentences += [Sentence(state(f, figure), (f,), (slot,)) for f in ordered[:MAX_TIMELINE]]
+        return sentences
+
+    def _deals(self, plan: QuestionPlan) -> list[Sentence]:
+        """ "Enumerate OpenAI's compute deals": one line per party the company has a commitment or supply deal with
+        (its largest figure), oldest first."""
+        sentences: list[Sentence] = []
+        for slot in plan.slots:
+            facts = self._filtered(plan, self.facts.find(slot.entity or None, ("commitment", "supplier")))
+            by_party: dict[tuple[str, ...], list[FinancingFact]] = {}
+            for fact in facts:
+                if fact.counterparty:
+                    by_party.setdefault(entity_key(fact.counterparty), []).append(fact)
+            best = [max(group, key=lambda f: f.value) for group in by_party.values()]
+            for fact in sorted(best, key=lambda f: f.date or "9999"):
+                text = state(fact, "commitment") if fact.value else f"{fact.counterparty} supplies {fact.subject}."
+                sentences.append(Sentence(text, (fact,), (slot,)))
         return sentences
 
     def _role_check(self, plan: QuestionPlan) -> list[Sentence]:

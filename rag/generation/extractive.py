@@ -47,6 +47,9 @@ class ExtractiveSettings:
     """
 
     min_logit: float = 3.0
+    # A sentence giving a reason for a "why" question (causal words, every name of the question) is kept from this
+    # score (bonus included): the cross-encoder, trained on search queries, scores explanations low.
+    reason_min_logit: float = 1.0
     keep_margin: float = 2.0
     max_sentences: int = 3
     shortlist: int = 12
@@ -59,6 +62,7 @@ class _Candidate:
     lead_in: str
     score: float
     covers: frozenset[str]
+    reason: bool = False  # gives a reason, for a "why" question
 
 
 # Words that give a reason; a "why" question prefers the sentences that have them (issue 13: "why/how: the
@@ -87,14 +91,14 @@ class ExtractiveGenerator:
     def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft:
         """Quotes from ``hits``; ``evidence`` is ignored (the pipeline composes from facts itself)."""
         key_terms = _key_terms(question, hits)
-        candidates = self._candidates(question, hits, key_terms)
-        if not candidates or candidates[0].score < self.settings.min_logit:
+        candidates = [c for c in self._candidates(question, hits, key_terms) if c.score >= self._floor(c, key_terms)]
+        if not candidates:
             return Draft(NOT_IN_DOCUMENTS, abstained=True)
         best = candidates[0].score
         chosen: list[_Candidate] = []
         covered: set[str] = set()
         for candidate in candidates:
-            if len(chosen) >= self.settings.max_sentences or candidate.score < self.settings.min_logit:
+            if len(chosen) >= self.settings.max_sentences:
                 break
             if any(_overlaps(candidate, c) for c in chosen):
                 continue
@@ -111,6 +115,12 @@ class ExtractiveGenerator:
                 sentences.append(_cited_sentence(candidate.lead_in, candidate.passage))
             sentences.append(_cited_sentence(candidate.text, candidate.passage))
         return Draft(" ".join(dict.fromkeys(sentences)), abstained=False)
+
+    def _floor(self, candidate: _Candidate, key_terms: set[str]) -> float:
+        """The lowest score a sentence is quoted at: lower for a reason that names everything the question does."""
+        if candidate.reason and key_terms <= candidate.covers:
+            return self.settings.reason_min_logit
+        return self.settings.min_logit
 
     def _candidates(self, question: str, hits: list[Hit], key_terms: set[str]) -> list[_Candidate]:
         """Shortlist units lexically, then let the cross-encoder judge each unit in context.
@@ -155,12 +165,12 @@ class ExtractiveGenerator:
         logits = self.scorer.score(
             question, [f"{title}. {lead_in} {text}".strip() for _, _, text, lead_in, title, _ in shortlist]
         )
-        scored = [
-            _Candidate(
-                n, text, lead_in, float(logit) + (CAUSAL_BONUS if why and CAUSAL_RE.search(text) else 0.0), covers
+        scored = []
+        for (_, n, text, lead_in, _, covers), logit in zip(shortlist, logits, strict=True):
+            reason = why and CAUSAL_RE.search(text) is not None
+            scored.append(
+                _Candidate(n, text, lead_in, float(logit) + (CAUSAL_BONUS if reason else 0.0), covers, reason)
             )
-            for (_, n, text, lead_in, _, covers), logit in zip(shortlist, logits, strict=True)
-        ]
         return sorted(scored, key=lambda c: -c.score)
 
 

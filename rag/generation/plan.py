@@ -64,7 +64,7 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
         "amount",
         re.compile(
             r"\bhow\s+much\b|\braise[sd]?\b|\braising\b|\bfunding\b|\bfinancings?\b|\binvest(?:ed|ment)?\b|\bcommit\w*"
-            r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamount\b",
+            r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamounts?\b",
             re.I,
         ),
     ),
@@ -270,7 +270,8 @@ def _slots(
 ) -> tuple[Slot, ...]:
     """One slot per entity and attribute; a comparison or total of one company's rounds or months has one per side."""
     if kind in ("comparison", "total"):
-        figure = next(a for a in FIGURES if a in attributes)
+        # The figure named first: "amounts and valuations" compares the amounts, each side given with its valuation.
+        figure = next(a for a in attributes if a in FIGURES)
         about = [e for e in entities if any(e.lower() == s.lower() for s in subjects)]
         if (len(rounds) >= 2 or len(periods) >= 2) and len(about) <= 1:
             entity = (about or list(entities) or [""])[0]
@@ -298,12 +299,17 @@ def _paired_rounds(text: str, slots: tuple[Slot, ...], rounds: tuple[str, ...]) 
     sides = {slot.entity for slot in slots}
     if len(sides) < 2 or any(slot.qualifier for slot in slots):
         return slots
+    own: dict[Slot, list[str]] = {}
+    for slot in slots:
+        match = re.search(rf"{re.escape(slot.entity)}(?:'s|’s|'|’)?\s+(?:{ROUND_RE.pattern})", text, re.I)
+        said = re.sub(r"^(?:'s|’s|'|’)?\s*", "", match.group(0)[len(slot.entity) :]) if match else ""
+        own[slot] = _round_labels(said) if said else []
+    # "whose seed round was bigger, A's or B's": the one round named holds for every side; "A's first round vs B's
+    # seed": it is B's alone, and A's round is read from A's own words (its first, its latest).
+    shared = list(rounds) if len(rounds) == 1 and not any(own.values()) else []
     paired = []
     for slot in slots:
-        match = re.search(rf"{re.escape(slot.entity)}(?:'s|’s)?\s+(?:{ROUND_RE.pattern})", text, re.I)
-        label = _round_labels(match.group(0)[len(slot.entity) :].lstrip("'’s ").strip()) if match else []
-        if len(label) != 1 and len(rounds) == 1:
-            label = list(rounds)
+        label = own[slot] if len(own[slot]) == 1 else shared
         paired.append(replace(slot, qualifier=label[0]) if len(label) == 1 else slot)
     return tuple(paired)
 

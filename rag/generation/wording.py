@@ -67,6 +67,8 @@ def state(fact: FinancingFact, attribute: str) -> str:
         return f"{fact.subject} was valued at {fact.value_text}{basis}{where}{when(fact)}."
     if fact.attribute == "investment":
         return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{when(fact)}."
+    if fact.attribute == "commitment" and fact.counterparty:
+        return f"{fact.subject}'s commitment with {fact.counterparty}: {fact.value_text}{when(fact)}."
     if attribute == "date" and fact.date:
         return f"{fact.subject}'s {fact.round or 'round'} of {fact.value_text} dates from {date_words(fact.date)}."
     if fact.attribute in LABELS:  # a plan and an actual figure read alike: "Alphabet's capex: $91.4 billion (2025)"
