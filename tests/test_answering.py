@@ -143,10 +143,14 @@ def test_ratio_in_one_unit() -> None:
 # -- the pipeline, with the real models, over real briefs ----------------------------------
 @pytest.fixture(scope="module")
 def briefs_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("briefs")
+    return pipeline_over(tmp_path_factory.mktemp("briefs"), BRIEFS, embedder, cross_encoder)
+
+
+def pipeline_over(root, names, embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    """A pipeline over copies of the named corpus files, with its index under ``root``."""
     docs = root / "docs"
     docs.mkdir()
-    for name in BRIEFS:
+    for name in names:
         shutil.copy(CORPUS / name, docs / name)
     pipeline = build_pipeline(make_settings(root / "data"), embedder, cross_encoder)
     pipeline.ingest([docs])
@@ -482,14 +486,8 @@ def test_a_refused_answer_answers_none_of_its_parts(tmp_path, embedder, cross_en
 @pytest.fixture(scope="module")
 def deals_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
     """Two briefs of compute contracts, with the party on the other side named in prose."""
-    root = tmp_path_factory.mktemp("deals")
-    docs = root / "docs"
-    docs.mkdir()
-    for name in ("openai-azure-and-aws-cloud-commitments.md", "openai-oracle-300b-compute-contract.md"):
-        shutil.copy(CORPUS / name, docs / name)
-    pipeline = build_pipeline(make_settings(root / "data"), embedder, cross_encoder)
-    pipeline.ingest([docs])
-    return pipeline
+    names = ("openai-azure-and-aws-cloud-commitments.md", "openai-oracle-300b-compute-contract.md")
+    return pipeline_over(tmp_path_factory.mktemp("deals"), names, embedder, cross_encoder)
 
 
 @pytest.mark.slow
