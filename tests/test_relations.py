@@ -18,6 +18,7 @@ from rag.verification.facts import extract_facts
 from rag.verification.labelled import labelled_facts
 from rag.verification.payload import check_payload
 from rag.verification.relations import Source, relation_reason, relations, reversed_parties
+from rag.verification.respectively import respectively_conflict
 from rag.verification.roles import role_conflict
 from rag.verification.support import abbreviated, judged_elsewhere
 
@@ -290,3 +291,33 @@ def test_a_key_figures_list_confirms_its_figure_and_outdates_an_older_one(verifi
     verdict, reason = check(verifier, "Anthropic is currently valued at $61.5 billion [1].", older, brief)
     assert verdict == "unsupported"
     assert "$183 billion" in reason
+
+
+REPURCHASES = (
+    "During fiscal years 2023 and 2022, we repurchased 69 million shares and 95 million shares of our common "
+    "stock for $18.4 billion and $28.0 billion, respectively, through our share repurchase programs."
+)
+
+
+def test_respectively_pairs_each_year_with_its_own_figure() -> None:
+    reason = respectively_conflict("Microsoft repurchased 95 million shares in fiscal 2023", REPURCHASES)
+    assert reason == "the passage gives 69 million for 2023; 95 million is 2022's"
+    assert (
+        respectively_conflict("In fiscal 2022 Microsoft spent $28.0 billion buying back 95 million shares", REPURCHASES)
+        is None
+    )
+    assert respectively_conflict("Microsoft repurchased 95 million shares", REPURCHASES) is None  # no year: no pairing
+
+
+def test_respectively_pairs_parties_too() -> None:
+    passage = "Nvidia and Microsoft committed $10 billion and $5 billion to Anthropic, respectively."
+    assert "$10 billion for Nvidia" in (respectively_conflict("Nvidia committed $5 billion", passage) or "")
+    assert respectively_conflict("Microsoft committed $5 billion", passage) is None
+
+
+def test_a_relation_the_list_states_is_supported_in_the_claims_own_words(verifier: Verifier) -> None:
+    brief = {"text": KEY_FIGURES, "date": "2025-09-09", "title": KEY_FIGURES_TITLE}
+    assert check(verifier, "ICONIQ Capital led Anthropic's most recent round [1].", brief)[0] == "supported"
+    verdict, reason = check(verifier, "Bessemer led Anthropic's most recent round [1].", brief)
+    assert verdict == "unsupported"
+    assert "ICONIQ" in reason

@@ -60,7 +60,7 @@ FIGURE_NOUNS = {
 FIGURE_VERBS = {"investment": "investing in", "debt": "lending to", "amount": "paying", "commitment": "committing to"}
 # Wording that presents a figure as the present state of things ("is valued at", "latest", "currently").
 CURRENT_RE = re.compile(
-    r"\b(?:is|are|'s)\s+(?:now\s+|currently\s+)?(?:valued|worth|priced)\b|\b(?:currently|latest|current|now|today"
+    r"\b(?:is|are|'s)\s+(?:now\s+|currently\s+)?(?:valued|worth|priced)\b|\b(?:currently|latest|newest|current|now|today"
     r"|most\s+recent|as\s+it\s+stands|at\s+present)\b|\b(?:has|have)\s+(?:a|an)\s+(?:\w+\s+)?valuation\b",
     re.I,
 )
@@ -68,7 +68,7 @@ CURRENT_RE = re.compile(
 ABBREVIATED_RE = re.compile(r"\b(?:Corp|Inc|Co|Ltd|Bros)$")
 # Words that link two names symmetrically: a phrase of only these says nothing about who did what to whom.
 LINKING_WORDS = frozenset("and or nor but with of in on at to from by as the a an for than vs versus plus".split())
-# Share of a claim's other words (not names or figures) that must be near its facts for the relations to confirm it.
+# Share of a claim's other words (not names or figures) near its facts that makes a passage the preferred evidence.
 CONFIRM_COVERAGE = 0.5
 FIGURE_FAMILIES = (VALUATIONS, frozenset({"revenue"}), frozenset({"capex"}), frozenset({"amount"}))
 
