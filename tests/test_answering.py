@@ -486,7 +486,13 @@ def test_a_refused_answer_answers_none_of_its_parts(tmp_path, embedder, cross_en
 @pytest.fixture(scope="module")
 def deals_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
     """Two briefs of compute contracts, with the party on the other side named in prose."""
-    names = ("openai-azure-and-aws-cloud-commitments.md", "openai-oracle-300b-compute-contract.md")
+    names = (
+        "openai-azure-and-aws-cloud-commitments.md",
+        "openai-oracle-300b-compute-contract.md",
+        "openai-nvidia-100b-letter-of-intent.md",
+        "anthropic-microsoft-nvidia-15b-2025.md",
+        "openai-2026-110b-round-amazon-nvidia-softbank.md",
+    )
     return pipeline_over(tmp_path_factory.mktemp("deals"), names, embedder, cross_encoder)
 
 
@@ -506,3 +512,30 @@ def test_a_list_of_deals_names_the_parties_not_the_investors(deals_pipeline) -> 
     assert answer.plan["kind"] == "list"
     for party in ("Oracle", "Azure", "AWS"):
         assert f"commitment with {party}" in answer.answer
+
+
+@pytest.mark.slow
+def test_a_commitment_compared_is_the_money_promised_not_a_later_check(deals_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """Nvidia's $30 billion in OpenAI's 2026 round is a check; its commitment is the up-to-$100 billion letter."""
+    answer = deals_pipeline.answer("How does Nvidia's commitment to OpenAI compare with its commitment to Anthropic?")
+    assert "$100 billion" in answer.answer
+    assert "$10 billion" in answer.answer
+    assert "$30 billion" not in answer.answer
+    assert any(c.verdict == "computed" for c in answer.claims)
+
+
+@pytest.mark.slow
+def test_investors_common_to_several_rounds_are_cited_once_per_round(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("Which venture firm invested in both xAI's Series B and OpenAI's 2024 round?")
+    assert "Fidelity invested in xAI's Series B" in answer.answer
+    assert "Fidelity invested in OpenAI's round" in answer.answer
+    assert all(c.verdict == "supported" for c in answer.claims)
+
+
+@pytest.mark.slow
+def test_the_latest_valuation_comes_with_the_round_that_set_it(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = briefs_pipeline.answer("What is Anthropic's most recent reported valuation?")
+    assert answer.answer.startswith(
+        "The most recent: Anthropic was valued at $900 billion (May 2026), in a round of $65"
+    )
+    assert answer.claims[0].verdict == "supported"

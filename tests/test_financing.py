@@ -224,3 +224,11 @@ def test_investors_including_and_a_figure_of_another_round_in_the_same_sentence(
     )
     assert {f.counterparty for f in find(facts, attribute="investor")} == {"Capital Group", "Baillie Gifford"}
     assert not [f for f in facts if f.value == 65e9 and f.round == "Series G"]
+
+
+def test_label_lines_under_a_heading_about_value_are_each_company_s_valuation() -> None:
+    """A PDF's "How the value splits" list, and the same split in parentheses after a valuation."""
+    facts = facts_of(CORPUS / "spacex-acquires-xai-2026.pdf")
+    assert find(facts, subject="xAI", attribute="valuation", value=250e9)
+    assert find(facts, subject="SpaceX", attribute="valuation", value=1e12)
+    assert not [f for f in facts if f.attribute == "investment"]  # nobody put $250 billion into anyone

@@ -93,7 +93,7 @@ COUNTERPARTY_BEFORE_DEAL_RE = re.compile(r"^\s*(?:contract|deal|agreement|commit
 INVESTMENTS_TITLE_RE = re.compile(
     r"^\W*(?P<investor>[\w.&' -]+?)(?:'s|’s)\s+(?:\w+\s+)?investments?\s+in\s+(?P<investee>[\w.&-]+)"
 )
-LABEL_LINE_RE = re.compile(r"^\W*[A-Z][\w .&'-]{0,40}:\s")
+LABEL_LINE_RE = re.compile(r"^\W*(?:[A-Z]|[a-z]+[A-Z])[\w .&'-]{0,40}:\s")  # "Thrive Capital: ...", "xAI: ..."
 TOPIC_CAPEX_RE = re.compile(r"\bcapex\b|capital\s+(?:expenditure|spending)", re.I)
 ROUND_WORDS_RE = re.compile(r"\bround\b|\bseries\b|\bfunding\b|\binvest\w*|\bvaluation\b|\bstake\b", re.I)
 NOT_COMPANIES = frozenset(
@@ -104,8 +104,9 @@ NOT_COMPANIES = frozenset(
     size announced previous next value growth strategic global investment investments funding company startup
     shares stock buyers backers half against both other others jv generative dutch saudi french chinese american
     british german japanese korean indian emirati qatari claude llama gemini chatgpt gpt grok together eligible
-    overall meanwhile however additionally combined including adding altogether""".split()
-) | frozenset({"generative ai"})
+    overall meanwhile however additionally combined including adding altogether crunchbase pitchbook dealroom
+    preqin""".split()
+) | frozenset({"generative ai", "cb insights"})  # data providers count the market's money; they raise none of it
 
 # Deal roles between two named parties, read from the words between them: (attribute, pattern, reversed). The fact's
 # subject is the acquired, borrowing or buying company and its counterparty the acquirer, lender or supplier; when

@@ -61,6 +61,7 @@ LONE_SUBJECT_VERB_RE = re.compile(
 )
 APPOSITIVE_RE = re.compile(r"^\s*,[^,;.]{0,80},")
 LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
+UNLABELLED_FIGURE_RE = re.compile(r"\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
 # "bringing total funding to $12 billion", "Microsoft's total investment to date at $13 billion": a running total, not
 # the money of one round or check (it would be summed again with the rounds it adds up).
@@ -106,6 +107,7 @@ class _Reading:
 
     subject: str = ""
     list_role: Attribute | None = None
+    values: bool = False  # a heading about value ("How the value splits"): the label lines after it are valuations
 
 
 def extract_financing_facts(
@@ -262,6 +264,8 @@ def _sentence_facts(
     names = [m for m in mentions if m.kind == "name" and _is_company(m.text)]
     opens_list = sentence.rstrip().endswith(":") and PARTICIPANTS_RE.search(sentence) is not None
     reading.list_role = "investor" if opens_list else None
+    in_value_list = reading.values and LABEL_LINE_RE.match(sentence) is not None
+    reading.values = in_value_list or bool(VALUE_WORD_RE.search(sentence) and not _mentions_money(sentence))
     deals = _deal_roles(sentence, names)
     subject = _subject(sentence, names, context) or (
         "" if context.subject else _named_before_money(sentence, names) or reading.subject
@@ -316,7 +320,7 @@ def _sentence_facts(
             facts.append(deal)
             previous_end = m.end
             continue
-        valued = _valued_label(sentence, m, names)
+        valued = _valued_label(sentence, m, names, in_value_list)
         if valued:
             facts.append(replace(make("valuation", m), subject=valued))
             previous_end = m.end
@@ -361,13 +365,22 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
     return context.subject if not own or not _mentions_money(sentence) else ""
 
 
-def _valued_label(sentence: str, m: Fact, names: list[Fact]) -> str:
+def _valued_label(sentence: str, m: Fact, names: list[Fact], in_value_list: bool = False) -> str:
     """ "How the value splits - SpaceX: about $1 trillion - xAI: about $250 billion": each labelled figure is the
-    labelled company's valuation when the sentence speaks of value before it."""
+    labelled company's valuation when the sentence (or the heading of its list) speaks of value before it; so is
+    each named figure in parentheses after a valuation ("valued at $1.25 trillion (SpaceX about $1 trillion, xAI
+    about $250 billion)")."""
     label = next((n for n in reversed(names) if n.end <= m.start), None)
-    if label is None or not LABELLED_FIGURE_RE.fullmatch(sentence[label.end : m.start]):
+    if label is None:
         return ""
-    return _clean_name(label.text) if VALUE_WORD_RE.search(sentence[: label.start]) else ""
+    before, between = sentence[: label.start], sentence[label.end : m.start]
+    paren = before.rfind("(")
+    in_parentheses = paren > before.rfind(")") and VALUE_WORD_RE.search(before[:paren]) is not None
+    if in_parentheses and UNLABELLED_FIGURE_RE.fullmatch(between):
+        return _clean_name(label.text)
+    if not LABELLED_FIGURE_RE.fullmatch(between):
+        return ""
+    return _clean_name(label.text) if in_value_list or VALUE_WORD_RE.search(before) else ""
 
 
 def _named_before_money(sentence: str, names: list[Fact]) -> str:

@@ -14,6 +14,10 @@ from rag.financing.model import VALUATIONS, FinancingFact
 from rag.generation.plan import QuestionPlan, Slot
 
 ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
+# "Nvidia's commitment to OpenAI": money promised ("would invest up to", "letter of intent"), not a later check paid.
+COMMITMENT_RE = re.compile(
+    r"\bcommit\w*|\bpledg\w*|\bup\s+to\b|\bletter\s+of\s+intent\b|\b(?:would|will)\s+(?:invest|put)\b", re.I
+)
 
 
 class FactChooser:
@@ -27,6 +31,8 @@ class FactChooser:
         facts = self._candidates(slot.entity, slot.attribute)
         if plan.investor and slot.attribute == "amount":  # the investor's money in this side, not the side's rounds
             facts = self.facts.find(slot.entity, ("investment", "commitment"), counterparty=plan.investor)
+            if COMMITMENT_RE.search(plan.question):
+                facts = [f for f in facts if COMMITMENT_RE.search(f.sentence)] or facts
         if slot.qualifier.startswith("Series") or slot.qualifier in plan.rounds:
             label = slot.qualifier.lower()
             facts = [f for f in facts if label in f.round.lower()]
@@ -68,7 +74,10 @@ class FactChooser:
             narrowed = dated or [f for f in narrowed if not f.date]
         if plan.periods:  # "May 2026": a fact of February 2026 is another round; one dated by year alone may not be
             in_month = [f for f in narrowed if any(f.date.startswith(period) for period in plan.periods)]
-            narrowed = in_month or [f for f in narrowed if len(f.date) < len("2026-05")]
+            # Failing those, the facts dated by the year of a month asked (or not dated): "2025" may be October 2025.
+            narrowed = in_month or [
+                f for f in narrowed if len(f.date) < len("2026-05") and any(p.startswith(f.date) for p in plan.periods)
+            ]
         return narrowed
 
     def _best(

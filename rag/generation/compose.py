@@ -223,13 +223,30 @@ class Composer(FactChooser):
             if not facts:
                 continue
             newest = max(facts, key=lambda f: (f.date, f.value))
-            sentences.append(Sentence(f"The most recent: {state(newest, attribute)}", (newest,), (slot,)))
+            raised = self._raised_at(newest) if attribute == "valuation" else None
+            if raised is not None:  # a valuation is set by a round: its size belongs with it
+                text = f"The most recent: {state(newest, attribute).rstrip('.')}, in a round of {raised.value_text}."
+                sentences.append(Sentence(text, (newest, raised), (slot,)))
+            else:
+                sentences.append(Sentence(f"The most recent: {state(newest, attribute)}", (newest,), (slot,)))
             earlier = self._dedupe(
                 sorted((f for f in facts if f.date < newest.date), key=lambda f: f.date, reverse=True)
             )[:2]
             # One sentence per earlier figure: each is checked against its own passage.
             sentences += [Sentence(f"Earlier: {state(f, attribute)}", (f,)) for f in earlier]
         return sentences
+
+    def _raised_at(self, valuation: FinancingFact) -> FinancingFact | None:
+        """The round that set a valuation: the amount raised by the same company in the same month, stated in the
+        same document (another document's figure for that month may be another deal)."""
+        if len(valuation.date) < len("2026-05"):
+            return None
+        same = [
+            f
+            for f in self._candidates(valuation.subject, "amount")
+            if f.date[:7] == valuation.date[:7] and f.source == valuation.source and f.round == valuation.round
+        ]
+        return headline(same)
 
     def _list(self, plan: QuestionPlan) -> list[Sentence]:
         """A list of figures is a timeline (one line per dated figure, oldest first); a list of names, the investors
@@ -358,25 +375,25 @@ class Composer(FactChooser):
             entity = named[0] if named else (entity if re.search(r"\bits\b", clause) else "")
             if not entity:
                 continue
-            facts = self.facts.find(entity, ("lead", "investor", "investment"))
-            rounds = [r for r in plan.rounds if r.lower() in clause.lower()]
-            months = periods_in(clause)
-            if rounds:
-                facts = [f for f in facts if rounds[0].lower() in f.round.lower()]
-            if months:
-                facts = [f for f in facts if f.date.startswith(months[0])]
+            # Each clause's own round and month, read as leniently as any plan's: a fact that gives no round label, or
+            # dates the round by its year alone, may still be that round ("bought in its Oct 2025 secondary").
+            rounds = tuple(r for r in plan.rounds if r.lower() in clause.lower())[:1]
+            clause_plan = replace(plan, rounds=rounds, periods=periods_in(clause)[:1], years=())
+            facts = self._filtered(clause_plan, self.facts.find(entity, ("lead", "investor", "investment")))
+            if rounds or clause_plan.periods:  # a round asked by label or month: a fact giving neither is no evidence
+                facts = [f for f in facts if f.round or f.date]
             groups.append({entity_key(f.counterparty): f for f in facts if f.counterparty})
         if len(groups) < 2:
             return None
         shared = set(groups[0]).intersection(*groups[1:])
         if not shared:
             return []
-        sentences = []
-        for key in sorted(shared):
-            members = tuple(group[key] for group in groups)
-            where = "; ".join(f"{f.subject}'s {f.round or 'round'}{when(f)}" for f in members)
-            sentences.append(Sentence(f"{members[0].counterparty} is named in each: {where}.", members, plan.slots))
-        return sentences
+        # One sentence per membership, each checked against its own passage.
+        return [
+            Sentence(investment_sentence(group[key]), (group[key],), plan.slots)
+            for key in sorted(shared)
+            for group in groups
+        ]
 
     def _investor_sentences(self, plan: QuestionPlan, slot: Slot) -> list[Sentence]:
         """Leads, then other participants, each name cited once."""
