@@ -8,6 +8,7 @@ through ``rag check``'s payload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from rag.verification.checker import Verifier
 from rag.verification.facts import extract_facts
 from rag.verification.labelled import labelled_facts
 from rag.verification.payload import check_payload
+from rag.verification.possessives import possessive_conflict
 from rag.verification.relations import Source, relation_reason, relations, reversed_parties
 from rag.verification.respectively import respectively_conflict
 from rag.verification.roles import role_conflict
@@ -299,16 +301,6 @@ REPURCHASES = (
 )
 
 
-def test_respectively_pairs_each_year_with_its_own_figure() -> None:
-    reason = respectively_conflict("Microsoft repurchased 95 million shares in fiscal 2023", REPURCHASES)
-    assert reason == "the passage gives 69 million for 2023; 95 million is 2022's"
-    assert (
-        respectively_conflict("In fiscal 2022 Microsoft spent $28.0 billion buying back 95 million shares", REPURCHASES)
-        is None
-    )
-    assert respectively_conflict("Microsoft repurchased 95 million shares", REPURCHASES) is None  # no year: no pairing
-
-
 def test_respectively_pairs_parties_too() -> None:
     passage = "Nvidia and Microsoft committed $10 billion and $5 billion to Anthropic, respectively."
     assert "$10 billion for Nvidia" in (respectively_conflict("Nvidia committed $5 billion", passage) or "")
@@ -321,3 +313,46 @@ def test_a_relation_the_list_states_is_supported_in_the_claims_own_words(verifie
     verdict, reason = check(verifier, "Bessemer led Anthropic's most recent round [1].", brief)
     assert verdict == "unsupported"
     assert "ICONIQ" in reason
+
+
+PARTNERSHIP = (
+    "We have a long-term partnership with OpenAI. We deploy OpenAI's models across our consumer and enterprise "
+    "products. As OpenAI's exclusive cloud provider, Azure powers all of OpenAI's workloads."
+)
+
+
+@pytest.mark.parametrize(
+    ("conflict", "claim", "passage", "reason"),
+    [
+        (
+            respectively_conflict,
+            "Microsoft repurchased 95 million shares in fiscal 2023",
+            REPURCHASES,
+            "the passage gives 69 million for 2023; 95 million is 2022's",
+        ),
+        (
+            respectively_conflict,
+            "In fiscal 2022 Microsoft spent $28.0 billion buying back 95 million shares",
+            REPURCHASES,
+            None,
+        ),
+        (respectively_conflict, "Microsoft repurchased 95 million shares", REPURCHASES, None),  # no year: no pairing
+        (
+            possessive_conflict,
+            "OpenAI is Microsoft's exclusive cloud provider",
+            PARTNERSHIP,
+            "the passage says OpenAI's exclusive cloud provider, not Microsoft's",
+        ),
+        (possessive_conflict, "Azure is OpenAI's exclusive cloud provider", PARTNERSHIP, None),
+        (possessive_conflict, "Microsoft deploys OpenAI's models", PARTNERSHIP, None),
+    ],
+)
+def test_a_figure_or_thing_given_to_another_year_or_party_is_a_swap(
+    conflict: Callable[[str, str], str | None], claim: str, passage: str, reason: str | None
+) -> None:
+    assert conflict(claim, passage) == reason
+
+
+def test_a_possessive_is_no_swap_when_the_passage_also_puts_the_words_with_the_claims_party() -> None:
+    passage = "Google's valuation rose. The valuation of Anthropic reached $183 billion."
+    assert possessive_conflict("Google and Anthropic: Anthropic's valuation reached $183 billion", passage) is None

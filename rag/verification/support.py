@@ -43,6 +43,7 @@ from rag.verification.contradictions import (
 from rag.verification.derived import APPROXIMATE_WORDS_RE, computation_words, derive
 from rag.verification.facts import Fact, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
+from rag.verification.possessives import possessive_conflict
 from rag.verification.respectively import respectively_conflict
 from rag.verification.roles import role_conflict
 
@@ -292,6 +293,7 @@ class SupportScorer:
             or binding_conflict(normalise_text(claim), pair.facts, passage.unit_index)
             or role_conflict(claim, text)
             or respectively_conflict(claim, text)
+            or possessive_conflict(claim, text)
             or ""
         )
         near: set[str] = set()
