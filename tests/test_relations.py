@@ -16,6 +16,7 @@ import pytest
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
 from rag.verification.facts import extract_facts
+from rag.verification.given import given_instead
 from rag.verification.labelled import labelled_facts
 from rag.verification.payload import check_payload
 from rag.verification.possessives import possessive_conflict
@@ -356,3 +357,14 @@ def test_a_figure_or_thing_given_to_another_year_or_party_is_a_swap(
 def test_a_possessive_is_no_swap_when_the_passage_also_puts_the_words_with_the_claims_party() -> None:
     passage = "Google's valuation rose. The valuation of Anthropic reached $183 billion."
     assert possessive_conflict("Google and Anthropic: Anthropic's valuation reached $183 billion", passage) is None
+
+
+def test_a_refused_figure_is_told_what_the_passage_gives_that_row() -> None:
+    table = (
+        "12 Weeks Ended 3/25/2023 3/19/2022 Net Revenue Frito-Lay North America $ 5,583 $ 4,839 "
+        "Quaker Foods North America 777 713"
+    )
+    claim = "Frito-Lay North America's net revenue was $5,798 million"
+    assert given_instead(claim, [table]) == "the passage gives 5,583 for Frito-Lay North America"
+    assert given_instead("Quaker Foods North America posted $777 million", [table]) is None  # its own figure
+    assert given_instead("Two segments were reported", [table]) is None  # no figure to compare

@@ -34,6 +34,7 @@ from rag.text.words import normalise_text
 from rag.types import Claim
 from rag.verification.columns import table_explains, table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
+from rag.verification.given import given_instead
 from rag.verification.labelled import labelled_facts
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
@@ -412,15 +413,20 @@ def bind_relations(claim: Claim, sources: Mapping[int, Source]) -> Claim:
 
     An unsupported claim keeps its verdict but gets the relation's reason when
     there is one ("the passage names Amazon and Google as Anthropic's
-    investors" says more than "the source does not mention OpenAI").
+    investors" says more than "the source does not mention OpenAI"), else the
+    figures the passage binds to a name the claim gives (:mod:`rag.verification.given`).
     """
     if claim.verdict not in ("supported", "miscited", "computed", "unsupported"):
         return claim
     cited = [sources[n] for n in claim.citations if n in sources]
     reason = relation_reason(claim.text, cited, list(sources.values()))
     if reason is None and claim.verdict == "unsupported":
-        explained = table_explains(claim.text, [s.text for s in cited]) or _stated_instead(claim.text, cited)
-        return replace(claim, reason=explained) if explained else claim
+        texts = [s.text for s in cited]
+        explained = table_explains(claim.text, texts) or _stated_instead(claim.text, cited)
+        if explained:
+            return replace(claim, reason=explained)
+        given = None if "the passage gives" in claim.reason else given_instead(claim.text, texts)
+        return replace(claim, reason=f"{claim.reason}; {given}") if given else claim
     if reason is None:
         return claim
     citations = claim.repaired_from or claim.citations
