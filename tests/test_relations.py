@@ -15,6 +15,7 @@ import pytest
 
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
+from rag.verification.clauses import clause_swap
 from rag.verification.facts import extract_facts
 from rag.verification.given import given_instead
 from rag.verification.labelled import labelled_facts
@@ -316,6 +317,10 @@ def test_a_relation_the_list_states_is_supported_in_the_claims_own_words(verifie
     assert "ICONIQ" in reason
 
 
+CONTRAST = (
+    "OpenAI is more aggressive technically, pursuing scale leaps, while Anthropic focuses more on safety and "
+    "robustness."
+)
 PARTNERSHIP = (
     "We have a long-term partnership with OpenAI. We deploy OpenAI's models across our consumer and enterprise "
     "products. As OpenAI's exclusive cloud provider, Azure powers all of OpenAI's workloads."
@@ -346,6 +351,13 @@ PARTNERSHIP = (
         ),
         (possessive_conflict, "Azure is OpenAI's exclusive cloud provider", PARTNERSHIP, None),
         (possessive_conflict, "Microsoft deploys OpenAI's models", PARTNERSHIP, None),
+        (
+            clause_swap,
+            "Anthropic chases leaps in scale, while OpenAI concentrates on safety and robustness",
+            CONTRAST,
+            "the passage says this of OpenAI, not Anthropic",
+        ),
+        (clause_swap, "OpenAI chases leaps in scale, whereas Anthropic concentrates on safety", CONTRAST, None),
     ],
 )
 def test_a_figure_or_thing_given_to_another_year_or_party_is_a_swap(

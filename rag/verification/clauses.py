@@ -1,0 +1,62 @@
+"""Contrasts with the parties swapped: "A is aggressive, while B focuses on safety" against the reverse.
+
+A sentence that contrasts two named parties ("OpenAI is more aggressive
+technically, while Anthropic focuses more on safety") says something of each
+in its own clause. A claim that keeps the clauses and swaps the names keeps
+every name and word, so the presence checks and the similarity scores pass
+it. Here claim and passage are cut into clauses at contrast and list words,
+each clause with exactly one of the claim's names, and a claim clause is
+contradicted when the passage clause sharing most of its words (at least
+:data:`MIN_SHARED` stems) names the claim's other party and no passage clause
+naming its own party shares as many.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text.sentences import sentence_spans
+from rag.text.words import normalise_text, stems
+from rag.verification.facts import Fact, extract_facts
+
+CLAUSE_BREAK_RE = re.compile(r"\s*(?:[,;]\s*)?\b(?:while|whereas|but|and|whilst)\b\s*|\s*;\s*", re.I)
+MIN_SHARED = 2
+
+
+def clause_swap(claim: str, passage: str) -> str | None:
+    """ "the passage says this of B, not A" when a clause of the claim is the passage's clause about B; else None."""
+    text = normalise_text(claim)
+    names = _distinct([f for f in extract_facts(text) if f.kind == "name"])
+    if len(names) < 2:
+        return None
+    claimed = _clauses([text], names)
+    if len({name for name, _ in claimed}) < 2:
+        return None
+    source = normalise_text(passage)
+    stated = _clauses([source[a:b] for a, b in sentence_spans(source)], names)
+    for name, words in claimed:
+        shared = [(len(words & theirs), other) for other, theirs in stated]
+        best = max((n for n, _ in shared), default=0)
+        if best < MIN_SHARED:
+            continue
+        owners = {other for n, other in shared if n == best}
+        if name not in owners and len(owners) == 1:
+            return f"the passage says this of {owners.pop()}, not {name}"
+    return None
+
+
+def _distinct(names: list[Fact]) -> list[str]:
+    """The names as written, without a possessive ending, once each."""
+    return list(dict.fromkeys(re.sub(r"['’]s$", "", n.text.strip()) for n in names))
+
+
+def _clauses(sentences: list[str], names: list[str]) -> list[tuple[str, frozenset[str]]]:
+    """(the one name a clause gives, the clause's other word stems) for every clause naming exactly one name."""
+    found: list[tuple[str, frozenset[str]]] = []
+    for sentence in sentences:
+        for clause in CLAUSE_BREAK_RE.split(sentence):
+            present = [n for n in names if re.search(rf"\b{re.escape(n)}\b", clause, re.I)]
+            if len(present) == 1:
+                rest = re.sub(rf"\b{re.escape(present[0])}(?:['’]s)?\b", " ", clause, flags=re.I)
+                found.append((present[0], frozenset(stems(rest))))
+    return found
