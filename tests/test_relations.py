@@ -17,7 +17,7 @@ from rag.config import VerifySettings
 from rag.verification.checker import Verifier
 from rag.verification.clauses import clause_swap
 from rag.verification.facts import extract_facts
-from rag.verification.given import given_instead
+from rag.verification.given import bindings_confirm, given_instead
 from rag.verification.labelled import labelled_facts
 from rag.verification.payload import check_payload
 from rag.verification.possessives import possessive_conflict
@@ -380,3 +380,13 @@ def test_a_refused_figure_is_told_what_the_passage_gives_that_row() -> None:
     assert given_instead(claim, [table]) == "the passage gives 5,583 for Frito-Lay North America"
     assert given_instead("Quaker Foods North America posted $777 million", [table]) is None  # its own figure
     assert given_instead("Two segments were reported", [table]) is None  # no figure to compare
+
+
+def test_a_row_confirms_the_figure_it_gives_its_label_first() -> None:
+    votes = (
+        "Name Votes For Votes Against Abstentions Virginia C. Drosos 59,657,810 294,935 10,714,238 "
+        "Alan D. Feldman 54,760,830 5,184,437 10,721,716"
+    )
+    assert bindings_confirm("Virginia C. Drosos drew 59,657,810 votes for her election", [votes])
+    assert not bindings_confirm("Alan D. Feldman drew 5,184,437 votes for his election", [votes])  # a later column
+    assert not bindings_confirm("Alan D. Feldman drew 59,657,810 votes", [votes])  # Drosos's figure

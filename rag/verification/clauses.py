@@ -54,9 +54,24 @@ def _clauses(sentences: list[str], names: list[str]) -> list[tuple[str, frozense
     """(the one name a clause gives, the clause's other word stems) for every clause naming exactly one name."""
     found: list[tuple[str, frozenset[str]]] = []
     for sentence in sentences:
-        for clause in CLAUSE_BREAK_RE.split(sentence):
+        for clause in _split(sentence, names):
             present = [n for n in names if re.search(rf"\b{re.escape(n)}\b", clause, re.I)]
             if len(present) == 1:
                 rest = re.sub(rf"\b{re.escape(present[0])}(?:['’]s)?\b", " ", clause, flags=re.I)
                 found.append((present[0], frozenset(stems(rest))))
     return found
+
+
+def _split(sentence: str, names: list[str]) -> list[str]:
+    """The sentence cut at contrast and list words, except an "and" that joins two names ("BlackRock and
+    Fidelity took part"): the names share what follows."""
+    pieces: list[str] = []
+    start = 0
+    for brk in CLAUSE_BREAK_RE.finditer(sentence):
+        before, after = sentence[start : brk.start()], sentence[brk.end() :]
+        joined = any(before.rstrip().endswith(n) for n in names) and any(after.startswith(n) for n in names)
+        if not joined:
+            pieces.append(before)
+            start = brk.end()
+    pieces.append(sentence[start:])
+    return pieces

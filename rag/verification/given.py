@@ -59,6 +59,36 @@ def _ends_with(key: tuple[object, ...], name: tuple[object, ...]) -> bool:
     return len(name) <= len(key) and key[len(key) - len(name) :] == name
 
 
+def bindings_confirm(claim: str, texts: Sequence[str]) -> bool:
+    """Whether each figure the claim pins on a name ("Virginia C. Drosos drew 59,657,810 votes") is the figure a
+    passage pins on that name first ("Virginia C. Drosos 59,657,810 294,935 ..."), and there is at least one.
+
+    Rows of a table and "Name: figure" lists score low on embedding similarity although they state the claim; the
+    first figure after a row's label is its own (later columns are other years or measures, so they do not
+    confirm).
+    """
+    clean = normalise_text(" ".join(MARKERS_RE.sub("", claim).split()))
+    facts = extract_facts(clean)
+    pinned = [(group, value) for role, group, value in bindings(clean, facts) if role == "subject"]
+    if not pinned:
+        return False
+    stated = [
+        (group, value)
+        for text in texts
+        for unit in passage_index(text).unit_index
+        for role, group, value in bindings(unit.text, unit.facts)
+        if role == "subject"
+    ]
+    return all(
+        any(_among(theirs, {value}) and _same_owner(group, owners) for owners, theirs in stated)
+        for group, value in pinned
+    )
+
+
+def _same_owner(claimed: frozenset[tuple[object, ...]], stated: frozenset[tuple[object, ...]]) -> bool:
+    return all(any(_ends_with(key, name) for key in stated) for name in claimed)
+
+
 def _comparable(value: tuple[object, ...], kinds: set[str]) -> bool:
     """Whether a passage figure is of a kind the claim gives: money in a table is often a bare cell ("5,583")."""
     kind = value[0]
