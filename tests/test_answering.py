@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag.generation.plan import bridge_question, plan_question
-from rag.types import Claim
+from rag.types import Chunk, Claim, Hit
 from rag.verification.computed import check_computed, is_computed
 
 from conftest import CORPUS, build_pipeline, make_settings
@@ -330,35 +330,53 @@ def test_a_why_question_prefers_the_sentence_that_gives_a_reason() -> None:
     assert answer.text.startswith(reason[:-1])
 
 
+def one_passage(text: str, title: str) -> list[Hit]:
+    """One retrieved passage of ``text``, for the extractive answerer's pure tests."""
+    chunk = Chunk(id="c", doc_id="d", text=text, path="x.md", source="x.md", title=title, page=None, start=0, end=99)
+    return [Hit(chunk, 1.0, 1)]
+
+
 def test_a_reason_naming_everything_asked_is_quoted_though_the_cross_encoder_scores_it_low() -> None:
     """Search-trained cross-encoders score explanations low; a causal sentence naming every name asked is kept, a
     restatement at the same score is not."""
     from rag.generation.extractive import ExtractiveGenerator
-    from rag.types import Chunk, Hit
 
     reason = "xAI relies on X to form a closed data loop, the logic behind the combination."
     restatement = "The merged group of xAI and X was organised as XAI Holdings in March 2025."
-    chunk = Chunk(
-        id="c",
-        doc_id="d",
-        text=f"{reason} {restatement}",
-        path="x.md",
-        source="x.md",
-        title="xAI",
-        page=None,
-        start=0,
-        end=99,
-    )
+    hits = one_passage(f"{reason} {restatement}", "xAI")
 
     class LowScorer:
         def score(self, query: str, passages: list[str]) -> np.ndarray:
             return np.array([0.0 for _ in passages])
 
     generator = ExtractiveGenerator(LowScorer())
-    answer = generator.generate("What was the rationale for folding X into xAI?", [Hit(chunk, 1.0, 1)])
+    answer = generator.generate("What was the rationale for folding X into xAI?", hits)
     assert answer.text.startswith(reason[:-1])
     assert restatement[:-1] not in answer.text
-    assert generator.generate("When was XAI Holdings organised?", [Hit(chunk, 1.0, 1)]).abstained
+    assert generator.generate("When was XAI Holdings organised?", hits).abstained
+
+
+def test_the_last_quoted_sentence_is_kept_for_a_name_the_answer_lacks_and_a_hyphenated_word_asks_no_measure() -> None:
+    """ "capped-profit" asks for no profit figure; three restatements naming OpenAI do not crowd out the one
+    sentence naming OpenAI LP."""
+    from rag.generation.extractive import ExtractiveGenerator, asked_measures
+
+    assert asked_measures("Why did OpenAI set up a capped-profit LP in 2019?") == set()
+    sentences = [
+        "In 2019 OpenAI chose a capped-profit model so that investors could fund it.",
+        "In 2019 OpenAI explained that donations could not pay for its computing power.",
+        "In 2019 OpenAI said that the structure would let it raise outside capital.",
+        "In 2019 OpenAI LP was created as a capped-profit company.",
+    ]
+    hits = one_passage(" ".join(sentences), "OpenAI")
+
+    class RankedScorer:
+        def score(self, query: str, passages: list[str]) -> np.ndarray:
+            return np.array([9.0 - next(i for i, s in enumerate(sentences) if s[:-1] in p) for p in passages])
+
+    answer = ExtractiveGenerator(RankedScorer()).generate("Why did OpenAI set up an LP in 2019?", hits)
+    assert not answer.abstained
+    assert "OpenAI LP was created" in answer.text
 
 
 @pytest.mark.slow
@@ -525,17 +543,60 @@ def test_a_commitment_compared_is_the_money_promised_not_a_later_check(deals_pip
 
 
 @pytest.mark.slow
-def test_investors_common_to_several_rounds_are_cited_once_per_round(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
-    answer = briefs_pipeline.answer("Which venture firm invested in both xAI's Series B and OpenAI's 2024 round?")
-    assert "Fidelity invested in xAI's Series B" in answer.answer
-    assert "Fidelity invested in OpenAI's round" in answer.answer
-    assert all(c.verdict == "supported" for c in answer.claims)
-
-
-@pytest.mark.slow
 def test_the_latest_valuation_comes_with_the_round_that_set_it(briefs_pipeline) -> None:  # type: ignore[no-untyped-def]
     answer = briefs_pipeline.answer("What is Anthropic's most recent reported valuation?")
     assert answer.answer.startswith(
         "The most recent: Anthropic was valued at $900 billion (May 2026), in a round of $65"
     )
     assert answer.claims[0].verdict == "supported"
+
+
+@pytest.fixture(scope="module")
+def figures_pipeline(tmp_path_factory, embedder, cross_encoder):  # type: ignore[no-untyped-def]
+    names = ("big-tech-ai-capex-2025-2026.html", "meta-ai-capex-2024-2026.md", "spacex-acquires-xai-2026.pdf")
+    return pipeline_over(tmp_path_factory.mktemp("figures"), names, embedder, cross_encoder)
+
+
+@pytest.mark.slow
+def test_a_figure_listed_for_no_company_in_particular_is_one_line_per_company(figures_pipeline) -> None:  # type: ignore[no-untyped-def]
+    answer = figures_pipeline.answer("List the big four's 2025 capex figures.")
+    for line in (
+        "Microsoft's capital expenditure: $80 billion (2025)",
+        "Amazon's capex: $125 billion (2025)",
+        "$72.22",
+    ):
+        assert line in answer.answer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("corpus", "question", "lines"),
+    [
+        # Investors common to several rounds: one cited sentence per round.
+        (
+            "briefs_pipeline",
+            "Which venture firm invested in both xAI's Series B and OpenAI's 2024 round?",
+            ("Fidelity invested in xAI's Series B", "Fidelity invested in OpenAI's round"),
+        ),
+        # A value split: each company's part, never the stated whole.
+        (
+            "figures_pipeline",
+            "How does the ~$1.25tn SpaceX-xAI combination value split between the two?",
+            ("SpaceX was valued at $1 trillion", "xAI was valued at $250 billion"),
+        ),
+    ],
+)
+def test_composed_lines_are_given_and_each_is_supported(request, corpus, question, lines) -> None:  # type: ignore[no-untyped-def]
+    answer = request.getfixturevalue(corpus).answer(question)
+    for line in lines:
+        assert line in answer.answer
+    assert all(c.verdict == "supported" for c in answer.claims)
+
+
+def test_a_guidance_figure_is_stated_as_guidance() -> None:
+    from rag.financing.extract import extract_financing_facts
+    from rag.generation.wording import state
+
+    text = "**January 2025:** Meta set its initial 2025 capex guidance of $60-65 billion."
+    fact = extract_financing_facts(text, "Meta's AI capex", "d", "m.md", "m.md")[0]
+    assert state(fact, "capex") == "Meta's capex guidance: $60-65 billion (January 2025)."

@@ -232,3 +232,22 @@ def test_label_lines_under_a_heading_about_value_are_each_company_s_valuation() 
     assert find(facts, subject="xAI", attribute="valuation", value=250e9)
     assert find(facts, subject="SpaceX", attribute="valuation", value=1e12)
     assert not [f for f in facts if f.attribute == "investment"]  # nobody put $250 billion into anyone
+
+
+def test_a_company_s_label_line_in_a_capex_brief_is_its_own_spending_dated_by_the_year_after_it() -> None:
+    facts = facts_of(CORPUS / "big-tech-ai-capex-2025-2026.html")
+    assert find(facts, subject="Microsoft", attribute="capex", value=80e9, date="2025")
+    assert find(facts, subject="Amazon", attribute="capex", value=125e9, date="2025")
+    assert not find(facts, attribute="investment")  # nobody invested in "Big-tech"
+    # "about $380 billion in 2025 and $630-700 billion planned for 2026": each figure keeps its own year.
+    planned = [f for f in facts if f.value_text == "$630-700 billion"]
+    assert planned
+    assert {f.date for f in planned} == {"2026"}
+
+
+def test_a_range_is_one_figure_read_at_its_bottom() -> None:
+    """The mention extractor gives "$175-185 billion" twice (bottom and top): one fact, whatever the cue."""
+    facts = lone_facts(
+        "On 4 February 2026 Alphabet said it expected 2026 capex of $175-185 billion.", "Alphabet's capex"
+    )
+    assert [(f.attribute, f.value) for f in facts] == [("capex", 175e9)]

@@ -61,6 +61,11 @@ LONE_SUBJECT_VERB_RE = re.compile(
 )
 APPOSITIVE_RE = re.compile(r"^\s*,[^,;.]{0,80},")
 LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
+# Words between a figure and its own date: "$X in 2025", "$X planned for 2026", "$X (May 2026)", "$X, as of March".
+DATE_AFTER_RE = re.compile(
+    r"[\s,(]*(?:(?:planned|expected|forecast|budgeted|guided|spent|raised)\s+)?(?:in|for|during|by|as\s+of|on)?\s*"
+)
+OWN_MEASURES = frozenset({"capex", "revenue"})  # what a company spends or earns itself, never an investor's money
 UNLABELLED_FIGURE_RE = re.compile(r"\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
 # "bringing total funding to $12 billion", "Microsoft's total investment to date at $13 billion": a running total, not
@@ -295,7 +300,8 @@ def _sentence_facts(
         # "Series G and the reported $65 billion round": a figure past "and the ..." is another round's.
         other_round = series is not None and bool(OTHER_ROUND_RE.search(sentence[series.end : mention.start]))
         label = "" if other_round else round_label
-        return statement.fact(subject, attribute, mention, start, counterparty, label, date, purpose)
+        own = _date_after(sentence, mention, mentions) if mention.kind == "money" else ""
+        return statement.fact(subject, attribute, mention, start, counterparty, label, own or date, purpose)
 
     facts: list[FinancingFact] = []
     for role, party, other in deals:
@@ -303,6 +309,8 @@ def _sentence_facts(
     moneys = [m for m in mentions if m.kind == "money"]
     previous_end = 0
     for m in moneys:
+        if m.start < previous_end:
+            continue  # "$175-185 billion" is mentioned twice (bottom and top): one figure, read at its bottom
         if _cumulative(sentence, m, previous_end):
             previous_end = m.end
             continue
@@ -326,12 +334,14 @@ def _sentence_facts(
             previous_end = m.end
             continue
         owner = _figure_owner(sentence, m, names, subject)
-        if attribute == "amount" and context.topic and not ROUND_WORDS_RE.search(sentence):
+        if attribute in (None, "amount") and context.topic and not ROUND_WORDS_RE.search(sentence):
             attribute = context.topic
         if owner and attribute in (None, "amount", "commitment"):
             facts.append(make("investment", m, owner))
         elif attribute == "commitment":
             facts.append(make(attribute, m, _commitment_party(sentence, m, names, subject)))
+        elif attribute in OWN_MEASURES and (label := _line_label(sentence, names, subject)):
+            facts.append(replace(make(attribute, m), subject=label))  # "Amazon: about $125 billion of capex"
         elif attribute is not None:
             facts.append(make(attribute, m))
         previous_end = m.end
@@ -363,6 +373,29 @@ def _subject(sentence: str, names: list[Fact], context: DocumentContext) -> str:
     # not make the sentence about another company.
     own = [m for m in names if _clean_name(m.text) != context.subject and not _sentence_opener(sentence, m)]
     return context.subject if not own or not _mentions_money(sentence) else ""
+
+
+def _date_after(sentence: str, m: Fact, mentions: tuple[Fact, ...]) -> str:
+    """The date written right after a figure ("$380 billion in 2025 and $630-700 billion planned for 2026"): that
+    figure's own, whatever date the sentence gives first; "" when none follows within its clause."""
+    for other in mentions:
+        if other.kind != "date" or other.start < m.end:
+            continue
+        between = sentence[m.end : other.start]
+        if len(between) <= 25 and DATE_AFTER_RE.fullmatch(between):
+            return _year_month(other)
+        return ""
+    return ""
+
+
+def _line_label(sentence: str, names: list[Fact], subject: str) -> str:
+    """The company a label line opens with ("Amazon: about $125 billion of capex"), when it is not the subject: a
+    company's own spending or sales, unlike a round's per-investor lines ("Thrive Capital: $1.25 billion")."""
+    if not names or not LABEL_LINE_RE.match(sentence) or sentence[: names[0].start].strip(" -*•·#"):
+        return ""
+    label = _clean_name(names[0].text)
+    rest = sentence[names[0].end :].lstrip("*_ ")
+    return label if rest.startswith(":") and label.lower() != subject.lower() else ""
 
 
 def _valued_label(sentence: str, m: Fact, names: list[Fact], in_value_list: bool = False) -> str:

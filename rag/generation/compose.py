@@ -85,6 +85,8 @@ class Composer(FactChooser):
                 return self.draft(common, [])
         if plan.kind not in COMPOSABLE or not plan.slots:
             return None
+        if plan.kind == "comparison" and len(plan.slots) < 2:  # one side is no comparison: the quotes may have both
+            return None
         build: Callable[[QuestionPlan], list[Sentence]] = {
             "comparison": self._comparison,
             "breakdown": self._breakdown,
@@ -146,7 +148,10 @@ class Composer(FactChooser):
         return sentences
 
     def _breakdown(self, plan: QuestionPlan) -> list[Sentence]:
-        """One line per investor of the round, then the sum of the parts against the round's stated size."""
+        """One line per investor of the round, then the sum of the parts against the round's stated size; for a
+        value split between companies, one line per company."""
+        if "valuation" in plan.attributes and len(plan.entities) >= 2:
+            return self._value_split(plan)
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
             parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))
@@ -167,6 +172,16 @@ class Composer(FactChooser):
             else:
                 sentences.append(sum_sentence(parts, f"The {len(parts)} named checks add up to"))
                 sentences.append(Sentence(f"The whole round was {sized.value_text}{when(sized)}.", (sized,), slots))
+        return sentences
+
+    def _value_split(self, plan: QuestionPlan) -> list[Sentence]:
+        """ "How does the $1.25tn SpaceX-xAI value split?": each company's valuation, never the stated whole."""
+        sentences = []
+        for slot in plan.slots:
+            parts = [f for f in self._candidates(slot.entity, "valuation") if not _stated(f.value, plan.amounts)]
+            if parts:  # the latest, as for any side
+                fact = max(parts, key=lambda f: (f.date, f.value))
+                sentences.append(Sentence(state(fact, "valuation"), (fact,), (slot,)))
         return sentences
 
     def _round_of_size(self, plan: QuestionPlan, entity: str) -> FinancingFact | None:
@@ -265,6 +280,9 @@ class Composer(FactChooser):
         for slot in plan.slots:
             if slot.attribute != figure:
                 continue
+            if not slot.entity:  # "List the big four's 2025 capex figures": one line per company
+                sentences += self._per_company(plan, slot, figure)
+                continue
             facts = [f for f in self._filtered(plan, self._candidates(slot.entity, figure)) if f.date]
             # Every distinct figure, not one per date: successive guidance for one year ("2025: $60-65 billion,
             # then $64-72 billion ...") shares its date and is told apart by the order the document gives it.
@@ -275,6 +293,24 @@ class Composer(FactChooser):
                 )
                 sentences += [Sentence(state(f, figure), (f,), (slot,)) for f in ordered[:MAX_TIMELINE]]
         return sentences
+
+    def _per_company(self, plan: QuestionPlan, slot: Slot, figure: str) -> list[Sentence]:
+        """A figure asked of no company in particular: each company's own (its side, as in a comparison), largest
+        first; nothing when fewer than two companies have one."""
+        companies: dict[tuple[str, ...], str] = {}
+        for fact in self._filtered(plan, self._candidates("", figure)):
+            companies.setdefault(entity_key(fact.subject), fact.subject)
+        chosen = [own for name in companies.values() if (own := self._year_figure(plan, replace(slot, entity=name)))]
+        if len(chosen) < 2:
+            return []
+        return [Sentence(state(f, figure), (f,), (slot,)) for f in sorted(chosen, key=lambda f: -f.value)]
+
+    def _year_figure(self, plan: QuestionPlan, slot: Slot) -> FinancingFact | None:
+        """A company's figure for a year asked: the full-year statement (dated by the year alone) over the guidance
+        updates given during it, else its side as in a comparison."""
+        years = {str(y) for y in plan.years}
+        full_year = [f for f in self._filtered(plan, self._candidates(slot.entity, slot.attribute)) if f.date in years]
+        return headline(full_year) or self._side(plan, slot)
 
     def _deals(self, plan: QuestionPlan) -> list[Sentence]:
         """ "Enumerate OpenAI's compute deals": one line per party the company has a commitment or supply deal with

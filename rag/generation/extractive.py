@@ -95,6 +95,9 @@ class ExtractiveGenerator:
         if not candidates:
             return Draft(NOT_IN_DOCUMENTS, abstained=True)
         best = candidates[0].score
+        # Explanations run to several sentences that restate the company's name; for a "why" question the last
+        # place is kept for the name the others lack. (Elsewhere a name left uncovered means: abstain.)
+        why = WHY_RE.search(question) is not None
         chosen: list[_Candidate] = []
         covered: set[str] = set()
         for candidate in candidates:
@@ -102,6 +105,9 @@ class ExtractiveGenerator:
                 break
             if any(_overlaps(candidate, c) for c in chosen):
                 continue
+            last = why and len(chosen) == self.settings.max_sentences - 1
+            if last and not key_terms <= covered and candidate.covers <= covered:
+                continue  # a reason's last place goes to a sentence naming what the answer still lacks
             # Within the margin of the best, or bringing a name the answer still lacks
             # (the other side of "compare Anthropic's Series E with its Series G").
             if candidate.score >= best - self.settings.keep_margin or not candidate.covers <= covered:
@@ -177,7 +183,12 @@ class ExtractiveGenerator:
 def asked_measures(question: str) -> set[str]:
     """Measures the question asks about (revenue, interest rate, share price, stake ...)."""
     q = f" {question.lower()} "
-    return {measure for word, measure in MEASURE_QUESTION_WORDS.items() if re.search(rf"\b{re.escape(word)}\b", q)}
+    # A word inside a hyphenated compound names something else: a "capped-profit LP" asks for no profit figure.
+    return {
+        measure
+        for word, measure in MEASURE_QUESTION_WORDS.items()
+        if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", q)
+    }
 
 
 def _names_measure(text: str, measure: str) -> bool:

@@ -75,6 +75,8 @@ def state(fact: FinancingFact, attribute: str) -> str:
         label = LABELS[fact.attribute]
         if fact.attribute == "capex" and "capex" in fact.sentence.lower():
             label = "capex"  # the source's own word, so the checker reads the claim as the passage does
+        if GUIDANCE_RE.search(fact.sentence):
+            label += " guidance"  # "initial 2025 guidance of $60-65 billion": a plan, not money spent
         return f"{fact.subject}'s {label}: {fact.value_text}{when(fact)}."
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
 
@@ -86,6 +88,7 @@ def investment_sentence(fact: FinancingFact) -> str:
     return f"{fact.counterparty} {role} {fact.subject}'s {fact.round or 'round'}{when(fact)}."
 
 
+GUIDANCE_RE = re.compile(r"\bguidance\b|\bguided\b|\boutlook\b|\bforecast\b|\brange\s+(?:narrowed|raised|set)\b", re.I)
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 
