@@ -15,7 +15,7 @@ import pytest
 
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
-from rag.verification.clauses import clause_swap
+from rag.verification.clauses import clause_swap, clause_value_swap
 from rag.verification.facts import extract_facts
 from rag.verification.given import bindings_confirm, given_instead
 from rag.verification.labelled import labelled_facts
@@ -317,6 +317,10 @@ def test_a_relation_the_list_states_is_supported_in_the_claims_own_words(verifie
     assert "ICONIQ" in reason
 
 
+ACQUISITIONS = (
+    "In March 2021 we completed our acquisition of ZeniMax Media Inc. for $8.1 billion, and in March 2022 we "
+    "completed our acquisition of Nuance Communications, Inc. for $18.8 billion."
+)
 CONTRAST = (
     "OpenAI is more aggressive technically, pursuing scale leaps, while Anthropic focuses more on safety and "
     "robustness."
@@ -358,6 +362,13 @@ PARTNERSHIP = (
             "the passage says this of OpenAI, not Anthropic",
         ),
         (clause_swap, "OpenAI chases leaps in scale, whereas Anthropic concentrates on safety", CONTRAST, None),
+        (
+            clause_value_swap,
+            "Microsoft completed the ZeniMax acquisition in March 2022",
+            ACQUISITIONS,
+            "the passage gives March 2021 for ZeniMax; March 2022 is Nuance Communications's",
+        ),
+        (clause_value_swap, "Microsoft closed its purchase of Nuance Communications in March 2022", ACQUISITIONS, None),
     ],
 )
 def test_a_figure_or_thing_given_to_another_year_or_party_is_a_swap(

@@ -21,6 +21,8 @@ from rag.verification.facts import Fact, extract_facts
 
 CLAUSE_BREAK_RE = re.compile(r"\s*(?:[,;]\s*)?\b(?:while|whereas|but|and|whilst)\b\s*|\s*;\s*", re.I)
 MIN_SHARED = 2
+VALUES = ("money", "percent", "number", "date")
+Value = tuple[str, tuple[object, ...], str]  # a figure or date of a clause: kind, key, as written
 
 
 def clause_swap(claim: str, passage: str) -> str | None:
@@ -75,3 +77,50 @@ def _split(sentence: str, names: list[str]) -> list[str]:
             start = brk.end()
     pieces.append(sentence[start:])
     return pieces
+
+
+def clause_value_swap(claim: str, passage: str) -> str | None:
+    """ "the passage gives March 2021 for ZeniMax; March 2022 is Nuance's": a figure or date the claim puts with
+    one party which the passage states in another party's clause, while the party's own clause has another.
+
+    Each side is cut into clauses as for :func:`clause_swap`; only a clause naming exactly one party counts.
+    """
+    text = normalise_text(claim)
+    source = normalise_text(passage)
+    passage_names = _distinct([f for f in extract_facts(source) if f.kind == "name"])
+    # The claim's names as the passage writes them ("ZeniMax" is "ZeniMax Media Inc"); names it lacks are left out.
+    spelled = {
+        n: next((p for p in passage_names if p.lower().startswith(n.lower())), "")
+        for n in _distinct([f for f in extract_facts(text) if f.kind == "name"])
+    }
+    names = [n for n, p in spelled.items() if p]
+    if not names or len(passage_names) < 2:
+        return None
+    stated = _valued([source[a:b] for a, b in sentence_spans(source)], passage_names)
+    for short, values in _valued([text], names):
+        name = spelled[short]
+        own = [vals for other, vals in stated if other == name]
+        for kind, key, written in values:
+            if not own or any(_holds(vals, kind, key) for vals in own):
+                continue
+            elsewhere = [other for other, vals in stated if other != name and _holds(vals, kind, key)]
+            instead = [w for vals in own for k, v, w in vals if k == kind and v != key]
+            if elsewhere and instead:
+                return f"the passage gives {instead[0]} for {short}; {written} is {elsewhere[0]}'s"
+    return None
+
+
+def _valued(sentences: list[str], names: list[str]) -> list[tuple[str, list[Value]]]:
+    """(the one name a clause gives, its figures and dates as (kind, key, as written)) per clause naming one name."""
+    found: list[tuple[str, list[Value]]] = []
+    for sentence in sentences:
+        for clause in _split(sentence, names):
+            present = [n for n in names if re.search(rf"\b{re.escape(n)}\b", clause, re.I)]
+            if len(present) == 1:
+                values = [(f.kind, f.key, f.text.strip()) for f in extract_facts(clause) if f.kind in VALUES]
+                found.append((present[0], values))
+    return found
+
+
+def _holds(values: list[Value], kind: str, key: tuple[object, ...]) -> bool:
+    return any(k == kind and v == key for k, v, _ in values)

@@ -34,7 +34,7 @@ import numpy as np
 from rag.config import VerifySettings
 from rag.text.markers import MARKERS_RE
 from rag.text.words import normalise_text, stems
-from rag.verification.clauses import clause_swap
+from rag.verification.clauses import clause_swap, clause_value_swap
 from rag.verification.contradictions import (
     antonym_conflict,
     binding_conflict,
@@ -296,6 +296,7 @@ class SupportScorer:
             or respectively_conflict(claim, text)
             or possessive_conflict(claim, text)
             or clause_swap(claim, text)
+            or clause_value_swap(claim, text)
             or ""
         )
         near: set[str] = set()
