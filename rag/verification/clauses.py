@@ -52,16 +52,23 @@ def _distinct(names: list[Fact]) -> list[str]:
     return list(dict.fromkeys(re.sub(r"['’]s$", "", n.text.strip()) for n in names))
 
 
-def _clauses(sentences: list[str], names: list[str]) -> list[tuple[str, frozenset[str]]]:
-    """(the one name a clause gives, the clause's other word stems) for every clause naming exactly one name."""
-    found: list[tuple[str, frozenset[str]]] = []
+def _one_name_clauses(sentences: list[str], names: list[str]) -> list[tuple[str, str]]:
+    """(the name, the clause) for every clause of the sentences that names exactly one of ``names``."""
+    found: list[tuple[str, str]] = []
     for sentence in sentences:
         for clause in _split(sentence, names):
             present = [n for n in names if re.search(rf"\b{re.escape(n)}\b", clause, re.I)]
             if len(present) == 1:
-                rest = re.sub(rf"\b{re.escape(present[0])}(?:['’]s)?\b", " ", clause, flags=re.I)
-                found.append((present[0], frozenset(stems(rest))))
+                found.append((present[0], clause))
     return found
+
+
+def _clauses(sentences: list[str], names: list[str]) -> list[tuple[str, frozenset[str]]]:
+    """(the one name a clause gives, the clause's other word stems) for every clause naming exactly one name."""
+    return [
+        (name, frozenset(stems(re.sub(rf"\b{re.escape(name)}(?:['’]s)?\b", " ", clause, flags=re.I))))
+        for name, clause in _one_name_clauses(sentences, names)
+    ]
 
 
 def _split(sentence: str, names: list[str]) -> list[str]:
@@ -111,15 +118,11 @@ def clause_value_swap(claim: str, passage: str) -> str | None:
 
 
 def _valued(sentences: list[str], names: list[str]) -> list[tuple[str, list[Value]]]:
-    """(the one name a clause gives, its figures and dates as (kind, key, as written)) per clause naming one name."""
-    found: list[tuple[str, list[Value]]] = []
-    for sentence in sentences:
-        for clause in _split(sentence, names):
-            present = [n for n in names if re.search(rf"\b{re.escape(n)}\b", clause, re.I)]
-            if len(present) == 1:
-                values = [(f.kind, f.key, f.text.strip()) for f in extract_facts(clause) if f.kind in VALUES]
-                found.append((present[0], values))
-    return found
+    """(the one name a clause gives, its figures and dates) for every clause naming exactly one name."""
+    return [
+        (name, [(f.kind, f.key, f.text.strip()) for f in extract_facts(clause) if f.kind in VALUES])
+        for name, clause in _one_name_clauses(sentences, names)
+    ]
 
 
 def _holds(values: list[Value], kind: str, key: tuple[object, ...]) -> bool:
