@@ -8,6 +8,7 @@ tests and benchmarks can swap any stage.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from rag.generation.base import NOT_IN_DOCUMENTS, Draft, Generator
 from rag.generation.compose import Composer, Composition
 from rag.generation.evidence import gather_evidence
 from rag.generation.metric import answer_metric
-from rag.generation.plan import QuestionPlan, Slot, bridge_question, plan_question
+from rag.generation.plan import QuestionPlan, Slot, bridge_noun, bridge_question, plan_question
 from rag.generation.polarity import with_polarity
 from rag.generation.registry import choose_generator
 from rag.generation.wording import join
@@ -32,12 +33,13 @@ from rag.retrieval.hybrid import HybridRetriever
 from rag.retrieval.pages import PageReader
 from rag.text.lexicon import BM25_STOPWORDS, QUESTION_WORDS
 from rag.text.markers import MARKER_RE, format_markers, parse_markers, strip_markers
+from rag.text.sentences import sentence_spans
 from rag.text.words import content_words
 from rag.types import Answer, AskOptions, Citation, Claim, Hit, IngestReport
 from rag.verification.coverage import describe_missing, measure_coverage, unanswered_focus
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from rag.retrieval.rerank import CrossEncoder
     from rag.verification.checker import Verification, Verifier
@@ -276,22 +278,47 @@ class Pipeline:
         """Resolve the bridge first ("the firm that led X's Series J" -> Thrive Capital, cited), then answer the
         question about it: composed when facts answer it, else extractively, the two drafts numbered as one."""
         entities, subjects = self.fact_index.entities(), self.fact_index.subjects()
-        resolved = self.composer.resolve_bridge(plan, plan_question(bridge_question(plan.bridge), entities, subjects))
-        if resolved is None:
-            return None
-        bridge_sentence, name = resolved
-        rewritten = plan_question(plan.question.replace(plan.bridge, name), entities, subjects)
+        asked = bridge_question(plan.bridge)
+        resolved = self.composer.resolve_bridge(plan, plan_question(asked, entities, subjects))
+        if resolved is not None:
+            bridge_sentence, name = resolved
+            first = self.composer.draft([bridge_sentence], [])
+        else:  # no fact names it: the bridge asked alone, answered by quotes, names it
+            quoted = self._bridge_by_quotes(plan.bridge, asked, chosen, k, options)
+            if quoted is None:
+                return None
+            first, name = quoted
+        rewritten = plan_question(rewritten_question(plan.question, plan.bridge, name), entities, subjects)
         composition = self.composer.compose(rewritten)
         if composition is not None and composition.complete:
-            merged = self.composer.draft([bridge_sentence, *(s for _, s in composition.sentences)], [])
-            return self._check(Draft(merged.text, abstained=False), merged.hits, plan, None, strict)
-        first = self.composer.draft([bridge_sentence], [])
+            second = self.composer.draft([s for _, s in composition.sentences], [])
+            text, hits = merge_drafts(first.text, first.hits, second.text, second.hits)
+            return self._check(Draft(text, abstained=False), hits, plan, None, strict)
         ranked = self.retriever.retrieve(rewritten.question, top_k=k, mode=options.mode, rerank=options.rerank)
         draft = chosen.generate(rewritten.question, ranked[:k])
         if draft.abstained:
             return None
+        if rewritten.kind == "yesno":  # "Did Google also invest in SSI?": the quote decides yes or no
+            draft = replace(draft, text=with_polarity(rewritten.question, draft.text))
         text, hits = merge_drafts(first.text, first.hits, draft.text, ranked[:k])
         return self._check(Draft(text, abstained=False), hits, plan, None, strict)
+
+    def _bridge_by_quotes(
+        self, bridge: str, asked: str, chosen: Generator, k: int, options: AskOptions
+    ) -> tuple[Composition, str] | None:
+        """The bridge asked on its own and answered by quotes ("Which Anthropic shareholder is capped at 15%?" ->
+        the sentence naming Google): its first quote, and the first company that quote names and the question
+        does not; None when the answer abstains or names no new company."""
+        ranked = self.retriever.retrieve(asked, top_k=k, mode=options.mode, rerank=options.rerank)[:k]
+        draft = chosen.generate(asked, ranked)
+        if draft.abstained:
+            return None
+        quotes = [draft.text[start:end] for start, end in sentence_spans(draft.text)]
+        quote = next((q for q in quotes if parse_markers(q)), "")
+        name = bridged_name(strip_markers(quote), asked, self.fact_index.entities(), bridge_noun(bridge))
+        if not name:
+            return None
+        return Composition(text=quote, hits=ranked), name
 
     def _filled(self, plan: QuestionPlan, checked: _Checked, draft: Draft, strict: bool) -> _Checked:
         """The quoted answer plus composed sentences for the parts of the question it left out, kept only when the
@@ -412,6 +439,35 @@ def checked_question(question: str) -> str:
             "naming the company, round or figure you mean"
         )
     return question
+
+
+def bridged_name(quote: str, asked: str, known: Iterable[str], noun: str = "") -> str:
+    """The known company a quote names that the question it answers does not (the bridge's answer): the one nearest
+    before the bridge's noun when the quote uses it ("Safe Superintelligence (SSI), the start-up of ..."), else the
+    first."""
+    found = []
+    for name in known:
+        if len(name) < 2 or re.search(rf"(?<!\w){re.escape(name)}(?!\w)", asked, re.I):
+            continue
+        match = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", quote)
+        if match:
+            found.append((match.start(), -len(name), name))
+    at = quote.lower().find(noun.lower()) if noun else -1
+    before = [item for item in found if item[0] < at]
+    if before:
+        return max(before, key=lambda item: (item[0], item[1]))[2]
+    return min(found)[2] if found else ""
+
+
+def rewritten_question(question: str, bridge: str, name: str) -> str:
+    """The question with its bridge resolved: "The company holding 27% of X - how much did it commit to Y?" ->
+    "how much did Microsoft commit to Y?" (a description set before a dash is picked up by "it")."""
+    rewritten = question.replace(bridge, name)
+    head = re.match(rf"^\s*{re.escape(name)}\s+[-–—]\s+(?P<rest>.+)$", rewritten)
+    if head is None:
+        return rewritten
+    rest = re.sub(r"\bits\b", f"{name}'s", head.group("rest"))
+    return re.sub(r"\bit\b", name, rest)
 
 
 def merge_drafts(first: str, first_hits: list[Hit], second: str, second_hits: list[Hit]) -> tuple[str, list[Hit]]:

@@ -107,6 +107,53 @@ def test_bridge_is_asked_on_its_own() -> None:
     assert bridge_question(plan.bridge) == "Who led Databricks' Series J?"
 
 
+@pytest.mark.parametrize(
+    ("question", "bridge", "asked"),
+    [
+        (
+            "Did the Anthropic shareholder that is capped at 15% also invest in Safe Superintelligence?",
+            "the Anthropic shareholder that is capped at 15%",
+            "Which Anthropic shareholder is capped at 15%?",
+        ),
+        (
+            "The company holding ~27% of OpenAI Group PBC - how much did it commit to Anthropic?",
+            "The company holding ~27% of OpenAI Group PBC",
+            "Who holds ~27% of OpenAI Group PBC?",
+        ),
+        (
+            "What role in Stargate does the lead investor of OpenAI's 2025 $40bn round play?",
+            "the lead investor of OpenAI's 2025 $40bn round",
+            "Who led OpenAI's 2025 $40bn round?",
+        ),
+    ],
+)
+def test_bridges_named_by_description_are_asked_on_their_own(question: str, bridge: str, asked: str) -> None:
+    plan = plan_question(question, KNOWN, SUBJECTS)
+    assert plan.kind == "multihop"
+    assert plan.bridge == bridge
+    assert bridge_question(bridge) == asked
+    assert plan_question("Which company has the highest valuation?", KNOWN, SUBJECTS).bridge == ""
+
+
+def test_a_bridge_answered_by_a_quote_is_the_new_name_nearest_its_noun_and_the_question_is_rewritten() -> None:
+    from rag.pipeline import bridged_name, rewritten_question
+
+    quote = (
+        "Reuters reported that Alphabet and Nvidia were investing in Safe Superintelligence (SSI), the start-up of X."
+    )
+    known = ("Alphabet", "Nvidia", "Safe Superintelligence", "Google")
+    assert (
+        bridged_name(quote, "Which start-up signed up for Google TPUs?", known, "start-up") == "Safe Superintelligence"
+    )
+    assert bridged_name(quote, "Which company invests in SSI?", known, "company") == "Alphabet"
+    rewritten = rewritten_question(
+        "The company holding 27% of OpenAI - how much did it commit to Anthropic?",
+        "The company holding 27% of OpenAI",
+        "Microsoft",
+    )
+    assert rewritten == "how much did Microsoft commit to Anthropic?"
+
+
 # -- computed claims (pure) --------------------------------------------------------------
 PASSAGES = ["Anthropic raised $3.5 billion in March 2025.", "It closed a $13 billion Series F round."]
 
@@ -600,3 +647,21 @@ def test_a_guidance_figure_is_stated_as_guidance() -> None:
     text = "**January 2025:** Meta set its initial 2025 capex guidance of $60-65 billion."
     fact = extract_financing_facts(text, "Meta's AI capex", "d", "m.md", "m.md")[0]
     assert state(fact, "capex") == "Meta's capex guidance: $60-65 billion (January 2025)."
+
+
+@pytest.mark.slow
+def test_a_bridge_no_fact_names_is_resolved_by_a_cited_quote(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    """No fact says who is "capped at 15%"; the bridge asked alone is answered by a quote, which names Google."""
+    from rag.types import AskOptions
+
+    names = ("anthropic-google-investments.md", "safe-superintelligence-ssi-funding.md")
+    pipeline = pipeline_over(tmp_path, names, embedder, cross_encoder)
+    bridge = "the Anthropic shareholder that is capped at 15%"
+    resolved = pipeline._bridge_by_quotes(
+        bridge, bridge_question(bridge), pipeline.generator("extractive"), 6, AskOptions()
+    )
+    assert resolved is not None
+    quote, name = resolved
+    assert name == "Google"
+    assert "capped at 15%" in quote.text
+    assert "[1]" in quote.text

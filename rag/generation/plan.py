@@ -107,10 +107,18 @@ WHY_RE = re.compile(
 # "How did xAI finance ...", "How is Stargate structured": a how-question with no figure asked is answered by reasons.
 HOW_RE = re.compile(r"^\s*how\s+(?:did|does|do|was|is|were|will|are)\b", re.I)
 YESNO_RE = re.compile(r"^\s*(?:did|does|do|is|was|were|has|have|had|can|will|are|would|could)\b", re.I)
+BRIDGE_NOUN = (
+    r"(?:firm|company|investor|fund|backer|one|start-?up|lab|group|bank|chipmaker|lead\s+investor|vc|venture\s+firm"
+    r"|shareholder|owner|lender|supplier)"
+)
+# The entity a two-step question names by description: "the firm that led X's Series J", "the Anthropic shareholder
+# that is capped at 15%", "the company holding ~27% of OpenAI", "the OpenAI co-founder's start-up that signed ...",
+# "the lead investor of OpenAI's $40bn round".
 BRIDGE_RE = re.compile(
-    r"\bthe\s+(?:firm|company|investor|fund|backer|one|startup|lab|group|bank|chipmaker|lead\s+investor|vc|"
-    r"venture\s+firm|shareholder)\s+"
-    r"(?:that|which|who)\b.*?(?=\s+(?:also|then|later|too|still|ever)\b|[,?]|$)",
+    rf"\bthe\s+(?P<descriptor>(?:[\w.'’-]+\s+){{0,2}}?{BRIDGE_NOUN})\s+(?P<link>that|which|who|holding|owning)\s+"
+    r"(?P<rest>.*?)(?=\s+(?:also|then|later|too|still|ever)\b|[,?]|\s+[-–—]\s+|$)"
+    r"|\bthe\s+lead(?:\s+investor)?\s+(?:of|in)\s+(?P<led>.+?)(?=\s+(?:play|plays|do|does|did|have|has|hold|holds"
+    r"|also|then|get|gets|take|takes)\b|[,?]|\s+[-–—]\s+|$)",
     re.I,
 )
 ROUND_RE = re.compile(
@@ -254,10 +262,27 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
 FIGURES: tuple[Attribute, ...] = ("valuation", "revenue", "capex", "amount")
 
 
+def bridge_noun(bridge: str) -> str:
+    """What a bridge is ("start-up" in "the OpenAI co-founder's start-up that ..."), "" for "the lead investor of"."""
+    match = BRIDGE_RE.fullmatch(bridge.strip())
+    return match.group("descriptor").split()[-1] if match and match.group("descriptor") else ""
+
+
 def bridge_question(bridge: str) -> str:
-    """A multi-hop bridge asked alone: "the firm that led X's Series J" -> "Who led X's Series J?"."""
-    rest = re.sub(r"^the\s+.+?\s+(?:that|which|who)\s+", "", bridge.strip(), flags=re.I)
-    return f"Who {rest.rstrip(' ?')}?"
+    """A multi-hop bridge asked alone: "the firm that led X's Series J" -> "Who led X's Series J?", "the Anthropic
+    shareholder that is capped at 15%" -> "Which Anthropic shareholder is capped at 15%?", "the lead investor of X" ->
+    "Who led X?", "the company holding 27% of X" -> "Which company holds 27% of X?"."""
+    match = BRIDGE_RE.fullmatch(bridge.strip())
+    if match is None:
+        return f"Who is {bridge.strip()}?"
+    if match.group("led"):
+        return f"Who led {match.group('led')}?"
+    descriptor, rest = match.group("descriptor"), match.group("rest").rstrip(" ?")
+    if match.group("link").lower() in ("holding", "owning"):
+        rest = f"{match.group('link')[:-3]}s {rest}"  # "holding 27% of X" -> "holds 27% of X"
+    if len(descriptor.split()) == 1:
+        return f"Who {rest}?"
+    return f"Which {descriptor} {rest}?"
 
 
 def _slots(
