@@ -363,6 +363,18 @@ PARTNERSHIP = (
         ),
         (clause_swap, "OpenAI chases leaps in scale, whereas Anthropic concentrates on safety", CONTRAST, None),
         (
+            clause_swap,
+            "xAI offers an open API and enterprise services, whereas OpenAI stresses platform integration",
+            "Unlike OpenAI's open API and enterprise services, xAI emphasizes platform integration experience.",
+            "the passage says this of OpenAI, not xAI",
+        ),
+        (
+            clause_swap,  # "both ... and ...": two things said of Oracle, not a clause about Stargate
+            "Oracle is both an initial equity funder and a key technology partner of Stargate",
+            "Stargate's key technology partners are Arm, Microsoft, Nvidia and Oracle.",
+            None,
+        ),
+        (
             clause_value_swap,
             "Microsoft completed the ZeniMax acquisition in March 2022",
             ACQUISITIONS,

@@ -20,6 +20,12 @@ from rag.text.words import normalise_text, stems
 from rag.verification.facts import Fact, extract_facts
 
 CLAUSE_BREAK_RE = re.compile(r"\s*(?:[,;]\s*)?\b(?:while|whereas|but|and|whilst)\b\s*|\s*;\s*", re.I)
+# A contrast that opens the sentence ends at its first comma: "Unlike A's ..., B ...", "While A ..., B ...".
+OPENING_CONTRAST_RE = re.compile(
+    r"^\s*(?:unlike|while|whereas|although|compared\s+(?:with|to)|in\s+contrast\s+to)\b[^,]*,", re.I
+)
+# "and" without a comma before it: a break only where a new party opens a clause.
+AND_RE = re.compile(r"\s*\band\b\s*", re.I)
 MIN_SHARED = 2
 VALUES = ("money", "percent", "number", "date")
 Value = tuple[str, tuple[object, ...], str]  # a figure or date of a clause: kind, key, as written
@@ -72,13 +78,23 @@ def _clauses(sentences: list[str], names: list[str]) -> list[tuple[str, frozense
 
 
 def _split(sentence: str, names: list[str]) -> list[str]:
-    """The sentence cut at contrast and list words, except an "and" that joins two names ("BlackRock and
-    Fidelity took part"): the names share what follows."""
+    """The sentence cut after an opening contrast ("Unlike A's ...,"), at contrast words and semicolons, and at
+    an "and" that opens a new clause: after a
+    comma, or before a name that is not joined to a name before it ("... to a tech empire and Google to a hub").
+    Other "and"s join parts of one clause: two names ("BlackRock and Fidelity took part") or two things said of
+    one party ("both an initial equity funder and a key technology partner of Stargate")."""
     pieces: list[str] = []
     start = 0
-    for brk in CLAUSE_BREAK_RE.finditer(sentence):
+    opening = OPENING_CONTRAST_RE.match(sentence)  # "Unlike OpenAI's open API ..., xAI emphasizes ..."
+    if opening:
+        pieces.append(opening.group())
+        start = opening.end()
+    for brk in CLAUSE_BREAK_RE.finditer(sentence, start):
         before, after = sentence[start : brk.start()], sentence[brk.end() :]
-        joined = any(before.rstrip().endswith(n) for n in names) and any(after.startswith(n) for n in names)
+        named_before = any(before.rstrip().endswith(n) for n in names)
+        named_after = any(after.startswith(n) for n in names)
+        plain_and = AND_RE.fullmatch(brk.group()) is not None
+        joined = (named_before and named_after) or (plain_and and not named_after)
         if not joined:
             pieces.append(before)
             start = brk.end()
