@@ -236,30 +236,36 @@ class Pipeline:
         the user sees, not only which badge it gets. A failed sentence that answers
         no part of the question (an "Earlier: ..." figure beside the latest, a
         ratio) is removed and reported instead, as is a failed item of a list of
-        one fact per sentence ("Nvidia invested in X", "... in Y").
+        one fact per sentence ("Nvidia invested in X", "... in Y"); such a list is
+        composed once more without its failed items, so that the same figure from
+        another passage (a table row for a sentence) can take their place.
         """
-        checked, refused = self._checked_composition(plan, self.composer)
+        checked, refused, itemised = self._checked_composition(plan, self.composer)
         if refused and plan.kind != "latest":  # an older figure is no answer to "the latest"
-            checked, refused = self._checked_composition(plan, Composer(FactsWithout(self.fact_index, refused)))
+            retried, still, _ = self._checked_composition(plan, Composer(FactsWithout(self.fact_index, refused)))
+            if itemised:
+                return retried or checked  # items failing again are dropped by the checker, not the whole list
+            checked, refused = retried, still
         return None if refused or checked is None else checked
 
-    def _checked_composition(self, plan: QuestionPlan, composer: Composer) -> tuple[_Checked | None, frozenset[str]]:
-        """The checked composition (None when it leaves a slot unfilled) and the ids of the facts behind its
-        sentences that answer a part of the question and failed the check (empty when none did)."""
+    def _checked_composition(
+        self, plan: QuestionPlan, composer: Composer
+    ) -> tuple[_Checked | None, frozenset[str], bool]:
+        """The checked composition (None when it leaves a slot unfilled), the ids of the facts behind its
+        sentences that answer a part of the question and failed the check (empty when none did), and whether it
+        is a list of one fact per sentence (whose failed items are dropped, not the list)."""
         composition = composer.compose(plan)
         if composition is None or not composition.complete:
-            return None, frozenset()
+            return None, frozenset(), False
         itemised = plan.kind == "list" and all(len(s.facts) == 1 for _, s in composition.sentences)
-        answering = {
-            _plain(text): sentence for text, sentence in composition.sentences if sentence.slots and not itemised
-        }
+        answering = {_plain(text): sentence for text, sentence in composition.sentences if sentence.slots}
         checked = self._check(Draft(composition.text, abstained=False), composition.hits, plan, composition, True)
         if checked.verification is None:
-            return None, frozenset()
+            return None, frozenset(), itemised
         failed = [answering.get(_plain(c.text)) for c in checked.verification.claims if c.verdict in FAILED]
         refused = frozenset(fact.id for sentence in failed if sentence for fact in sentence.facts)
         refused |= {NO_FACT} if any(failed) and not refused else frozenset()
-        return (None if checked.missing else checked), refused
+        return (None if checked.missing else checked), refused, itemised
 
     def _metric(self, question: str, ranked: list[Hit], plan: QuestionPlan, strict: bool) -> _Checked | None:
         """A metric question on a filing answered from its statement rows (:mod:`rag.generation.metric`), kept when

@@ -665,3 +665,13 @@ def test_a_bridge_no_fact_names_is_resolved_by_a_cited_quote(tmp_path, embedder,
     assert name == "Google"
     assert "capped at 15%" in quote.text
     assert "[1]" in quote.text
+
+
+@pytest.mark.slow
+def test_a_list_item_failing_its_check_is_replaced_by_the_same_figure_from_another_passage(figures_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """Meta's "range narrowed to $66-72 billion" sentence fails the check; the table row of that guidance takes its
+    place instead of the item going missing."""
+    answer = figures_pipeline.answer("List Meta's 2025 capex guidance ranges in order.")
+    for figure in ("$60-65 billion", "$64-72 billion", "$66-72 billion", "$70-72 billion"):
+        assert figure in answer.answer
+    assert "guidance" in answer.answer

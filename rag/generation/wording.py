@@ -75,7 +75,7 @@ def state(fact: FinancingFact, attribute: str) -> str:
         label = LABELS[fact.attribute]
         if fact.attribute == "capex" and "capex" in fact.sentence.lower():
             label = "capex"  # the source's own word, so the checker reads the claim as the passage does
-        if GUIDANCE_RE.search(fact.sentence):
+        if GUIDANCE_RE.search(fact.sentence) and not SPENT_RE.search(fact.sentence):
             label += " guidance"  # "initial 2025 guidance of $60-65 billion": a plan, not money spent
         return f"{fact.subject}'s {label}: {fact.value_text}{when(fact)}."
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
@@ -88,7 +88,13 @@ def investment_sentence(fact: FinancingFact) -> str:
     return f"{fact.counterparty} {role} {fact.subject}'s {fact.round or 'round'}{when(fact)}."
 
 
-GUIDANCE_RE = re.compile(r"\bguidance\b|\bguided\b|\boutlook\b|\bforecast\b|\brange\s+(?:narrowed|raised|set)\b", re.I)
+GUIDANCE_RE = re.compile(
+    r"\bguidance\b|\bguided\b|\boutlook\b|\bforecast\b|\btargets?\b|\bplann(?:ed|ing)\b|\bexpected\b"
+    r"|\brange\s+(?:narrowed|raised|set)\b",
+    re.I,
+)
+# "came to $91.447 billion, inside the final guidance range": money spent, whatever guidance it is measured against.
+SPENT_RE = re.compile(r"\bcame\s+to\b|\bspent\b|\bspending\s+(?:was|of)\b|\bactual\b|\bended\s+up\b", re.I)
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 
