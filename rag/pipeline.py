@@ -331,18 +331,25 @@ class Pipeline:
         checker passes them and coverage rises (e.g. the lead investor the quotes did not name); for "who took
         part", also the participants the facts name and the quotes do not ("Nvidia and Cisco took part" of eight)."""
         participants = [s for s in plan.slots if s.attribute == "investors" and s not in checked.missing]
-        gaps = self.composer.fill(plan, [*checked.missing, *participants])
-        if gaps is None:
-            return checked
-        named = [f.counterparty for _, s in gaps.sentences for f in s.facts if f.counterparty]
-        new_names = len({n.lower() for n in named if n.lower() not in draft.text.lower()})
-        if not checked.missing and new_names < 2:
-            return checked  # nothing left out that is worth a second check
-        text, hits = merge_drafts(draft.text, checked.hits, gaps.text, gaps.hits)
-        merged = self._check(Draft(text, abstained=False), hits, plan, None, strict)
-        better = (merged.coverage or 0.0) > (checked.coverage or 0.0) or (bool(participants) and new_names >= 2)
-        before = checked.verification.grounding if checked.verification else 1.0
-        return merged if better and merged.verification and merged.verification.grounding >= before else checked
+        # With the participants first; failing the check, the missing parts alone (a lead the quotes did not name
+        # is worth adding even when the participants' sentence does not pass).
+        attempts = [[*checked.missing, *participants], list(checked.missing)] if participants else [checked.missing]
+        for slots in attempts:
+            gaps = self.composer.fill(plan, slots)
+            if gaps is None:
+                continue
+            named = [f.counterparty for _, s in gaps.sentences for f in s.facts if f.counterparty]
+            new_names = len({n.lower() for n in named if n.lower() not in draft.text.lower()})
+            if not checked.missing and new_names < 2:
+                continue  # nothing left out that is worth a second check
+            text, hits = merge_drafts(draft.text, checked.hits, gaps.text, gaps.hits)
+            merged = self._check(Draft(text, abstained=False), hits, plan, None, strict)
+            adds = bool(set(slots) & set(participants)) and new_names >= 2
+            better = (merged.coverage or 0.0) > (checked.coverage or 0.0) or adds
+            before = checked.verification.grounding if checked.verification else 1.0
+            if better and merged.verification and merged.verification.grounding >= before:
+                return merged
+        return checked
 
     def _check(
         self, draft: Draft | None, hits: list[Hit], plan: QuestionPlan, composition: Composition | None, strict: bool

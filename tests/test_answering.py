@@ -91,6 +91,11 @@ def test_a_round_one_side_names_is_that_side_s_alone_and_the_first_figure_asked_
     assert plan.earliest
 
 
+def test_which_strategic_came_in_asks_for_the_participants() -> None:
+    plan = plan_question("Who led Databricks' Series J, and which strategic came in?", KNOWN, SUBJECTS)
+    assert plan.attributes == ("lead", "investors")
+
+
 def test_plan_is_described_and_serialised() -> None:
     plan = plan_question("Who led Anthropic's Series F and at what valuation?", KNOWN, SUBJECTS)
     data = plan.to_dict()
@@ -675,3 +680,11 @@ def test_a_list_item_failing_its_check_is_replaced_by_the_same_figure_from_anoth
     for figure in ("$60-65 billion", "$64-72 billion", "$66-72 billion", "$70-72 billion"):
         assert figure in answer.answer
     assert "guidance" in answer.answer
+
+
+@pytest.mark.slow
+def test_facts_filed_under_a_name_answer_a_question_using_its_acronym(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    pipeline = pipeline_over(tmp_path, ("safe-superintelligence-ssi-funding.md",), embedder, cross_encoder)
+    answer = pipeline.answer("Who backed SSI's $1bn first round?")
+    for investor in ("Andreessen Horowitz", "Sequoia Capital", "DST Global", "SV Angel", "NFDG"):
+        assert investor in answer.answer

@@ -251,3 +251,13 @@ def test_a_range_is_one_figure_read_at_its_bottom() -> None:
         "On 4 February 2026 Alphabet said it expected 2026 capex of $175-185 billion.", "Alphabet's capex"
     )
     assert [(f.attribute, f.value) for f in facts] == [("capex", 175e9)]
+
+
+def test_an_acronym_a_document_defines_names_the_same_company() -> None:
+    from rag.financing.lookup import acronyms
+
+    aliases = acronyms(
+        ["Alphabet and Nvidia invested in Safe Superintelligence (SSI), the start-up of Ilya Sutskever."]
+    )
+    assert aliases[("ssi",)] == {("safe", "superintelligence")}
+    assert acronyms(["The Federal Reserve (ECB) said"]) == {}  # letters that do not spell the name

@@ -42,6 +42,26 @@ def same_entity(a: str, b: str) -> bool:
     return long[: len(short)] == short and len(long) - len(short) <= 1
 
 
+# "Safe Superintelligence (SSI)": a name and the acronym a document defines for it.
+ACRONYM_RE = re.compile(r"\b(?P<name>[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,4})\s+\((?P<acronym>[A-Z]{2,6})\)")
+
+
+def acronyms(sentences: Iterable[str]) -> dict[tuple[str, ...], set[tuple[str, ...]]]:
+    """Both ways, the acronyms the sentences (and titles) define: an acronym whose letters open the name and follow
+    in it."""
+    aliases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for sentence in set(sentences):
+        for match in ACRONYM_RE.finditer(sentence):
+            name, acronym = match.group("name"), match.group("acronym")
+            if not re.fullmatch(".*?".join(re.escape(c) for c in acronym.lower()) + ".*", name.lower()):
+                continue
+            if name[0] != acronym[0]:
+                continue
+            aliases.setdefault(entity_key(name), set()).add(entity_key(acronym))
+            aliases.setdefault(entity_key(acronym), set()).add(entity_key(name))
+    return aliases
+
+
 class FactIndex:
     """The store's facts and the chunks that hold them, reloaded when the store's revision changes."""
 
@@ -51,6 +71,7 @@ class FactIndex:
         self._revision: str | None = None
         self._facts: list[FinancingFact] = []
         self._chunks: dict[tuple[str, str], list[Chunk]] = {}
+        self._aliases: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
 
     def facts(self) -> list[FinancingFact]:
         revision = self.store.revision()
@@ -58,8 +79,16 @@ class FactIndex:
             if revision != self._revision:
                 self._facts = self.store.all_facts()
                 self._chunks = {}
+                titles = [record.title for record in self.store.file_records().values()]
+                self._aliases = acronyms([*titles, *(f.sentence for f in self._facts)])
                 self._revision = revision
             return self._facts
+
+    def same(self, name: str, other: str) -> bool:
+        """The same company, by name or by an acronym the documents define ("Safe Superintelligence (SSI)")."""
+        if same_entity(name, other):
+            return True
+        return entity_key(other) in self._aliases.get(entity_key(name), set())
 
     def entities(self) -> list[str]:
         """Every company and investor the facts name, for the planner to recognise in questions."""
@@ -84,9 +113,9 @@ class FactIndex:
         for fact in self.facts():
             if wanted and fact.attribute not in wanted:
                 continue
-            if subject is not None and not same_entity(fact.subject, subject):
+            if subject is not None and not self.same(fact.subject, subject):
                 continue
-            if counterparty is not None and not same_entity(fact.counterparty, counterparty):
+            if counterparty is not None and not self.same(fact.counterparty, counterparty):
                 continue
             if round_label and round_label.lower() not in fact.round.lower():
                 continue
@@ -126,6 +155,9 @@ class FactsWithout(FactIndex):
 
     def chunk_for(self, fact: FinancingFact) -> Chunk | None:
         return self.base.chunk_for(fact)  # the base index caches the chunks
+
+    def same(self, name: str, other: str) -> bool:
+        return self.base.same(name, other)  # the base index holds the acronyms
 
 
 def headline(facts: Sequence[FinancingFact]) -> FinancingFact | None:

@@ -49,7 +49,8 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
             r"\binvestors?\b|\bbackers?\b|\bparticipa\w*|\bwho\s+(?:invested|backed|funded|put|bought|joined)\b"
             r"|\bwhich\s+(?:\w+\s+)?(?:compan(?:y|ies)|firms?|investors?|funds?)\s+(?:invested|participated|backed"
             r"|joined|put)\b"
-            r"|\bwho\s+(?:were|are)\s+the\s+(?:main\s+)?(?:investors|backers)\b|\bw/",
+            r"|\bwho\s+(?:were|are)\s+the\s+(?:main\s+)?(?:investors|backers)\b|\bw/"
+            r"|\b(?:which|what)\s+(?:\w+\s+)?(?:strategics?|strategic\s+investors?|funds?)\s+(?:came\s+in|joined)\b",
             re.I,
         ),
     ),
