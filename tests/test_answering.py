@@ -688,3 +688,14 @@ def test_facts_filed_under_a_name_answer_a_question_using_its_acronym(tmp_path, 
     answer = pipeline.answer("Who backed SSI's $1bn first round?")
     for investor in ("Andreessen Horowitz", "Sequoia Capital", "DST Global", "SV Angel", "NFDG"):
         assert investor in answer.answer
+
+
+def test_an_investor_s_capacity_is_kept_as_the_source_gives_it() -> None:
+    from rag.financing.extract import extract_financing_facts
+    from rag.generation.wording import investment_sentence
+
+    text = "In January 2025 Databricks completed its Series J; Meta Platforms joined as a strategic investor."
+    fact = next(f for f in extract_financing_facts(text, "Databricks' funding", "d", "d.md", "d.md") if f.counterparty)
+    assert investment_sentence(fact) == (
+        "Meta Platforms invested in Databricks's Series J (January 2025), as a strategic investor."
+    )

@@ -85,7 +85,9 @@ def investment_sentence(fact: FinancingFact) -> str:
     """A lead or investor fact from the investor's side: "Nvidia invested $100 million in OpenAI's round (October
     2024).", "ICONIQ Capital led Anthropic's Series F (September 2025)."."""
     role = "led" if fact.attribute == "lead" else f"invested {fact.value_text} in" if fact.value else "invested in"
-    return f"{fact.counterparty} {role} {fact.subject}'s {fact.round or 'round'}{when(fact)}."
+    text = f"{fact.counterparty} {role} {fact.subject}'s {fact.round or 'round'}{when(fact)}"
+    capacity = CAPACITY_RE.search(fact.sentence[fact.end - fact.sentence_start :]) if fact.attribute != "lead" else None
+    return f"{text}, {capacity.group('capacity')}." if capacity else f"{text}."  # as the source says
 
 
 GUIDANCE_RE = re.compile(
@@ -95,6 +97,10 @@ GUIDANCE_RE = re.compile(
 )
 # "came to $91.447 billion, inside the final guidance range": money spent, whatever guidance it is measured against.
 SPENT_RE = re.compile(r"\bcame\s+to\b|\bspent\b|\bspending\s+(?:was|of)\b|\bactual\b|\bended\s+up\b", re.I)
+# "Meta Platforms joined as a strategic investor": the capacity the source gives an investor, kept in the answer.
+CAPACITY_RE = re.compile(
+    r"^[^.;]{0,40}?\b(?P<capacity>as\s+an?\s+(?:\w+\s+)?(?:investor|backer|partner|shareholder))\b", re.I
+)
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 
