@@ -699,3 +699,12 @@ def test_an_investor_s_capacity_is_kept_as_the_source_gives_it() -> None:
     assert investment_sentence(fact) == (
         "Meta Platforms invested in Databricks's Series J (January 2025), as a strategic investor."
     )
+
+
+def test_a_figure_keeps_the_bound_the_source_puts_on_it() -> None:
+    from rag.financing.extract import extract_financing_facts
+    from rag.generation.wording import state
+
+    text = "On 18 November 2025 Nvidia committed up to $10 billion to Anthropic."
+    fact = next(f for f in extract_financing_facts(text, "", "d", "d.md", "d.md") if f.attribute == "investment")
+    assert state(fact, "amount") == "Nvidia put up to $10 billion into Anthropic (18 November 2025)."

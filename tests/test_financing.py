@@ -261,3 +261,11 @@ def test_an_acronym_a_document_defines_names_the_same_company() -> None:
     )
     assert aliases[("ssi",)] == {("safe", "superintelligence")}
     assert acronyms(["The Federal Reserve (ECB) said"]) == {}  # letters that do not spell the name
+
+
+def test_a_hedged_per_investor_line_is_that_investor_s_figure() -> None:
+    """ "- Microsoft: just under $1 billion" in the round's breakdown; "a cumulative $13 billion" is no check."""
+    facts = facts_of(CORPUS / "openai-2024-thrive-6-6b-round.md")
+    checks = {f.counterparty: f.value for f in find(facts, subject="OpenAI", attribute="investment")}
+    assert checks["Microsoft"] == 1e9
+    assert 13e9 not in checks.values()

@@ -87,6 +87,10 @@ TITLE_TARGET_RE = re.compile(
 )
 ROUND_AFTER_RE = re.compile(r"^\s*(?:\w+\s+)?(?:round|raise|seed|series|financing|funding)\b", re.I)
 OTHER_ROUND_RE = re.compile(r"\band\s+(?:the|a|an)\s+(?:\w+\s+){0,2}$|\bthen\b", re.I)
+# "Microsoft: just under $1 billion", "Thrive: about $1.25 billion": the words that hedge a figure.
+APPROXIMATELY = (
+    r"(?:(?:up\s+to|about|around|roughly|nearly|almost|some|over|under|more\s+than|less\s+than|approximately)\s+)?"
+)
 # "... $10 billion and Microsoft $5 billion": a name that follows a figure and a conjunction.
 GAPPED_BEFORE_RE = re.compile(r"(?:billion|million|bn|[mb]|\d)\s*(?:,\s*and|,|and)\s*$", re.I)
 
@@ -561,7 +565,7 @@ def _figure_owner(sentence: str, m: Fact, names: list[Fact], subject: str) -> st
         if ROUND_AFTER_RE.match(sentence[m.end :]) and re.fullmatch(r"(?:'s|’s)?\s*", between):
             continue  # "Mira Murati's $2 billion seed round": the round she raised, not her money
         if 0 <= m.start - name.end <= 40 and re.fullmatch(
-            rf"(?:'s|’s)?\s*[:–-]?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?(?:up\s+to\s+|about\s+|around\s+)?",
+            rf"(?:'s|’s)?\s*[:–-]?\s*(?:\w+\s+)?(?:{INVESTMENT_VERBS}\s+)?{APPROXIMATELY}",
             between,
             re.I,
         ):

@@ -23,6 +23,7 @@ from rag.generation.plan import QuestionPlan, Slot, asked_attributes, periods_in
 from rag.generation.wording import (
     Sentence,
     figure_of,
+    hedged,
     investment_sentence,
     join,
     round_of,
@@ -163,7 +164,7 @@ class Composer(FactChooser):
                 continue  # one investor is not a breakdown; parts that miss the stated total are another split
             slots = tuple(s for s in plan.slots if s.entity == entity)  # the lines answer "who" and "how much"
             sentences += [
-                Sentence(f"{f.counterparty}: {f.value_text} into {f.subject}{when(f)}.", (f,), slots) for f in parts
+                Sentence(f"{f.counterparty}: {hedged(f)} into {f.subject}{when(f)}.", (f,), slots) for f in parts
             ]
             if len({f.currency for f in parts}) > 1:
                 continue
@@ -481,7 +482,7 @@ class Composer(FactChooser):
                 facts = self._filtered(plan, self.facts.find(investee, ("investment",), counterparty=investor))
                 fact = headline(facts)
                 if fact is not None:
-                    text = f"{fact.counterparty} put {fact.value_text} into {fact.subject}{when(fact)}."
+                    text = f"{fact.counterparty} put {hedged(fact)} into {fact.subject}{when(fact)}."
                     return Sentence(text, (fact,), tuple(Slot(e, "amount") for e in plan.entities))
         return None
 

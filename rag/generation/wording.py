@@ -66,7 +66,7 @@ def state(fact: FinancingFact, attribute: str) -> str:
         where = f" in its {fact.round}" if fact.round else ""
         return f"{fact.subject} was valued at {fact.value_text}{basis}{where}{when(fact)}."
     if fact.attribute == "investment":
-        return f"{fact.counterparty} put {fact.value_text} into {fact.subject}{when(fact)}."
+        return f"{fact.counterparty} put {hedged(fact)} into {fact.subject}{when(fact)}."
     if fact.attribute == "commitment" and fact.counterparty:
         return f"{fact.subject}'s commitment with {fact.counterparty}: {fact.value_text}{when(fact)}."
     if attribute == "date" and fact.date:
@@ -79,6 +79,14 @@ def state(fact: FinancingFact, attribute: str) -> str:
             label += " guidance"  # "initial 2025 guidance of $60-65 billion": a plan, not money spent
         return f"{fact.subject}'s {label}: {fact.value_text}{when(fact)}."
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
+
+
+def hedged(fact: FinancingFact) -> str:
+    """The figure with the bound the source puts on it ("just under $1 billion", "up to $10 billion"): without
+    it the figure says more than the source does."""
+    before = fact.sentence[: max(0, fact.start - fact.sentence_start)]
+    bound = BOUND_BEFORE_RE.search(before)
+    return f"{bound.group('bound').lower()} {fact.value_text}" if bound else fact.value_text
 
 
 def investment_sentence(fact: FinancingFact) -> str:
@@ -100,6 +108,9 @@ SPENT_RE = re.compile(r"\bcame\s+to\b|\bspent\b|\bspending\s+(?:was|of)\b|\bactu
 # "Meta Platforms joined as a strategic investor": the capacity the source gives an investor, kept in the answer.
 CAPACITY_RE = re.compile(
     r"^[^.;]{0,40}?\b(?P<capacity>as\s+an?\s+(?:\w+\s+)?(?:investor|backer|partner|shareholder))\b", re.I
+)
+BOUND_BEFORE_RE = re.compile(
+    r"\b(?P<bound>just\s+under|just\s+over|nearly|almost|up\s+to|less\s+than|more\s+than|over|under)\s+$", re.I
 )
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
