@@ -74,7 +74,7 @@ MONTH_ALONE_RE = re.compile(
 DATE_RES = (ISO_DATE_RE, DMY_RE, MDY_RE, MY_RE, MONTH_ALONE_RE)
 PERIOD_RE = re.compile(
     r"\b(?:(?P<qh>[QH])(?P<n>[1-4])\s*(?P<y>(?:19|20)\d{2})"
-    r"|(?P<ord>first|second|third|fourth)\s+(?P<unit>quarter|half)\s+(?:of\s+)?(?P<y2>(?:19|20)\d{2}))\b",
+    r"|(?P<ord>first|second|third|fourth)[\s-]+(?P<unit>quarter|half)\s+(?:of\s+)?(?P<y2>(?:19|20)\d{2}))\b",
     re.IGNORECASE,
 )
 YEAR_RE = re.compile(r"(?<![\d.,$€£])\b(?P<y>(?:19|20)\d{2})s?\b(?![.,]\d)")
