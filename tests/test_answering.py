@@ -708,3 +708,75 @@ def test_a_figure_keeps_the_bound_the_source_puts_on_it() -> None:
     text = "On 18 November 2025 Nvidia committed up to $10 billion to Anthropic."
     fact = next(f for f in extract_financing_facts(text, "", "d", "d.md", "d.md") if f.attribute == "investment")
     assert state(fact, "amount") == "Nvidia put up to $10 billion into Anthropic (18 November 2025)."
+
+
+def test_a_question_headed_by_a_measure_no_fact_holds_asks_for_no_fact() -> None:
+    plan = plan_question("What interest rate do the secured notes in xAI's mid-2025 debt raise carry?", ["xAI"])
+    assert (plan.kind, plan.attributes, plan.slots) == ("other", (), ())
+    assert plan_question("At what share price does the first tranche of the warrant vest?").kind == "other"
+    assert plan_question("How much debt did xAI raise in mid-2025?", ["xAI"]).kind == "amount"
+
+
+def test_an_interest_rate_is_not_any_percentage() -> None:
+    from rag.generation.extractive import _names_measure, asked_measures
+
+    measures = asked_measures("What interest rate do the notes carry?")
+    assert "interest" in measures
+    assert not _names_measure("Debt made up 62.5 percent of the October raise.", "interest")
+    assert _names_measure("The notes carry a 12.5% coupon.", "interest")
+
+
+def test_a_sentence_about_another_member_of_a_series_does_not_answer_the_asked_one() -> None:
+    from rag.generation.extractive import other_ordinal
+
+    question = "At what share price does the first tranche of the warrant vest?"
+    assert other_ordinal(question, "The final tranche is tied to AMD's share price reaching $600.")
+    assert other_ordinal(question, "The exercise price is just $0.01 per share.")  # names no tranche
+    assert not other_ordinal(question, "The initial tranche vests once the first gigawatt is deployed.")
+    assert not other_ordinal("When is the first 1 GW scheduled?", "The first 1 GW is scheduled for H2 2026.")
+
+
+@pytest.mark.slow
+def test_unanswerable_rate_and_tranche_questions_abstain(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    pipeline = pipeline_over(
+        tmp_path,
+        ("xai-2025-debt-and-equity-financing.md", "openai-amd-6-gigawatt-warrant-deal.pdf"),
+        embedder,
+        cross_encoder,
+    )
+    for question in (
+        "What interest rate do the secured notes in xAI's mid-2025 debt raise carry?",
+        "At what AMD share price does the first tranche of OpenAI's AMD warrant vest?",
+    ):
+        assert pipeline.answer(question).abstained, question
+    assert (
+        "$600" in pipeline.answer("At what AMD share price does the final tranche of OpenAI's AMD warrant vest?").answer
+    )
+
+
+def test_a_figure_keeps_the_period_the_source_gives_it_per_even_in_a_table_row() -> None:
+    from rag.financing.extract import extract_financing_facts
+    from rag.generation.wording import state
+
+    text = "# Anthropic's run-rate\n\n| Date | Run-rate |\n|---|---|\n| 2023 | about $8 million a month |\n"
+    fact = next(f for f in extract_financing_facts(text, "Anthropic's run-rate", "d", "d.md", "d.md") if f.value)
+    assert state(fact, "revenue") == "Anthropic's revenue: $8 million a month (2023)."
+
+
+@pytest.mark.slow
+def test_a_timeline_keeps_each_dated_figure_once(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    names = ("anthropic-revenue-run-rate.md", "anthropic-series-g-2026-and-later-rounds.md")
+    answer = pipeline_over(tmp_path, names, embedder, cross_encoder).answer(
+        "List Anthropic's reported run-rate figures over time."
+    )
+    assert "$8 million a month (2023)" in answer.answer
+    assert answer.answer.count("$14 billion (February 2026)") == 1
+
+
+def test_an_instalment_named_by_another_word_still_answers() -> None:
+    from rag.generation.extractive import other_ordinal
+
+    assert not other_ordinal(
+        "When did Amazon's $2.75bn second tranche in Anthropic complete?",
+        "The $4 billion arrived in two instalments, the first of $1.25 billion and the second of $2.75 billion.",
+    )

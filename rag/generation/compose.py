@@ -288,6 +288,8 @@ class Composer(FactChooser):
             # Every distinct figure, not one per date: successive guidance for one year ("2025: $60-65 billion,
             # then $64-72 billion ...") shares its date and is told apart by the order the document gives it.
             timeline = self._dedupe(sorted(facts, key=lambda f: -len(f.date)))  # a figure keeps its most precise date
+            # One line per figure and date: two documents (or a row and a sentence) stating it are one entry.
+            timeline = list({(f.value, f.date): f for f in reversed(timeline)}.values())[::-1]
             if len(timeline) >= 2:
                 ordered = sorted(
                     timeline, key=lambda f: (f.date if len(f.date) > 4 else f"{f.date}-13", f.source, f.start)

@@ -156,6 +156,8 @@ class ExtractiveGenerator:
                 lead_in = previous if previous and (needs_lead_in or _DEPENDENT_START.match(unit.text)) else ""
                 if measures and not all(_names_measure(unit.text + " " + lead_in, m) for m in measures):
                     continue
+                if other_ordinal(question, unit.text):
+                    continue  # "the final tranche vests at $600" does not answer "the first tranche"
                 terms = set(tokenize(unit.text + " " + lead_in))
                 covers = frozenset(key_terms & (terms | document_terms))
                 if key_terms and not (covers if len(key_terms) > 1 else covers == key_terms):
@@ -189,6 +191,45 @@ def asked_measures(question: str) -> set[str]:
         for word, measure in MEASURE_QUESTION_WORDS.items()
         if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", q)
     }
+
+
+# Ordinals that pick one of a series (tranche, round, phase); each key's words name the same place in it.
+_ORDINALS = {
+    "first": ("first", "initial", "opening"),
+    "second": ("second",),
+    "third": ("third",),
+    "fourth": ("fourth",),
+    "last": ("last", "final", "closing"),
+}
+_ORDINAL_RE = re.compile(
+    r"\b(" + "|".join(word for words in _ORDINALS.values() for word in words) + r")\s+([a-z]+)\b", re.I
+)
+
+
+def _ordinals(text: str) -> dict[str, set[str]]:
+    """Each noun an ordinal qualifies in ``text`` -> the places in its series the text gives it."""
+    places = {word: key for key, words in _ORDINALS.items() for word in words}
+    found: dict[str, set[str]] = {}
+    for match in _ORDINAL_RE.finditer(text):
+        found.setdefault(match.group(2).lower(), set()).add(places[match.group(1).lower()])
+    return found
+
+
+# The parts one deal is paid or vests in: a question picking one by ordinal is about that part, so a sentence
+# that does not name the part (the warrant's exercise price) answers it no more than another part's terms do.
+INSTALMENT_NOUNS = frozenset({"tranche", "tranches", "instalment", "installment", "milestone", "phase", "closing"})
+INSTALMENT_RE = re.compile(r"\b(?:tranches?|instal+ments?|milestones?|phases?|closings?|payments?)\b", re.I)
+
+
+def other_ordinal(question: str, text: str) -> bool:
+    """Whether ``text`` misses the member of a series the question picks by ordinal: it speaks of another member
+    and not the asked one ("the final tranche is tied to $600" for "the first tranche"), or, for a deal's
+    instalments, does not name the instalment at all."""
+    stated = _ordinals(text)
+    return any(
+        (noun in stated and not asked & stated[noun]) or (noun in INSTALMENT_NOUNS and not INSTALMENT_RE.search(text))
+        for noun, asked in _ordinals(question).items()
+    )
 
 
 def _names_measure(text: str, measure: str) -> bool:

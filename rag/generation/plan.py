@@ -131,6 +131,14 @@ ROUND_RE = re.compile(
 SHORT_YEAR_RE = re.compile(rf"\b(?P<month>{MONTH_NAME})\s+['’](?P<yy>\d{{2}})\b")
 INVESTOR_MONEY = r"(?:committed|invested|put|pledged|commitments?|investments?|stakes?|money|bets?)"
 EARLIEST_RE = re.compile(r"\b(?:first|earliest|initial|original|debut)\b", re.I)
+# A question headed by a measure no financing fact holds ("What interest rate do the notes carry?", "At what share
+# price does the tranche vest?"): the words after it ("debt raise", "price") ask for no amount or valuation, and a
+# fact of those kinds would answer beside the point; it is answered by quotes that name the measure, or not at all.
+UNHELD_MEASURE_RE = re.compile(
+    r"^\s*(?:at\s+)?(?:what|which)\s+(?:(?:is|was|are|were)\s+(?:the\s+)?)?(?:[\w.'’-]+\s+){0,3}?"
+    r"(?:interest\s+rates?|coupons?|yields?|(?:share|stock|exercise|strike)\s+prices?|multiples?)\b",
+    re.I,
+)
 # Capitalised words in questions that are not entities (the mention extractor keeps sentence-initial names).
 NOT_ENTITIES = frozenset(
     """how what which who whom whose when where why did does do is are was were has have had can will would could
@@ -240,6 +248,8 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     years = tuple(dict.fromkeys(int(m.group("y")) for m in YEAR_RE.finditer(text)))
     latest = bool(LATEST_RE.search(text))
     periods = periods_in(text)
+    if UNHELD_MEASURE_RE.search(text):
+        attributes = ()
     kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
     if kind in ("investors", "list") and not attributes:
         attributes = ("investors",)

@@ -77,16 +77,31 @@ def state(fact: FinancingFact, attribute: str) -> str:
             label = "capex"  # the source's own word, so the checker reads the claim as the passage does
         if GUIDANCE_RE.search(fact.sentence) and not SPENT_RE.search(fact.sentence):
             label += " guidance"  # "initial 2025 guidance of $60-65 billion": a plan, not money spent
-        return f"{fact.subject}'s {label}: {fact.value_text}{when(fact)}."
+        return f"{fact.subject}'s {label}: {fact.value_text}{per_period(fact)}{when(fact)}."
     return f"{fact.subject} {verb(fact.attribute)} {fact.value_text}{round_part}{when(fact)}."
 
 
 def hedged(fact: FinancingFact) -> str:
     """The figure with the bound the source puts on it ("just under $1 billion", "up to $10 billion"): without
     it the figure says more than the source does."""
-    before = fact.sentence[: max(0, fact.start - fact.sentence_start)]
-    bound = BOUND_BEFORE_RE.search(before)
+    bound = BOUND_BEFORE_RE.search(around(fact)[0])
     return f"{bound.group('bound').lower()} {fact.value_text}" if bound else fact.value_text
+
+
+def around(fact: FinancingFact) -> tuple[str, str]:
+    """The fact's sentence before and after its figure. A table row's sentence is the row re-joined, so its
+    offsets in the document do not index it; the figure as written is looked up in it instead."""
+    at = fact.sentence.find(fact.value_text)
+    if at < 0:
+        at = max(0, fact.start - fact.sentence_start)
+    return fact.sentence[:at], fact.sentence[at + len(fact.value_text) :]
+
+
+def per_period(fact: FinancingFact) -> str:
+    """The period the source gives the figure per (" a month" for "$8 million a month"): without it a monthly
+    figure reads as a year's."""
+    rate = PER_PERIOD_AFTER_RE.search(around(fact)[1])
+    return f" {rate.group('per').lower()}" if rate else ""
 
 
 def investment_sentence(fact: FinancingFact) -> str:
@@ -112,6 +127,7 @@ CAPACITY_RE = re.compile(
 BOUND_BEFORE_RE = re.compile(
     r"\b(?P<bound>just\s+under|just\s+over|nearly|almost|up\s+to|less\s+than|more\s+than|over|under)\s+$", re.I
 )
+PER_PERIOD_AFTER_RE = re.compile(r"^\s*(?P<per>(?:a|an|per|each)\s+(?:month|year|quarter|week|day))\b", re.I)
 LABELS = {"capex": "capital expenditure", "revenue": "revenue", "debt": "debt"}
 
 

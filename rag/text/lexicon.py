@@ -106,6 +106,8 @@ FIGURE_MEASURES: tuple[tuple[str, tuple[str, ...]], ...] = (
 ANSWER_MEASURES: dict[str, tuple[str, ...]] = {
     "revenue": REVENUE_WORDS,
     "rate": ("rate", "%", "percent", "coupon", "yield"),
+    # An interest rate is not any percentage: "62.5 percent of the October raise was debt" states none.
+    "interest": ("interest", "coupon", "yield", "per annum", "bearing", "sofr", "libor", "basis points"),
     "price": ("price", "priced", "per share", "closed at", "traded"),
     "stake": ("stake", "equity", "ownership", "own ", "owns", "%", "percent", "share of"),
     "employee": ("employee", "staff", "headcount", "workers"),
@@ -119,7 +121,8 @@ ANSWER_MEASURES: dict[str, tuple[str, ...]] = {
 # Words in a question that ask for one of ANSWER_MEASURES.
 MEASURE_QUESTION_WORDS = {
     "revenue": "revenue", "revenues": "revenue", "sales": "revenue",
-    "interest": "rate", "rate": "rate", "yield": "rate", "coupon": "rate",
+    "interest rate": "interest", "interest rates": "interest", "rate": "rate", "yield": "interest",
+    "coupon": "interest",
     "price": "price", "priced": "price",
     "stake": "stake", "ownership": "stake",
     "employees": "employee", "employee": "employee", "headcount": "employee", "staff": "employee",
