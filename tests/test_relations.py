@@ -16,6 +16,7 @@ import pytest
 from rag.config import VerifySettings
 from rag.verification.checker import Verifier
 from rag.verification.clauses import clause_swap, clause_value_swap
+from rag.verification.columns import precision
 from rag.verification.facts import extract_facts
 from rag.verification.given import bindings_confirm, given_instead
 from rag.verification.labelled import labelled_facts
@@ -413,3 +414,43 @@ def test_a_row_confirms_the_figure_it_gives_its_label_first() -> None:
     assert bindings_confirm("Virginia C. Drosos drew 59,657,810 votes for her election", [votes])
     assert not bindings_confirm("Alan D. Feldman drew 5,184,437 votes for his election", [votes])  # a later column
     assert not bindings_confirm("Alan D. Feldman drew 59,657,810 votes", [votes])  # Drosos's figure
+
+
+DEALS = "In May 2020 Acme bought Beta Labs for $4.2 billion, and in June 2021 it bought Gamma Works for $9.5 billion."
+QUARTER = (
+    "13 Weeks Ended 4/1/2023 4/2/2022 Net Revenue North Snacks $ 2,410 $ 2,150 South Drinks 1,320 1,650 "
+    "Total $ 3,730 $ 3,800"
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "holds"),
+    [
+        ("Gamma Works cost Acme more than twice what Beta Labs did [1].", DEALS, True),
+        ("Gamma Works cost Acme more than three times what Beta Labs did [1].", DEALS, False),
+        ("In all, the two acquisitions cost about $13.7 billion [1].", DEALS, True),
+        ("In all, the two acquisitions cost about $14.7 billion [1].", DEALS, False),
+        ("North Snacks' net revenue rose by $260 million [1].", QUARTER, True),
+        ("North Snacks' net revenue rose by $330 million [1].", QUARTER, False),
+    ],
+)
+def test_ratios_in_words_counts_of_parts_and_dated_headers_are_recomputed(
+    verifier: Verifier, claim: str, passage: str, holds: bool
+) -> None:
+    verdict, _ = check(verifier, claim, {"text": passage})
+    assert (verdict in ("supported", "computed")) == holds
+
+
+def test_a_figure_from_another_row_names_the_row_it_belongs_to(verifier: Verifier) -> None:
+    claim = "North Snacks' net revenue was $1,320 million in the first quarter of 2023 [1]."
+    verdict, reason = check(verifier, claim, {"text": QUARTER, "title": "Acme first-quarter 2023 results"})
+    assert verdict == "unsupported"
+    assert "South Drinks's figure" in reason
+    assert "2,410" in reason
+
+
+def test_an_approximate_figure_keeps_the_precision_it_is_written_with() -> None:
+    (precise,) = [f for f in extract_facts("about $109.6 billion") if f.kind == "money"]
+    (round_,) = [f for f in extract_facts("about $110 billion") if f.kind == "money"]
+    assert precision(precise, "about $109.6 billion", 109.6e9) < 0.5e9
+    assert precision(round_, "about $110 billion", 110e9) > 3e9

@@ -34,6 +34,8 @@ APPROXIMATE_RE = re.compile(
     re.I,
 )
 APPROXIMATE_SHARE = 0.05
+APPROXIMATE_DIGITS = 2
+"""An approximate figure may be off by this many units of its last written digit (and at most 5%)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Table:
     cells: tuple[Cell, ...]
     # A page whose unit note is on another page ("Deferred revenues 1,375 1,493") may be in any of these.
     scales: tuple[float, ...] = (1.0,)
+    # Several column groups under one header (a segment each): a cell's year is read, its row label is not.
+    grouped: bool = False
 
     def equals(self, cell_value: float, value: float, tolerance: float) -> bool:
         """Whether a cell (or a difference or sum of cells) is ``value`` in the table's unit, or in any if unstated."""
@@ -85,12 +89,16 @@ def is_year(fact: Fact) -> bool:
 def read_table(text: str) -> Table | None:
     """The passage as a table of years, or None when no header of two or more distinct years precedes its figures."""
     index = index_text(text)
-    figures = [f for f in index.facts if f.kind in ("money", "number") and not is_year(f)]
+    figures = [f for f in index.facts if f.kind in ("money", "number") and not is_year(f) and _is_cell(f, index.text)]
     if not figures:
         return None
     header = [f for f in index.facts if f.kind == "date" and f.end <= figures[0].start]
-    years = tuple(dict.fromkeys(int(f.key[0]) for f in header if isinstance(f.key[0], int)))
+    written = [f.key for f in header if isinstance(f.key[0], int)]
+    years = tuple(dict.fromkeys(int(key[0]) for key in written))  # type: ignore[call-overload]
     ordered = list(years) in (sorted(years), sorted(years, reverse=True))
+    # "2022 2021 Change 2022 2021 Change": one column group per segment, whose cells no row label names
+    # ("December 31, 2022, December 25, 2021 ... 2022 2021" writes one group's years twice, in two forms).
+    grouped = any(a == b for a, b in zip(written, written[len(years) :], strict=False))
     if len(years) < 2 or not ordered:
         return None
     scale = scale_of(index.text)
@@ -112,12 +120,25 @@ def read_table(text: str) -> Table | None:
             Cell(f.text.strip(), cell_value(f, scale), row, label, year) for f, year in zip(run, columns, strict=True)
         )
         previous_end = run[-1].end
-    return Table(years, tuple(cells), (1.0,) if UNIT_RE.search(index.text) else IMPLICIT_SCALES)
+    return Table(years, tuple(cells), (1.0,) if UNIT_RE.search(index.text) else IMPLICIT_SCALES, grouped)
+
+
+# Numbers a flattened header or row holds that are no cell: parts of a date ("3/25/2023"), a period's length
+# ("12 Weeks Ended"), a negative percentage's digits ("(9)%"; its cell is the percentage, not a figure).
+NOT_A_CELL_BEFORE_RE = re.compile(r"/\s*$")
+NOT_A_CELL_AFTER_RE = re.compile(r"^(?:\s*/|\)?\s*%|\s+(?:weeks|months|quarters|years)\b)", re.I)
+
+
+def _is_cell(fact: Fact, text: str) -> bool:
+    """Whether a figure is a table cell rather than a date's part, a period's length or a percentage's digits."""
+    before, after = text[max(0, fact.start - 2) : fact.start], text[fact.end : fact.end + 12]
+    return not (NOT_A_CELL_BEFORE_RE.search(before) or NOT_A_CELL_AFTER_RE.match(after))
 
 
 def claim_years(claim_facts: tuple[Fact, ...] | list[Fact], table: Table) -> set[int]:
     """The table's years a claim names ("for 2019", "from 2018 to 2019", "at December 31, 2019")."""
     named = {int(f.key[0]) for f in claim_facts if f.kind == "date" and isinstance(f.key[0], int)}
+    named |= {int(f.key[1]) for f in claim_facts if f.kind == "period" and isinstance(f.key[1], int)}
     return named & set(table.years)
 
 
@@ -153,6 +174,8 @@ def row_confirms(fact: Fact, claim_facts: list[Fact], claim_stems: set[str], tab
 def best_rows(claim_stems: set[str], table: Table) -> set[int]:
     """The rows whose labels share the largest share of their words with the claim (none when none shares any)."""
     shares: dict[int, float] = {}
+    if table.grouped:
+        return set()
     for cell in table.cells:
         label = set(stems(cell.label))
         if cell.year is not None and label & claim_stems:
@@ -179,12 +202,30 @@ def table_reason(claim: str, texts: Sequence[str]) -> str | None:
     """Why a cited table contradicts the claim's figure: it sits in another year's column."""
     text, facts, figures = claim_figures(claim)
     tables = _tables(texts)
+    words = set(stems(text))
     for fact in figures:
         for table in tables:
-            reason = column_conflict(fact, facts, table, precision(fact, text, amount(fact)))
-            if reason:
+            tolerance = precision(fact, text, amount(fact))
+            reason = column_conflict(fact, facts, table, tolerance)
+            if reason := reason or row_conflict(fact, facts, words, table, tolerance):
                 return reason
     return None
+
+
+def row_conflict(
+    fact: Fact, claim_facts: list[Fact], claim_stems: set[str], table: Table, tolerance: float
+) -> str | None:
+    """ "5,798 is PepsiCo Beverages North America's figure, not Frito-Lay North America's (5,583)": the figure sits
+    only in other rows than the one row whose label the claim names best, which gives another figure."""
+    best = best_rows(claim_stems, table)
+    cells = [c for c in figure_cells(fact, table, tolerance) if c.year is not None]
+    if len(best) != 1 or not cells or any(c.row in best for c in cells):
+        return None
+    years = claim_years(claim_facts, table)
+    own = [c for c in table.cells if c.row in best and c.year is not None and (not years or c.year in years)]
+    if not own:
+        return None
+    return f"{fact.text.strip()} is {cells[0].label}'s figure, not {own[0].label}'s ({own[0].shown})"
 
 
 def table_explains(claim: str, texts: Sequence[str]) -> str | None:
@@ -193,6 +234,8 @@ def table_explains(claim: str, texts: Sequence[str]) -> str | None:
     text, facts, _ = claim_figures(claim)
     words = set(stems(text))
     for table in _tables(texts):
+        if table.grouped:
+            continue
         years = sorted(claim_years(facts, table), reverse=True)
         if len(years) == 1 and CHANGE_RE.search(text) and years[0] - 1 in table.years:
             years.append(years[0] - 1)  # "grew by about $423 million during 2022": against 2021
@@ -225,8 +268,19 @@ def table_confirms(claim: str, texts: Sequence[str]) -> bool:
 
 def precision(fact: Fact, claim: str, value: float) -> float:
     """Half the claim's last written digit, or a share of the value when the claim says it is approximate."""
+    half_digit = _half_last_digit(fact, value)
     if APPROXIMATE_RE.search(claim[: fact.start]):
-        return abs(value) * APPROXIMATE_SHARE
+        # "about $109.6 billion" is rounded to its tenth, not to 5%: $113 billion is no "about $109.6 billion";
+        # an integer's trailing zeros say nothing ("about $110 billion" may be $113 billion).
+        whole = re.search(r"\d[\d,]*", fact.text)
+        zeros = len(whole.group().replace(",", "")) - len(whole.group().replace(",", "").rstrip("0")) if whole else 0
+        unit = half_digit * 10.0**zeros if "." not in fact.text else half_digit
+        return min(abs(value) * APPROXIMATE_SHARE, APPROXIMATE_DIGITS * 2 * unit)
+    return half_digit
+
+
+def _half_last_digit(fact: Fact, value: float) -> float:
+    """Half the unit of the figure's last written digit ("$2.95 billion": $0.005 billion)."""
     digits = re.search(r"\d[\d,]*(?:\.(\d+))?", fact.text)
     decimals = len(digits.group(1) or "") if digits else 0
     scale = re.search(r"(?i)\b(trillion|billion|bn|million|mn|m|thousand|k)\b|\d(bn|b|m|k)\b", fact.text)

@@ -30,15 +30,16 @@ from rag.verification.columns import (
     scale_of,
 )
 from rag.verification.facts import Fact, TextIndex, amount
+from rag.verification.wordfigures import CHANGED_RE, is_worded_ratio, ratio_bounds
 
 # Words that say how a figure was computed; each operation is tried only when the claim says so.
 DIFFERENCE_RE = re.compile(
     r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*"
-    r"|differen\w*|more|less|higher|lower|larger|smaller|gap|exceed\w*)\b",
+    r"|differen\w*|more|less|higher|lower|larger|smaller|gap|exceed\w*|above|below|lift\w*)\b",
     re.I,
 )
 SUM_RE = re.compile(
-    r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate|add(?:s|ed)?\s+up|adding)\b", re.I
+    r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate|add(?:s|ed)?\s+up|adding|plus)\b", re.I
 )
 # Operands of a sum: a passage lists a few parts ("Amazon $50 billion, Nvidia $30 billion, SoftBank $30 billion").
 MAX_SUM_PARTS = 4
@@ -48,7 +49,7 @@ APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|appr
 DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
 UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
 # "works out to at least $2.6 million" of "200% of her $1,300,000 salary": a share of a stated figure.
-PRODUCT_RE = re.compile(r"\b(?:works?\s+out|comes?\s+to|amounts?\s+to|equal\w*|equivalent)\b", re.I)
+PRODUCT_RE = re.compile(r"\b(?:works?\s+out|c[oa]mes?\s+to|amounts?\s+to|equal\w*|equivalent)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
 MAX_OPERANDS = 40
@@ -64,17 +65,22 @@ class Derivation:
 
     text: str
     arithmetic: bool = True
+    parts: int = 0  # how many figures a sum added ("the two deals came to"), 0 for other derivations
 
 
 def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextIndex) -> Derivation | None:
     """The passage's figures that give the claim's figure, or None when none does."""
-    if fact.kind not in ("money", "number", "percent", "multiple") or is_year(fact):
+    if fact.kind not in ("money", "number", "percent", "multiple", "fraction") or is_year(fact):
         return None
     value = amount(fact)
     if value != value:
         return None
-    tolerance = precision(fact, claim, value)
     table = read_table(passage.text)
+    if table is not None and (table.grouped or all(c.year is None for c in table.cells)):
+        table = None  # prose that names two years, or segments side by side whose rows cannot be told apart
+    if is_worded_ratio(fact):
+        return _worded_ratio(fact, claim, claim_facts, passage, table)
+    tolerance = precision(fact, claim, value)
     if table is not None:
         return _from_table(fact, claim, claim_facts, table, value, tolerance)
     scale = scale_of(passage.text)
@@ -111,6 +117,37 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
     return None
 
 
+def _worded_ratio(
+    fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextIndex, table: Table | None
+) -> Derivation | None:
+    """Two cited figures in the ratio a claim words ("more than twice", "roughly doubled", "two-thirds of").
+
+    In a table, a multiple compares a row's years (what "doubled" means) and a fraction two rows of one year;
+    in prose, any two of the passage's figures, the claim's own included ("€1.3 billion was two-thirds of").
+    """
+    low, high = ratio_bounds(claim[: fact.start], amount(fact))
+    if table is not None:
+        years = claim_years(list(claim_facts), table)
+        if fact.kind == "multiple":
+            pairs = [(new.shown, new.value, old.shown, old.value) for new, old in _changes(table, years)]
+        else:
+            cells = [c for c in table.cells if c.year is not None and (not years or c.year in years)]
+            same_year = [(a, b) for a, b in itertools.permutations(cells, 2) if a.year == b.year]
+            pairs = [(a.shown, a.value, b.shown, b.value) for a, b in same_year]
+    else:
+        own = {amount(f) for f in claim_facts}
+        stated = _operands(passage, scale_of(passage.text))
+        if CHANGED_RE.fullmatch(fact.text):  # "revenue doubled after the $14.3 billion deal": two other figures
+            stated = [(shown, x) for shown, x in stated if x not in own]
+        # The claim's own figure is the one it compares ("€1.3 billion was two-thirds of the round"): tried first.
+        ordered = sorted(itertools.permutations(stated, 2), key=lambda p: p[0][1] not in own)
+        pairs = [(sa, a, sb, b) for (sa, a), (sb, b) in ordered if sa != sb]
+    for sa, a, sb, b in pairs:
+        if b > 0 and a > 0 and low <= a / b <= high:
+            return Derivation(f"{sa} / {sb} = {a / b:.2f}")
+    return None
+
+
 def _sum_of(operands: list[tuple[str, float]], value: float, tolerance: float) -> Derivation | None:
     """Two to four of the passage's parts that add up to the claim's figure.
 
@@ -129,7 +166,7 @@ def _sum_of(operands: list[tuple[str, float]], value: float, tolerance: float) -
     for size in range(2, MAX_SUM_PARTS + 1):
         for chosen in itertools.combinations(parts, size):
             if abs(sum(x for _, x in chosen) - value) <= tolerance:
-                return Derivation(" + ".join(shown for shown, _ in chosen))
+                return Derivation(" + ".join(shown for shown, _ in chosen), parts=size)
     return None
 
 
@@ -192,7 +229,7 @@ def _from_table(
             continue
         total = fact.kind in ("money", "number") and table.equals(a.value + b.value, value, tolerance)
         if SUM_RE.search(claim) and total:
-            return Derivation(f"{a.shown} + {b.shown}")
+            return Derivation(f"{a.shown} + {b.shown}", parts=2)
         if b.value and fact.kind == "percent" and abs(100 * a.value / b.value - value) <= tolerance:
             return Derivation(f"{a.shown} / {b.shown} ({a.label}; {b.label})")
     return None

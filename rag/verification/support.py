@@ -42,11 +42,12 @@ from rag.verification.contradictions import (
     negation_conflict,
 )
 from rag.verification.derived import APPROXIMATE_WORDS_RE, computation_words, derive
-from rag.verification.facts import Fact, extract_facts, fact_in, index_text
+from rag.verification.facts import Fact, amount, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
 from rag.verification.possessives import possessive_conflict
 from rag.verification.respectively import respectively_conflict
 from rag.verification.roles import role_conflict
+from rag.verification.wordfigures import word_multiples
 
 if TYPE_CHECKING:
     from rag.retrieval.rerank import CrossEncoder
@@ -177,6 +178,7 @@ def _without_opening_word(fact: Fact) -> Fact | None:
     return replace(fact, key=fact.key[1:]) if len(fact.key) > 1 else None
 
 
+COUNT_RE = re.compile(r"(?i)two|three|four|five|six|seven|eight|nine|ten")
 ACRONYM_RE = re.compile(r"\b[A-Z]{3,6}\b")
 
 
@@ -188,6 +190,29 @@ def abbreviated(fact: Fact, text: str) -> bool:
     """
     initials = "".join(word[0] for word in fact.key if isinstance(word, str) and word).upper()
     return len(initials) >= 2 and any(initials in m.group() for m in ACRONYM_RE.finditer(text))
+
+
+def _claim_facts(claim: str) -> list[Fact]:
+    """The claim's facts, its ratios in words ("doubled", "four to one") among them in place of their words."""
+    worded = word_multiples(normalise_text(claim))
+    kept = [f for f in extract_facts(claim) if not any(w.start < f.end and f.start < w.end for w in worded)]
+    return sorted(kept + worded, key=lambda f: f.start)
+
+
+PRONOUN_OPENING_RE = re.compile(r"^\W*(?:She|He)\s+[a-z]")
+OBJECT_BEFORE_RE = re.compile(r"\b(?:of|at|for|from|with|by|in|to|into|on|than|and|or)\s+(?:the\s+)?$", re.I)
+
+
+def pronoun_subject(fact: Fact, claim: str, passage: str) -> bool:
+    """Whether a name the passage lacks is the person its opening "She"/"He" stands for.
+
+    A filing's biography is cut into passages after the sentence that names the
+    person ("She previously served as Chief Executive Officer of Ulta ..."); a
+    claim about that person names them. Only a name the claim makes its subject
+    counts (not one after "of", "at", "than" ...), and only one: a company the
+    passage lacks is still missing.
+    """
+    return bool(PRONOUN_OPENING_RE.match(passage)) and not OBJECT_BEFORE_RE.search(claim[: fact.start])
 
 
 def judged_elsewhere(claim: str) -> str:
@@ -256,22 +281,29 @@ class SupportScorer:
 
     def _hard(self, claim: str, text: str, title: str = "") -> _Pair:
         passage = passage_index(text)
-        opened = (_without_opening_word(f) for f in extract_facts(claim))
+        opened = (_without_opening_word(f) for f in _claim_facts(claim))
         pair = _Pair(claim, passage, [f for f in opened if f is not None])
         units_for: list[list[int]] = []
+        summed: set[float] = set()
         for fact in pair.facts:
             hits = [i for i, index in enumerate(passage.unit_index) if fact_in(fact, index)]
             if not hits and not fact_in(fact, passage.index):
-                if fact.kind in ("name", "series") and title and fact_in(fact, index_text(title)):
+                if fact.kind in ("name", "series", "period") and title and fact_in(fact, index_text(title)):
                     pass  # "Activision Blizzard's net revenues" against a page of its 10-K, "Series E" of its brief
                 elif fact.kind == "name" and abbreviated(fact, text):
                     pass  # "Frito-Lay North America" is "FLNA" in a filing, "North American beverages" "PBNA"
                 elif (derivation := derive(fact, normalise_text(claim), pair.facts, passage.index)) is not None:
                     if derivation.arithmetic:
                         pair.derived.append(f"{fact.text.strip()} = {derivation.text}")
+                        summed.add(derivation.parts)
                 else:
                     pair.missing.append(fact)
             units_for.append(hits)
+        # "the two deals came to $26.9 billion": a count in words is the number of parts the claim's sum added.
+        pair.missing = [f for f in pair.missing if not (COUNT_RE.fullmatch(f.text.strip()) and amount(f) in summed)]
+        names = [f for f in pair.missing if f.kind == "name"]
+        if len(names) == 1 and pronoun_subject(names[0], claim, text):
+            pair.missing.remove(names[0])
         if pair.missing:
             return pair
         claim_stems = set(stems(claim))
