@@ -780,3 +780,28 @@ def test_an_instalment_named_by_another_word_still_answers() -> None:
         "When did Amazon's $2.75bn second tranche in Anthropic complete?",
         "The $4 billion arrived in two instalments, the first of $1.25 billion and the second of $2.75 billion.",
     )
+
+
+def test_ownership_is_divided_in_stakes_not_in_money_put_in() -> None:
+    plan = plan_question("How is Stargate's ownership divided?", ["Stargate"])
+    assert (plan.kind, plan.attributes) == ("breakdown", ("stake",))
+
+
+@pytest.mark.slow
+def test_a_breakdown_of_ownership_quotes_the_stakes(tmp_path, embedder, cross_encoder) -> None:  # type: ignore[no-untyped-def]
+    pipeline = pipeline_over(tmp_path, ("stargate-joint-venture.html",), embedder, cross_encoder)
+    answer = pipeline.answer("How is Stargate's ownership divided?")
+    assert "40% each" in answer.answer
+    assert "$307 billion" not in answer.answer  # the money put in is no share of ownership
+
+
+def test_the_same_check_in_another_year_is_another_part() -> None:
+    from dataclasses import replace
+
+    from rag.financing.extract import extract_financing_facts
+    from rag.generation.choose import FactChooser
+
+    text = "In October 2024 Microsoft invested $1 billion in OpenAI."
+    fact = next(f for f in extract_financing_facts(text, "", "d", "d.md", "d.md") if f.counterparty)
+    earlier, undated = replace(fact, date="2019-07-22"), replace(fact, date="")
+    assert FactChooser._dedupe([earlier, fact, undated]) == [earlier, fact]

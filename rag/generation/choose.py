@@ -103,10 +103,21 @@ class FactChooser:
 
     @staticmethod
     def _dedupe(facts: Sequence[FinancingFact]) -> list[FinancingFact]:
-        """One fact per (counterparty, value, round): the same figure stated twice is one part, not two."""
-        seen: dict[tuple[str, float, str], FinancingFact] = {}
+        """One fact per (counterparty, value, round) and year: the same figure stated twice is one part, not two,
+        but the same sum in another year is another check ("$1 billion" in 2019 and again in October 2024). An
+        undated statement is the same part as a dated one."""
+        kept: list[FinancingFact] = []
         for fact in facts:
-            seen.setdefault((fact.counterparty.lower(), fact.value, fact.round), fact)
-        return list(seen.values())
+            key = (fact.counterparty.lower(), fact.value, fact.round)
+            if not any(
+                (k.counterparty.lower(), k.value, k.round) == key and _same_year(k.date, fact.date) for k in kept
+            ):
+                kept.append(fact)
+        return kept
 
     # -- the draft -----------------------------------------------------------------
+
+
+def _same_year(a: str, b: str) -> bool:
+    """Whether two dates may be the same year: equal years, or one of them not given."""
+    return not a or not b or a[:4] == b[:4]

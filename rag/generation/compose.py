@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from rag.financing.lookup import entity_key, headline, same_entity, same_round, unique_counterparties
 from rag.financing.model import FinancingFact
 from rag.generation.choose import FactChooser
-from rag.generation.plan import QuestionPlan, Slot, asked_attributes, periods_in
+from rag.generation.plan import FIGURES, QuestionPlan, Slot, asked_attributes, periods_in
 from rag.generation.wording import (
     Sentence,
     figure_of,
@@ -153,6 +153,8 @@ class Composer(FactChooser):
         value split between companies, one line per company."""
         if "valuation" in plan.attributes and len(plan.entities) >= 2:
             return self._value_split(plan)
+        if not set(plan.attributes) & set(FIGURES):
+            return []  # shares of ownership are no facts here: the quotes that state them answer instead
         sentences: list[Sentence] = []
         for entity in plan.entities or ("",):
             parts = self._dedupe(self._filtered(plan, self.facts.find(entity or None, ("investment",))))

@@ -47,7 +47,8 @@ class ExtractiveSettings:
     """
 
     min_logit: float = 3.0
-    # A sentence giving a reason for a "why" question (causal words, every name of the question) is kept from this
+    # A sentence giving a reason for a "why" question (causal words, every name of the question), or a figure of
+    # the measure asked for ("40% each" for "how is its ownership divided?"), is kept from this
     # score (bonus included): the cross-encoder, trained on search queries, scores explanations low.
     reason_min_logit: float = 1.0
     keep_margin: float = 2.0
@@ -63,6 +64,7 @@ class _Candidate:
     score: float
     covers: frozenset[str]
     reason: bool = False  # gives a reason, for a "why" question
+    measured: bool = False  # gives a figure of the measure the question asks for ("40% each" for ownership)
 
 
 # Words that give a reason; a "why" question prefers the sentences that have them (issue 13: "why/how: the
@@ -124,7 +126,7 @@ class ExtractiveGenerator:
 
     def _floor(self, candidate: _Candidate, key_terms: set[str]) -> float:
         """The lowest score a sentence is quoted at: lower for a reason that names everything the question does."""
-        if candidate.reason and key_terms <= candidate.covers:
+        if (candidate.reason or candidate.measured) and key_terms <= candidate.covers:
             return self.settings.reason_min_logit
         return self.settings.min_logit
 
@@ -176,8 +178,9 @@ class ExtractiveGenerator:
         scored = []
         for (_, n, text, lead_in, _, covers), logit in zip(shortlist, logits, strict=True):
             reason = why and CAUSAL_RE.search(text) is not None
+            measured = bool(measures) and mentions_number(text)
             scored.append(
-                _Candidate(n, text, lead_in, float(logit) + (CAUSAL_BONUS if reason else 0.0), covers, reason)
+                _Candidate(n, text, lead_in, float(logit) + (CAUSAL_BONUS if reason else 0.0), covers, reason, measured)
             )
         return sorted(scored, key=lambda c: -c.score)
 

@@ -253,7 +253,9 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     kind = _kind(text, entities, attributes, rounds, periods, bridge, latest)
     if kind in ("investors", "list") and not attributes:
         attributes = ("investors",)
-    if kind in ("breakdown", "comparison", "total") and not set(attributes) & set(FIGURES):
+    # Ownership is divided in shares, not in money put in: "How is Stargate's ownership divided?" is answered by
+    # its stakes ("40% each"), and the investors' dollar commitments would answer beside the point.
+    if kind in ("breakdown", "comparison", "total") and not set(attributes) & {*FIGURES, "stake"}:
         attributes = ("amount", *attributes)
     sides = tuple(
         e for e in entities if not re.search(rf"{re.escape(e)}-(?:led|backed)\b|led\s+by\s+{re.escape(e)}", text)
@@ -307,7 +309,7 @@ def _slots(
     """One slot per entity and attribute; a comparison or total of one company's rounds or months has one per side."""
     if kind in ("comparison", "total"):
         # The figure named first: "amounts and valuations" compares the amounts, each side given with its valuation.
-        figure = next(a for a in attributes if a in FIGURES)
+        figure = next((a for a in attributes if a in FIGURES), attributes[0] if attributes else "amount")
         about = [e for e in entities if any(e.lower() == s.lower() for s in subjects)]
         if (len(rounds) >= 2 or len(periods) >= 2) and len(about) <= 1:
             entity = (about or list(entities) or [""])[0]
