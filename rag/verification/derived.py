@@ -18,10 +18,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.text.words import stems
 from rag.verification.columns import (
     APPROXIMATE_RE,
     Cell,
     Table,
+    best_rows,
     cell_value,
     claim_years,
     is_year,
@@ -209,6 +211,8 @@ def _from_table(
             if table.equals(cell.value, value, tolerance):
                 return Derivation(f"{cell.shown} ({cell.label}) in the table's units", False)
     changes = list(_changes(table, years))
+    named = best_rows(set(stems(claim)), table)  # "total net revenue grew 15%": the Total row's change, no other's
+    changes = [(new, old) for new, old in changes if not named or new.row in named]
     down, up = DOWN_RE.search(claim), UP_RE.search(claim)
     for new, old in changes:
         delta = new.value - old.value
