@@ -269,3 +269,26 @@ def test_a_hedged_per_investor_line_is_that_investor_s_figure() -> None:
     checks = {f.counterparty: f.value for f in find(facts, subject="OpenAI", attribute="investment")}
     assert checks["Microsoft"] == 1e9
     assert 13e9 not in checks.values()
+
+
+def test_a_compared_year_dates_only_the_figure_it_is_the_possessive_of() -> None:
+    from rag.financing.extract import extract_financing_facts
+
+    def dates(text: str) -> dict[str, str]:
+        return {
+            f.value_text: f.date
+            for f in extract_financing_facts(text, "Meta's 2026 capex guidance", "d", "d.md", "d.md")
+        }
+
+    assert dates(
+        "At the midpoint of $125 billion that is about 73 percent more than 2025's $72.22 billion, and more than "
+        "three times the 2024 level."
+    ) == {"$125 billion": "2026", "$72.22 billion": "2025"}
+    assert dates("The midpoint, $180 billion, is almost twice what it spent in 2025.") == {"$180 billion": "2026"}
+    assert dates("The Financial Times reports that Meta closed a $65 billion round in May 2026.") == {
+        "$65 billion": "2026-05"
+    }
+    assert dates("Meta spent $72.22 billion on capex in 2025, up from $39 billion in 2024.") == {
+        "$72.22 billion": "2025",
+        "$39 billion": "2024",
+    }

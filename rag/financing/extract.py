@@ -49,7 +49,7 @@ from rag.text.claims import sentence_spans
 from rag.verification.facts import Fact, extract_facts
 
 # Stored with the facts: a new extractor version makes the next ingest re-extract every stored file's facts.
-FACTS_VERSION = "5"
+FACTS_VERSION = "6"
 # "citing Bloomberg", "according to Reuters": a name that reports a figure, not the company it is about.
 ATTRIBUTION_BEFORE_RE = re.compile(r"\b(?:citing|carrying|according\s+to|via|per|quoting|by)\s+(?:the\s+)?$", re.I)
 # "OpenAI said it had raised", "OpenAI is now worth": a name the next few words make the one raising or valued.
@@ -65,6 +65,13 @@ LABELLED_FIGURE_RE = re.compile(r"\s*:\s*(?:about\s+|around\s+|roughly\s+|approx
 DATE_AFTER_RE = re.compile(
     r"[\s,(]*(?:(?:planned|expected|forecast|budgeted|guided|spent|raised)\s+)?(?:in|for|during|by|as\s+of|on)?\s*"
 )
+# A date that names the figure a sentence compares with, not the sentence's own time: "than 2025's $72.22 billion",
+# "twice what it spent in 2025", "three times the 2024 level". It dates only a figure it is the possessive of.
+# Lower-case, within a few words of the date: "the Financial Times' site reports ... in May 2026" compares nothing.
+COMPARED_DATE_BEFORE_RE = re.compile(
+    r"\b(?:than|twice|times|compared\s+(?:with|to)|versus|vs\.?|up\s+from|down\s+from)\b[^.;$€£]{0,30}$"
+)
+POSSESSIVE_DATE_AFTER_RE = re.compile(r"^['’]s\s+(?:about\s+|roughly\s+|around\s+)?$", re.I)
 OWN_MEASURES = frozenset({"capex", "revenue"})  # what a company spends or earns itself, never an investor's money
 UNLABELLED_FIGURE_RE = re.compile(r"\s*(?:about\s+|around\s+|roughly\s+|approximately\s+|some\s+)?")
 VALUE_WORD_RE = re.compile(r"\bvalu\w*|\bworth\b", re.I)
@@ -288,7 +295,7 @@ def _sentence_facts(
     if not subject:
         return []
     round_label = _round_label(sentence, mentions)
-    own_date = next((_year_month(m) for m in mentions if m.kind == "date"), "")
+    own_date = next((_year_month(m) for m in mentions if m.kind == "date" and not _compared_date(sentence, m)), "")
     repeats_title = any(float(m.key[1]) in context.figures for m in mentions if m.kind == "money")  # type: ignore[arg-type]
     in_context = subject == context.subject and (not own_date or own_date == context.date or repeats_title)
     if not round_label and in_context:
@@ -304,7 +311,11 @@ def _sentence_facts(
         # "Series G and the reported $65 billion round": a figure past "and the ..." is another round's.
         other_round = series is not None and bool(OTHER_ROUND_RE.search(sentence[series.end : mention.start]))
         label = "" if other_round else round_label
-        own = _date_after(sentence, mention, mentions) if mention.kind == "money" else ""
+        own = (
+            (_date_after(sentence, mention, mentions) or _possessive_date(sentence, mention, mentions))
+            if (mention.kind == "money")
+            else ""
+        )
         return statement.fact(subject, attribute, mention, start, counterparty, label, own or date, purpose)
 
     facts: list[FinancingFact] = []
@@ -389,6 +400,27 @@ def _date_after(sentence: str, m: Fact, mentions: tuple[Fact, ...]) -> str:
         if len(between) <= 25 and DATE_AFTER_RE.fullmatch(between):
             return _year_month(other)
         return ""
+    return ""
+
+
+def _compared_date(sentence: str, date: Fact) -> bool:
+    """Whether ``date`` names a compared figure's time ("than 2025's", "twice what it spent in 2025", "the 2024
+    level"), not the time of the sentence's own figures."""
+    return bool(
+        COMPARED_DATE_BEFORE_RE.search(sentence[: date.start])  # a cue within 30 characters before it
+        or re.match(r"['’]s\b|\s+levels?\b", sentence[date.end :])
+    )
+
+
+def _possessive_date(sentence: str, m: Fact, mentions: tuple[Fact, ...]) -> str:
+    """The year a figure is written as the possessive of ("2025's $72.22 billion"): that figure's own date."""
+    for other in mentions:
+        if (
+            other.kind == "date"
+            and other.end <= m.start
+            and POSSESSIVE_DATE_AFTER_RE.match(sentence[other.end : m.start])
+        ):
+            return _year_month(other)
     return ""
 
 
