@@ -103,12 +103,16 @@ def _options(args: argparse.Namespace) -> AskOptions:
 
 # -- commands ------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.ingest.ingestor import IngestLocked
+    from rag.ingest.ingestor import IngestLocked, ingest_lock
 
     settings = load(args)
     paths = args.paths or [settings.ingest.corpus_dir]
-    pipeline = open_pipeline(settings)
     try:
+        # Asked before the store is opened: opening an embedded Chroma waits on a write the other
+        # ingest has in progress (for ever, if that process is stopped), and the user should hear at once.
+        with ingest_lock(settings.store.data_dir):
+            pass
+        pipeline = open_pipeline(settings)
         report = pipeline.ingest(paths, prune=args.prune, progress=_progress_bar(not args.json), workers=args.workers)
     except IngestLocked as exc:
         raise UserError(str(exc)) from exc
