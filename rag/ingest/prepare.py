@@ -73,7 +73,7 @@ class Preparer:
             try:
                 return self._pool.submit(_worker_prepare, document, doc_id, key)
             except BrokenProcessPool:
-                self._pool = None  # a worker died (killed for memory?): the rest is prepared here
+                self._give_up_pool()  # a worker died (killed for memory?): the rest is prepared here
         done: Future[Prepared] = Future()
         try:
             done.set_result(prepare(self.chunker, document, doc_id, key))
@@ -86,8 +86,14 @@ class Preparer:
         try:
             return future.result()
         except BrokenProcessPool:
-            self._pool = None
+            self._give_up_pool()
             return prepare(self.chunker, document, doc_id, key)
+
+    def _give_up_pool(self) -> None:
+        """Releases a broken pool's remaining processes and prepares everything after it here."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 # -- worker processes ------------------------------------------------------------------------
