@@ -11,6 +11,7 @@ arithmetic so it runs in microseconds and can be unit-tested.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -190,6 +191,8 @@ class TextIndex:
     facts: tuple[Fact, ...]
     words: frozenset[str]
     phrase: str  # lower-cased words joined by single spaces, padded, for multi-word lookups
+    joined: str = ""  # the same words run together, for names a PDF's text layer split or glued
+    word_edges: frozenset[int] = frozenset()  # where a word starts or ends in ``joined``
 
 
 @lru_cache(maxsize=4096)
@@ -197,7 +200,10 @@ def index_text(text: str) -> TextIndex:
     """Facts and words of a text; cached because the same passages are checked for every claim."""
     facts = tuple(extract_facts(text))
     words = content_words(text)
-    return TextIndex(normalise_text(text), facts, frozenset(words), " " + " ".join(words) + " ")
+    edges = {0, *itertools.accumulate(len(w) for w in words)}
+    return TextIndex(
+        normalise_text(text), facts, frozenset(words), " " + " ".join(words) + " ", "".join(words), frozenset(edges)
+    )
 
 
 def fact_in(fact: Fact, index: TextIndex) -> bool:
@@ -250,4 +256,27 @@ def name_in(tokens: tuple[object, ...], index: TextIndex) -> bool:
     distinctive = [w for w in words if w not in GENERIC_NAME_PARTS] or words
     if all(w in index.words for w in distinctive):
         return True
-    return any(f" {alias} " in index.phrase for alias in ALIASES.get(phrase, ()))
+    if any(f" {alias} " in index.phrase for alias in ALIASES.get(phrase, ())):
+        return True
+    return spaced_differently("".join(words), index)
+
+
+MIN_RESPACED_NAME = 6
+
+
+def spaced_differently(name: str, index: TextIndex) -> bool:
+    """Whether ``name`` (its words run together) is in the text with other spacing, from word edge to word edge.
+
+    A filing's text layer often splits words or glues them ("Internat ional",
+    "NorthAmerica", "CashApp Investing", "EuropeanCommission's"): the name is
+    there, only the spaces moved. Both ends must fall on word edges, so "Intel"
+    is not found in "intelligence"; short names are left to the exact checks.
+    """
+    if len(name) < MIN_RESPACED_NAME:
+        return False
+    start = index.joined.find(name)
+    while start >= 0:
+        if start in index.word_edges and start + len(name) in index.word_edges:
+            return True
+        start = index.joined.find(name, start + 1)
+    return False

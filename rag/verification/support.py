@@ -46,6 +46,7 @@ from rag.verification.facts import Fact, amount, extract_facts, fact_in, index_t
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
 from rag.verification.possessives import possessive_conflict
 from rag.verification.respectively import respectively_conflict
+from rag.verification.reversals import reversal_conflict
 from rag.verification.roles import role_conflict
 from rag.verification.wordfigures import word_multiples
 
@@ -329,6 +330,7 @@ class SupportScorer:
             or possessive_conflict(claim, text)
             or clause_swap(claim, text)
             or clause_value_swap(claim, text)
+            or reversal_conflict(claim, text)
             or ""
         )
         near: set[str] = set()

@@ -1,0 +1,49 @@
+"""Parties swapped around the same words, and names a filing's text layer spaced differently."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.verification.facts import extract_facts, fact_in, index_text
+from rag.verification.reversals import reversal_conflict
+
+NVIDIA = "- Nvidia (22 September 2025): Nvidia said it would invest up to $100 billion in OpenAI, released in steps."
+
+
+def test_parties_swapped_around_the_same_words_are_a_reversal() -> None:
+    reason = reversal_conflict("In September 2025 OpenAI said it would invest up to $100 billion in Nvidia.", NVIDIA)
+    assert reason == "the passage says Nvidia said it would invest up to $100 billion in OpenAI, not the reverse"
+
+
+def test_the_same_order_is_not_a_reversal() -> None:
+    assert reversal_conflict("Nvidia said it would invest up to $100 billion in OpenAI.", NVIDIA) is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Microsoft and OpenAI signed a new agreement.", "OpenAI and Microsoft signed a new agreement."),
+        ("Mistral partnered with Microsoft on distribution.", "Microsoft partnered with Mistral on distribution."),
+        ("Scale AI was funded by Meta.", "Meta funded Scale AI."),
+    ],
+)
+def test_symmetric_words_and_a_change_of_voice_are_not_reversals(claim: str, passage: str) -> None:
+    assert reversal_conflict(claim, passage) is None
+
+
+def test_a_reversal_is_not_reported_when_another_sentence_states_the_claims_order() -> None:
+    passage = "SSI turned away acquisition interest from Meta. Meta later turned away acquisition interest from SSI."
+    assert reversal_conflict("Meta turned away acquisition interest from SSI.", passage) is None
+
+
+def _names_found(claim: str, passage: str) -> list[bool]:
+    return [fact_in(f, index_text(passage)) for f in extract_facts(claim) if f.kind == "name"]
+
+
+def test_names_split_or_glued_by_a_pdf_text_layer_are_found() -> None:
+    passage = "The results are included in our NorthAmerica and Internat ional segments; CashApp Investing relies on"
+    assert _names_found("North America, International and Cash App Investing", passage) == [True, True, True]
+
+
+def test_a_respaced_name_must_start_and_end_on_word_edges() -> None:
+    assert _names_found("Intel designs chips", "advances in artificial intelligence") == [False]
