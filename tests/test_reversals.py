@@ -47,3 +47,9 @@ def test_names_split_or_glued_by_a_pdf_text_layer_are_found() -> None:
 
 def test_a_respaced_name_must_start_and_end_on_word_edges() -> None:
     assert _names_found("Intel designs chips", "advances in artificial intelligence") == [False]
+
+
+def test_a_reversal_is_found_between_names_a_filing_glued() -> None:
+    passage = "In December 2017, Luxembourg appealed the EuropeanCommission's decision."
+    reason = reversal_conflict("In December 2017 the European Commission appealed Luxembourg's decision.", passage)
+    assert reason == "the passage says Luxembourg appealed the EuropeanCommission's, not the reverse"

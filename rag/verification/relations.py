@@ -36,6 +36,7 @@ from rag.verification.columns import table_explains, table_reason
 from rag.verification.facts import amount, extract_facts, fact_in, index_text
 from rag.verification.given import given_instead
 from rag.verification.labelled import labelled_facts
+from rag.verification.recency import later_figure
 
 # Roles that bind two parties; "lead" is a kind of investor (a lead invests, an investor need not lead).
 ROLE_FAMILY = {
@@ -138,7 +139,7 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
         return None
     in_table = table_reason(claim, [s.text for s in cited]) or reversed_parties(claim, [s.text for s in cited])
     claimed = relations(claim)
-    if in_table or not claimed:
+    if in_table:
         return in_table
     pool = [f for s in cited for f in relations(s.text, s.date, s.title)]
     text = " ".join(s.text for s in cited)
@@ -159,6 +160,7 @@ def relation_reason(claim: str, cited: Sequence[Source], retrieved: Sequence[Sou
             reason = _outdated_lead(fact, pool, everything) or _outdated(fact, pool, cited, everything)
             if reason:
                 return reason
+        return later_figure(claim, retrieved)
     return None
 
 

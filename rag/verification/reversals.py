@@ -75,6 +75,8 @@ def _in_order(text: str, facts: tuple[Fact, ...], first: Fact, second: Fact, wor
 
 
 def _same(theirs: Fact, ours: Fact) -> bool:
-    """The same party: one name's words hold the other's ("Sutskever" ~ "Ilya Sutskever")."""
+    """The same party: one name's words hold the other's ("Sutskever" ~ "Ilya Sutskever"), or the same letters
+    spaced differently ("CashApp Investing" ~ "Cash App Investing", as a filing's text layer glues words)."""
     a, b = set(theirs.key), set(ours.key)
-    return bool(a and b) and (a <= b or b <= a)
+    joined = "".join(map(str, theirs.key)) == "".join(map(str, ours.key))
+    return bool(a and b) and (a <= b or b <= a or joined)
