@@ -235,6 +235,10 @@ QUARTER = (
 )
 BONUS = "Her base salary is $1,300,000. Her target bonus is 200% of base salary."
 PARTS = "- Nvidia: up to $10 billion - Microsoft: up to $5 billion"
+SHARE = "Nvidia put in $10 billion; in all $15 billion was committed."
+DEALS_COUNTED = "Generative AI: $56 billion in 885 deals (PitchBook)."
+COSTS = "Shipping costs were $11.5 billion, $16.2 billion and $21.7 billion in 2015, 2016 and 2017."
+HALVES = "The fund raised $116.1 billion in H1 2025, more than the $104.7 billion it raised in all of 2024."
 
 
 @pytest.mark.parametrize(
@@ -250,6 +254,14 @@ PARTS = "- Nvidia: up to $10 billion - Microsoft: up to $5 billion"
         ("In all, the two acquisitions cost about $14.7 billion [1].", DEALS, False),
         ("North Snacks' net revenue rose by $260 million [1].", QUARTER, True),
         ("North Snacks' net revenue rose by $330 million [1].", QUARTER, False),
+        ("Generative-AI deals averaged about $63 million each [1].", DEALS_COUNTED, True),
+        ("Generative-AI deals averaged about $73 million each [1].", DEALS_COUNTED, False),
+        ("Nvidia's $10 billion was about 67% of the $15 billion [1].", SHARE, True),
+        ("Nvidia's $10 billion was about 57% of the $15 billion [1].", SHARE, False),
+        ("Shipping costs nearly doubled from $11.5 billion in 2015 to $21.7 billion in 2017 [1].", COSTS, True),
+        ("Shipping costs nearly tripled from $11.5 billion in 2015 to $21.7 billion in 2017 [1].", COSTS, False),
+        ("The H1 2025 total beat the 2024 figure by about $11 billion [1].", HALVES, True),
+        ("The H1 2025 total beat the 2024 figure by about $21 billion [1].", HALVES, False),
     ],
 )
 def test_sums_shares_and_ratios_in_words_of_stated_figures_are_recomputed(

@@ -37,11 +37,12 @@ from rag.verification.wordfigures import CHANGED_RE, is_worded_ratio, ratio_boun
 # Words that say how a figure was computed; each operation is tried only when the claim says so.
 DIFFERENCE_RE = re.compile(
     r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*"
-    r"|differen\w*|more|less|higher|lower|larger|smaller|gap|exceed\w*|above|below|lift\w*)\b",
+    r"|differen\w*|more|less|higher|lower|larger|smaller|gap|exceed\w*|above|below|lift\w*|beat\w*|surpass\w*"
+    r"|outpac\w*|top(?:s|ped)?)\b",
     re.I,
 )
 SUM_RE = re.compile(
-    r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate|add(?:s|ed)?\s+up|adding|plus)\b", re.I
+    r"\b(?:combined|together|total\w*|sum|in\s+all|altogether|aggregate|add(?:s|ed)?\s+up|adding|plus|across)\b", re.I
 )
 # Operands of a sum: a passage lists a few parts ("Amazon $50 billion, Nvidia $30 billion, SoftBank $30 billion").
 MAX_SUM_PARTS = 4
@@ -52,9 +53,13 @@ DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down
 UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
 # "works out to at least $2.6 million" of "200% of her $1,300,000 salary": a share of a stated figure.
 PRODUCT_RE = re.compile(r"\b(?:works?\s+out|c[oa]mes?\s+to|amounts?\s+to|equal\w*|equivalent)\b", re.I)
+# "averaged about $63 million each", "spread evenly ... roughly $60 billion a year": a figure divided by a count.
+PER_RE = re.compile(r"\b(?:each|per|apiece|a\s+(?:year|month|quarter)|annually|on\s+average|averag\w*|spread)\b", re.I)
 TIMES_AFTER_RE = re.compile(r"^\s*(?:times|x|×|-?fold)\b", re.I)
 # Operands compared pairwise; a filing page holds a few dozen figures, so the search stays under a millisecond.
 MAX_OPERANDS = 40
+MAX_COUNT = 100_000  # larger "numbers" are amounts in a table's units, not counts of deals or years
+COUNTED_RE = re.compile(r"\s+[a-z]{3,}")
 FEW_OPERANDS = 12
 
 
@@ -104,12 +109,15 @@ def derive(fact: Fact, claim: str, claim_facts: Sequence[Fact], passage: TextInd
         # A sum or product may take the claim's own figures as operands ("adding the $2 billion to the $10 billion").
         if SUM_RE.search(claim):
             return _sum_of(stated, value, tolerance)
+        if PER_RE.search(claim) and (each := _per_unit(passage, stated, value, tolerance)):
+            return each
         return _share_of(passage, stated, value, tolerance) if PRODUCT_RE.search(claim) else None
     if not (is_multiple or RATIO_RE.search(claim)):
         return None
     changed = bool(DIFFERENCE_RE.search(claim) or UP_RE.search(claim) or DOWN_RE.search(claim))
-    # A multiple compares the claim's own figure with another ("at $14 billion, 140 times its revenue").
-    for (sa, a), (sb, b) in itertools.permutations(stated if is_multiple else operands, 2):
+    # A multiple or a share may compare the claim's own figures ("at $14 billion, 140 times its revenue", "about
+    # 87% of the $1.0 billion"): the figure checks found each in the passage, the ratio is what is recomputed.
+    for (sa, a), (sb, b) in itertools.permutations(stated, 2):
         if b == 0 or sa == sb:
             continue
         candidates = [(a / b, f"{sa} / {sb}")] if is_multiple else _percentages(sa, a, sb, b, changed)
@@ -139,7 +147,9 @@ def _worded_ratio(
     else:
         own = {amount(f) for f in claim_facts}
         stated = _operands(passage, scale_of(passage.text))
-        if CHANGED_RE.fullmatch(fact.text):  # "revenue doubled after the $14.3 billion deal": two other figures
+        # "revenue doubled after the $14.3 billion deal": two other figures, unless the claim gives both ends
+        # ("nearly doubled from $11.5 billion in 2015 to $21.7 billion").
+        if CHANGED_RE.fullmatch(fact.text) and sum(x in own for _, x in stated) < 2:
             stated = [(shown, x) for shown, x in stated if x not in own]
         # The claim's own figure is the one it compares ("€1.3 billion was two-thirds of the round"): tried first.
         ordered = sorted(itertools.permutations(stated, 2), key=lambda p: p[0][1] not in own)
@@ -169,6 +179,29 @@ def _sum_of(operands: list[tuple[str, float]], value: float, tolerance: float) -
         for chosen in itertools.combinations(parts, size):
             if abs(sum(x for _, x in chosen) - value) <= tolerance:
                 return Derivation(" + ".join(shown for shown, _ in chosen), parts=size)
+    return None
+
+
+def _per_unit(
+    passage: TextIndex, operands: list[tuple[str, float]], value: float, tolerance: float
+) -> Derivation | None:
+    """A passage figure divided by a count the passage gives ("$56 billion in 885 deals", "over roughly five
+    years") that gives the claim's figure."""
+    # A count names what it counts ("885 deals", "four years"); a table's cell ("9 6,745") or a capitalised column
+    # head ("Three Months Ended") divides nothing.
+    counts = [
+        f
+        for f in passage.facts
+        if f.kind == "number"
+        and not is_year(f)
+        and 2 <= amount(f) <= MAX_COUNT
+        and COUNTED_RE.match(passage.text[f.end :])
+        and not f.text.strip()[:1].isupper()
+    ]
+    for shown, x in operands:
+        for count in counts:
+            if x > amount(count) and abs(x / amount(count) - value) <= tolerance:
+                return Derivation(f"{shown} / {count.text.strip()}")
     return None
 
 
