@@ -43,6 +43,8 @@ from rag.text.numbers import (
 )
 from rag.text.words import WORD_RE, content_words, normalise_text
 
+# A year a PDF's text layer glued to the word beside it: "2020, 2019, and2018", "2017accounted for 44%".
+GLUED_YEAR_RE = re.compile(r"(?P<y>(?<=[a-z])(?:19|20)\d{2}(?![\d.,]\d)|\b(?:19|20)\d{2}(?=[a-z]{2,}))")
 SERIES_RE = re.compile(r"\bSeries\s+(?P<s>[A-Z])\b")
 # An initial or a title keeps its full stop inside a name ("T. Rowe Price", "Dr. Lee"); any other word's full stop
 # ends the sentence, so "... SoftBank. Anthropic's backers" are two names.
@@ -113,9 +115,10 @@ def extract_facts(text: str) -> list[Fact]:
             for raw in (m.group("a"), m.group("b")):
                 if raw:
                     add("number", (round_value(parse_number(raw) * scale),), m.start(), m.end())
-    for m in YEAR_RE.finditer(text):
-        if free(m.start(), m.end()):
-            add("date", (int(m.group("y")), None, None), m.start(), m.end())
+    for regex in (YEAR_RE, GLUED_YEAR_RE):
+        for m in regex.finditer(text):
+            if free(m.start("y"), m.end("y")):
+                add("date", (int(m.group("y")), None, None), m.start("y"), m.end("y"))
     for m in FRACTION_RE.finditer(text):
         if free(m.start(), m.end()):
             numerator = NUMERATORS[m.group("n").lower()]

@@ -1,0 +1,31 @@
+"""Figures paired with years by position, with or without "respectively", and years a PDF glued to a word."""
+
+from __future__ import annotations
+
+from rag.verification.facts import extract_facts
+from rag.verification.respectively import respectively_conflict
+
+CAPEX = "Cash capital expenditures were $ 4.6 billion , $ 6.7 billion , and $10.1 billion in 2015 , 2016 , and 2017 ."
+RENT = (
+    "We recognized rental expenses of $75.2 million, $32.5 million, and $23.3 million during the years ended "
+    "December 31, 2020, 2019, and2018, respectively."
+)
+
+
+def test_a_year_given_another_years_figure_of_an_unmarked_parallel_list_conflicts() -> None:
+    reason = respectively_conflict("Cash capital expenditures in 2017 were $6.7 billion.", CAPEX)
+    assert reason == "the passage gives $10.1 billion for 2017; $6.7 billion is 2016's"
+    assert respectively_conflict("Cash capital expenditures in 2017 were $10.1 billion.", CAPEX) is None
+
+
+def test_names_pair_with_figures_by_position_only_when_the_sentence_says_respectively() -> None:
+    passage = "Amazon and Google invested $4 billion and $2 billion in the round."
+    assert respectively_conflict("Google invested $4 billion in the round.", passage) is None
+    marked = "Amazon and Google invested $4 billion and $2 billion in the round, respectively."
+    assert respectively_conflict("Google invested $4 billion in the round.", marked) is not None
+
+
+def test_a_year_glued_to_a_word_is_still_a_year() -> None:
+    years = [f.text for f in extract_facts(RENT) if f.kind == "date"]
+    assert years == ["December 31, 2020", "2019", "2018"]
+    assert respectively_conflict("Rental expense was $32.5 million in 2020.", RENT) is not None
