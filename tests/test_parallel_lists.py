@@ -1,7 +1,9 @@
-"""Figures paired with years by position, with or without "respectively", and years a PDF glued to a word."""
+"""Figures paired with years by position: parallel lists with or without "respectively", years a PDF glued to a
+word, and ranges in a table's row."""
 
 from __future__ import annotations
 
+from rag.verification.columns import table_reason
 from rag.verification.facts import extract_facts
 from rag.verification.respectively import respectively_conflict
 
@@ -29,3 +31,13 @@ def test_a_year_glued_to_a_word_is_still_a_year() -> None:
     years = [f.text for f in extract_facts(RENT) if f.kind == "date"]
     assert years == ["December 31, 2020", "2019", "2018"]
     assert respectively_conflict("Rental expense was $32.5 million in 2020.", RENT) is not None
+
+
+GUIDANCE = "Capital expenditure guidance 2024 2025 2026 Alphabet $52.5 billion $91-93 billion $175-185 billion"
+
+
+def test_a_range_is_one_cell_of_its_years_column() -> None:
+    assert table_reason("Alphabet's 2025 capex guidance was $91-93 billion (October 2025).", [GUIDANCE]) is None
+    assert table_reason("Alphabet's 2025 capex guidance was $175-185 billion.", [GUIDANCE]) == (
+        "$175-185 billion is the 2026 figure (Alphabet), not 2025's; 2025's is $91-93 billion"
+    )

@@ -85,11 +85,24 @@ def is_year(fact: Fact) -> bool:
     return fact.kind == "number" and re.fullmatch(r"(?:19|20)\d\d", fact.text.strip()) is not None
 
 
+RANGE_GAP_RE = re.compile(r"[-–]")  # "91-93": the second end of a range written without its unit
+
+
 @lru_cache(maxsize=1024)
 def read_table(text: str) -> Table | None:
     """The passage as a table of years, or None when no header of two or more distinct years precedes its figures."""
     index = index_text(text)
-    figures = [f for f in index.facts if f.kind in ("money", "number") and not is_year(f) and _is_cell(f, index.text)]
+    # A range ("$91-93 billion") is one cell: its two ends are two facts over one span, and reading them as two
+    # cells shifted every later cell of the row into the next year's column.
+    by_span: dict[tuple[int, int], Fact] = {}
+    for f in index.facts:
+        if f.kind in ("money", "number") and not is_year(f) and _is_cell(f, index.text):
+            by_span.setdefault((f.start, f.end), f)
+    figures = [
+        f
+        for before, f in zip([None, *by_span.values()], by_span.values(), strict=False)
+        if before is None or not RANGE_GAP_RE.fullmatch(index.text[before.end : f.start])
+    ]
     if not figures:
         return None
     header = [f for f in index.facts if f.kind == "date" and f.end <= figures[0].start]
