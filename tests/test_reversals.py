@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.verification.contradictions import antonym_conflict
 from rag.verification.facts import extract_facts, fact_in, index_text
 from rag.verification.reversals import reversal_conflict
 
@@ -53,3 +54,21 @@ def test_a_reversal_is_found_between_names_a_filing_glued() -> None:
     passage = "In December 2017, Luxembourg appealed the EuropeanCommission's decision."
     reason = reversal_conflict("In December 2017 the European Commission appealed Luxembourg's decision.", passage)
     assert reason == "the passage says Luxembourg appealed the EuropeanCommission's, not the reverse"
+
+
+def test_who_reported_a_relation_is_not_part_of_it() -> None:
+    passage = "Reuters reported that Alphabet and Nvidia were investing in Safe Superintelligence (SSI)."
+    reason = reversal_conflict("Safe Superintelligence was reported to be investing in Alphabet and Nvidia.", passage)
+    assert reason == "the passage says Alphabet and Nvidia were investing in Safe Superintelligence, not the reverse"
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "conflict"),
+    [
+        ("SoftBank sold shares to existing holders.", "SoftBank bought shares from existing holders.", True),
+        ("The note is owed to the buyer of the unit.", "Seller promissory note from the sale of the unit.", True),
+        ("SoftBank bought shares from existing holders.", "SoftBank bought shares from existing holders.", False),
+    ],
+)
+def test_the_other_side_of_a_deal_is_an_antonym(claim: str, source: str, conflict: bool) -> None:
+    assert (antonym_conflict(claim, source) is not None) == conflict

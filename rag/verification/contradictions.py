@@ -41,6 +41,18 @@ ANTONYMS: tuple[tuple[str, str], ...] = (
     ("multiyear", "single-year"),
     ("open-source", "closed-source"),
     ("voting", "non-voting"),
+    # Which side of a deal: a claim naming the other side than the passage has swapped the roles.
+    ("buyer", "seller"),
+    ("buyers", "sellers"),
+    ("bought", "sold"),
+    ("buys", "sells"),
+    ("lender", "borrower"),
+    ("lenders", "borrowers"),
+    ("payable", "receivable"),
+    ("secured", "unsecured"),
+    ("inflows", "outflows"),
+    ("joined", "left"),
+    ("joins", "leaves"),
 )
 ANTONYM_PARTNER = {a: b for pair in ANTONYMS for a, b in (pair, pair[::-1])}
 NEAR_WORDS = 3

@@ -29,7 +29,9 @@ SYMMETRIC = frozenset(
     stems("partner partnered partnership merge merged compete competes rival rivals collaborate collaboration joint")
     + stems("together alongside both versus between among respectively deal agreement")
 )
-PASSIVE_RE = re.compile(r"\bby\b|\b(?:is|are|was|were|been|being)\s+\w+ed\b", re.I)
+# Who reported a relation is not part of it ("was reported to be investing in").
+REPORTING = frozenset(stems("reported reports said says announced according expected planned"))
+PASSIVE_RE = re.compile(r"\bby\b|\b(?:is|are|was|were|been|being)\s+(?!reported|said|expected)\w+ed\b", re.I)
 
 
 def reversal_conflict(claim: str, passage: str) -> str | None:
@@ -39,7 +41,7 @@ def reversal_conflict(claim: str, passage: str) -> str | None:
     units = passage_index(passage)
     for first, second in itertools.combinations(names, 2):
         between = claim[first.end : second.start]
-        words = set(stems(between))
+        words = set(stems(between)) - REPORTING
         if _same(first, second) or not words or words & SYMMETRIC or len(between.split()) > MAX_BETWEEN_WORDS:
             continue
         reversed_in = [_reversed(i.text, i.facts, first, second, between, words) for i in units.unit_index]
