@@ -3,7 +3,7 @@ word, and ranges in a table's row."""
 
 from __future__ import annotations
 
-from rag.verification.columns import table_reason
+from rag.verification.columns import table_confirms, table_reason
 from rag.verification.facts import extract_facts
 from rag.verification.respectively import respectively_conflict
 
@@ -40,4 +40,28 @@ def test_a_range_is_one_cell_of_its_years_column() -> None:
     assert table_reason("Alphabet's 2025 capex guidance was $91-93 billion (October 2025).", [GUIDANCE]) is None
     assert table_reason("Alphabet's 2025 capex guidance was $175-185 billion.", [GUIDANCE]) == (
         "$175-185 billion is the 2026 figure (Alphabet), not 2025's; 2025's is $91-93 billion"
+    )
+
+
+SELECTED = (
+    "Year Ended December 31, 2016 2017 (in millions, except per share data) Net sales $ 135,987 $ 177,866 "
+    "Diluted earnings per share $ 4.90 $ 6.15"
+)
+GROUPS = (
+    "(in millions) Year Ended December 31, 2015 2016 2017 "
+    "Online stores $ 76,863 $ 91,431 $ 108,354 Physical stores — — 5,798"
+)
+CHANGES = (
+    "(in thousands) Year Ended December 31, 2020 2019 $ Change % Change Subscription revenue 1,539 1,031 508 49 % "
+    "Hardware revenue 91,654 84,505 7,149 8 % "
+    "Bitcoin revenue 4,571,543 516,465 4,055,078 785 %"
+)
+
+
+def test_per_share_rows_dashes_and_change_columns_keep_each_cell_in_its_year() -> None:
+    assert table_confirms("Diluted earnings per share were $6.15 in 2017.", [SELECTED])
+    assert table_confirms("Physical stores had $5,798 million of net sales in 2017.", [GROUPS])
+    assert table_confirms("Bitcoin revenue was about $4.57 billion in 2020.", [CHANGES])
+    assert table_reason("Hardware revenue was $84.5 million in 2020.", [CHANGES]) == (
+        "$84.5 million is the 2019 figure (Hardware revenue), not 2020's; 2020's is 91,654"
     )

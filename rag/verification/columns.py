@@ -24,6 +24,12 @@ UNITS = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 # Between two cells of one row: spaces, currency signs, parentheses of negatives, dashes for empty cells.
 CELL_GAP_RE = re.compile(r"[\s$€£(),—–\-]*")
 LABEL_WORDS = 8
+EMPTY_CELL_RE = re.compile(r"(?<!\S)[—–-](?!\S)")  # a dash standing alone in a row: a cell with nothing in it
+LEADING_DASHES_RE = re.compile(r"(?:\s[—–-](?!\S))+\s*$")  # a row's first cells empty: "Physical stores — — 5,798"
+EXCEPT_PER_SHARE_RE = re.compile(r"\bexcept\s+(?:for\s+)?per[\s-]share\b", re.I)
+UNIT_NOTE_RE = re.compile(r"\(\s*in\s+(?:thousands|millions|billions)\b[^)]*\)", re.I)
+DOLLAR_CHANGE_RE = re.compile(r"\$\s*Change\b", re.I)
+PER_SHARE_RE = re.compile(r"\bper\s+(?:\w+\s+)?share\b", re.I)
 IMPLICIT_SCALES = (1.0, 1e3, 1e6, 1e9)
 CHANGE_RE = re.compile(
     r"\b(?:gr[eo]w|rose|ris\w*|increas\w*|decreas\w*|fell|fall\w*|declin\w*|drop\w*|chang\w*)\b", re.I
@@ -123,17 +129,43 @@ def read_table(text: str) -> Table | None:
             runs.append([f])
     cells: list[Cell] = []
     previous_end = header[-1].end if header else 0
+    per_share_unscaled = EXCEPT_PER_SHARE_RE.search(index.text) is not None
+    # "2020 2019 $ Change % Change": a change in dollars is a last column of figures under no year (in percent, the
+    # change is a percentage, not a figure).
+    tail = index.text[header[-1].end : figures[0].start] if header else ""
+    change_columns = len(DOLLAR_CHANGE_RE.findall(tail))
     for row, run in enumerate(runs):
-        words = re.findall(r"[A-Za-z][\w&'-]*", index.text[previous_end : run[0].start])
+        segment = UNIT_NOTE_RE.sub(" ", index.text[previous_end : run[0].start])  # a unit note labels no row
+        words = re.findall(r"[A-Za-z][\w&'-]*", segment)
         label = " ".join(w for w in words[-LABEL_WORDS:] if w != "Note")
-        # "Inventories (Note 5) 2,904 2,481": a longer run's leading figures are references, its last are the years.
-        extra = len(run) - len(years)
-        columns = (None,) * extra + years if extra >= 0 else (None,) * len(run)
+        # "(in millions, except per share data)": a per-share row is in dollars.
+        row_scale = 1.0 if per_share_unscaled and PER_SHARE_RE.search(label) else scale
+        columns = _columns(run, years + (None,) * change_columns, index.text, previous_end)
         cells.extend(
-            Cell(f.text.strip(), cell_value(f, scale), row, label, year) for f, year in zip(run, columns, strict=True)
+            Cell(f.text.strip(), cell_value(f, row_scale), row, label, year)
+            for f, year in zip(run, columns, strict=True)
         )
         previous_end = run[-1].end
     return Table(years, tuple(cells), (1.0,) if UNIT_RE.search(index.text) else IMPLICIT_SCALES, grouped)
+
+
+def _columns(run: list[Fact], years: tuple[int | None, ...], text: str, row_start: int) -> list[int | None]:
+    """Each figure's year: the row's last cells are the years' columns, a dash standing for an empty cell.
+
+    "Inventories (Note 5) 2,904 2,481": a longer run's leading figures are references; "Physical stores (2) — —
+    5,798": the dashes are 2015's and 2016's empty cells, so 5,798 is 2017's.
+    """
+    slots: list[int | None] = []  # the index in ``run`` of each figure, None for an empty cell
+    for i, f in enumerate(run):
+        before = text[run[i - 1].end : f.start] if i else LEADING_DASHES_RE.search(text[row_start : f.start])
+        gap = before if isinstance(before, str) else before.group() if before else ""
+        slots.extend([None] * len(EMPTY_CELL_RE.findall(gap)))
+        slots.append(i)
+    extra = len(slots) - len(years)
+    if extra < 0:
+        return [None] * len(run)
+    year_of = {slot: year for slot, year in zip(slots[extra:], years, strict=True) if slot is not None and year}
+    return [year_of.get(i) for i in range(len(run))]
 
 
 # Numbers a flattened header or row holds that are no cell: parts of a date ("3/25/2023"), a period's length
