@@ -123,7 +123,7 @@ class Verifier(SupportScorer):
             verdict = _rescued(self._verdict(c, k, passages, results, joint), found, cited_sources)
             if is_computed(c.text):  # a sum or ratio: checked by redoing the arithmetic on the cited figures
                 verdict = check_computed(verdict, [passages[n] for n in c.citations if n in passages])
-            claims.append(bind_relations(verdict, sources))
+            claims.append(bind_relations(verdict, sources, recomputed=bool(found and found.derived)))
             audits.append(audit_claim(c, k, passages, results, joint, self.support))
         notes = conflict_notes(pieces, claims, passages)
         text, spans, removal_notes = rebuild_answer(answer, pieces, claims, strict)

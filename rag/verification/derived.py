@@ -258,12 +258,15 @@ def _from_table(
             return Derivation(f"({new.shown} − {old.shown}) / {old.shown} ({new.label})")
         if is_multiple and old.value and abs(new.value / old.value - value) <= tolerance:
             return Derivation(f"{new.shown} / {old.shown} ({new.label})")
-    if not (SUM_RE.search(claim) or RATIO_RE.search(claim) or is_multiple) or up or down:
-        return None  # a share of two rows is "25% of", never "grew by 25%"
+    if not (SUM_RE.search(claim) or RATIO_RE.search(claim) or DIFFERENCE_RE.search(claim) or is_multiple) or up or down:
+        return None  # a share or gap between two rows is "25% of", "beat ... by", never "grew by 25%"
     same_year = [c for c in in_years if c.year is not None]
     for a, b in itertools.permutations(same_year, 2):
         if a.year != b.year or a.row == b.row:
             continue
+        money = fact.kind in ("money", "number") and not is_multiple
+        if money and DIFFERENCE_RE.search(claim) and table.equals(a.value - b.value, value, tolerance):
+            return Derivation(f"{a.shown} − {b.shown} ({a.label}; {b.label})")  # "beat North America's by"
         total = fact.kind in ("money", "number") and table.equals(a.value + b.value, value, tolerance)
         if SUM_RE.search(claim) and total:
             return Derivation(f"{a.shown} + {b.shown}", parts=2)
