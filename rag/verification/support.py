@@ -41,6 +41,7 @@ from rag.verification.contradictions import (
     figure_antonym_conflict,
     negation_conflict,
 )
+from rag.verification.dated import dated_conflict
 from rag.verification.derived import APPROXIMATE_WORDS_RE, computation_words, derive
 from rag.verification.facts import Fact, amount, extract_facts, fact_in, index_text
 from rag.verification.passages import PassageIndex, clear_caches, passage_index
@@ -331,6 +332,7 @@ class SupportScorer:
             or clause_swap(claim, text)
             or clause_value_swap(claim, text)
             or reversal_conflict(claim, text)
+            or dated_conflict(claim, text)
             or ""
         )
         near: set[str] = set()
