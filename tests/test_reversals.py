@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rag.config import VerifySettings
 from rag.verification.contradictions import antonym_conflict
 from rag.verification.facts import extract_facts, fact_in, index_text
 from rag.verification.reversals import reversal_conflict
+from rag.verification.support import SupportScorer
 
 NVIDIA = "- Nvidia (22 September 2025): Nvidia said it would invest up to $100 billion in OpenAI, released in steps."
 
@@ -72,3 +74,16 @@ def test_who_reported_a_relation_is_not_part_of_it() -> None:
 )
 def test_the_other_side_of_a_deal_is_an_antonym(claim: str, source: str, conflict: bool) -> None:
     assert (antonym_conflict(claim, source) is not None) == conflict
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Per PitchBook, generative-AI start-ups pulled in $56 billion in 2024 [1].",
+        "Roughly $56 billion went to generative-AI start-ups in 2024 [1].",
+    ],
+)
+def test_a_word_that_opens_wire_copy_is_not_a_name_the_passage_must_hold(claim: str) -> None:
+    passage = "Generative AI start-ups raised $56 billion in 2024 (PitchBook)."
+    result = SupportScorer(VerifySettings()).support(claim, passage)
+    assert not result.features["missing"]

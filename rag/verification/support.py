@@ -169,6 +169,20 @@ OPENING_WORDS = frozenset(
         "between",
         "beyond",
         "like",
+        # Degree, source and comparison words that open wire copy ("Roughly $3.7 billion ...", "Per PitchBook, ...",
+        # "Thanks to ...", "More than half ...").
+        "per",
+        "roughly",
+        "approximately",
+        "nearly",
+        "almost",
+        "around",
+        "about",
+        "thanks",
+        "less",
+        "more",
+        "only",
+        "just",
     }
 )
 
