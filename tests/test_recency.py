@@ -34,3 +34,11 @@ def test_the_newest_figure_is_not_outdated_by_the_older_source() -> None:
 def test_undated_sources_date_nothing() -> None:
     undated = [Source(s.n, s.text) for s in (SERIES_F, LATER)]
     assert later_figure("Anthropic's latest round raised $13 billion.", undated) is None
+
+
+def test_a_total_investment_is_outdated_by_a_later_total() -> None:
+    first = Source(1, "Largest contributors: Amazon ($4 billion) and Google ($2 billion).", "2024-02-20")
+    later = Source(2, "Amazon added a further $4 billion, bringing its total investment to $8 billion.", "2026-04-21")
+    assert later_figure("Amazon's total investment in Anthropic currently stands at $4 billion.", [first, later]) == (
+        "outdated: a later investment ($8 billion, 21 April 2026) exists [2]"
+    )

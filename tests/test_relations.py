@@ -310,8 +310,9 @@ def test_labelled_figures_need_a_title_about_one_company() -> None:
     assert labelled_facts(text, "Microsoft and Nvidia commit up to $15 billion to Anthropic", "2025-11-18") == []
 
 
-def test_a_hedge_on_a_figure_is_left_to_the_figure_checks() -> None:
-    assert judged_elsewhere("Anthropic's latest valuation is roughly $183 billion").split() == ["roughly"]
+def test_a_hedge_and_current_wording_are_left_to_the_figure_and_outdated_checks() -> None:
+    assert judged_elsewhere("Anthropic's latest valuation is roughly $183 billion").split() == ["roughly", "latest"]
+    assert judged_elsewhere("Anthropic raised $13 billion in September 2025") == ""
 
 
 def test_a_key_figures_list_confirms_its_figure_and_outdates_an_older_one(verifier: Verifier) -> None:

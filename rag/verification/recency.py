@@ -23,11 +23,12 @@ from rag.text.words import normalise_text
 from rag.verification.facts import Fact, extract_facts, fact_in, index_text, same_value
 from rag.verification.passages import passage_index
 
-NOUNS = {"valuation": "valuation", "round": "round size"}
+NOUNS = {"valuation": "valuation", "round": "round size", "investment": "investment"}
 # A measure's cue words, in the claim and next to a source's figure.
 MEASURES = {
     "valuation": re.compile(r"\b(?:valu\w*|worth|price[ds]?|pre-money|post-money)\b", re.I),
     "round": re.compile(r"\b(?:rounds?|rais\w*|funding|Series|equity|fundraising)\b", re.I),
+    "investment": re.compile(r"\b(?:invest\w*|stakes?|commit\w*)\b", re.I),
 }
 
 

@@ -236,11 +236,15 @@ def judged_elsewhere(claim: str) -> str:
 
     How close a figure is to the passage's is decided by the figure checks with their rounding tolerance
     (:mod:`rag.verification.derived`); a source states "$183 billion", not that it is "about" that, so
-    counting the hedge against coverage rejected correct paraphrases. ("Latest" and "now" stay counted: on
-    the development sets, leaving them to the outdated check alone let stale figures through where the
-    fact layer does not read the later one.)
+    counting the hedge against coverage rejected correct paraphrases. Words that present a figure as current
+    ("latest", "most recent", "now") are judged by the outdated checks, which compare the sources' dates
+    (:mod:`rag.verification.relations`, :mod:`rag.verification.recency`); no passage says its own figure is
+    the latest.
     """
-    return " ".join(m.group() for m in APPROXIMATE_WORDS_RE.finditer(claim))
+    return " ".join(m.group() for regex in (APPROXIMATE_WORDS_RE, CURRENT_WORDS_RE) for m in regex.finditer(claim))
+
+
+CURRENT_WORDS_RE = re.compile(r"\b(?:latest|newest|most\s+recent|current(?:ly)?|now|today)\b", re.I)
 
 
 class SupportScorer:
