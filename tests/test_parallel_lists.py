@@ -65,3 +65,17 @@ def test_per_share_rows_dashes_and_change_columns_keep_each_cell_in_its_year() -
     assert table_reason("Hardware revenue was $84.5 million in 2020.", [CHANGES]) == (
         "$84.5 million is the 2019 figure (Hardware revenue), not 2020's; 2020's is 91,654"
     )
+
+
+SEGMENTS = (
+    "(In millions) 2023 2022 Revenue Productivity and Business Processes $ 69,274 $ 63,364 Intelligent Cloud "
+    "87,907 74,965 Operating Income Productivity and Business Processes $ 34,189 $ 29,690 Intelligent Cloud "
+    "37,884 33,203"
+)
+
+
+def test_a_figure_in_none_of_the_rows_a_claim_names_is_another_rows_even_under_several_sections() -> None:
+    reason = table_reason("Intelligent Cloud's operating income was $34,189 million in 2023.", [SEGMENTS])
+    assert reason is not None
+    assert reason.startswith("$34,189 million is Operating Income Productivity")
+    assert table_reason("Intelligent Cloud's operating income was $37,884 million in 2023.", [SEGMENTS]) is None

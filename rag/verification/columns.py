@@ -264,7 +264,9 @@ def row_conflict(
     only in other rows than the one row whose label the claim names best, which gives another figure."""
     best = best_rows(claim_stems, table)
     cells = [c for c in figure_cells(fact, table, tolerance) if c.year is not None]
-    if len(best) != 1 or not cells or any(c.row in best for c in cells):
+    # Several best rows: one label under several sections ("Intelligent Cloud" under Revenue and Operating Income);
+    # a figure in none of them is still another row's.
+    if not best or not cells or any(c.row in best for c in cells):
         return None
     years = claim_years(claim_facts, table)
     own = [c for c in table.cells if c.row in best and c.year is not None and (not years or c.year in years)]
