@@ -256,6 +256,8 @@ HALVES = "The fund raised $116.1 billion in H1 2025, more than the $104.7 billio
         ("North Snacks' net revenue rose by $330 million [1].", QUARTER, False),
         ("North Snacks' net revenue beat South Drinks' by about $1.1 billion [1].", QUARTER, True),
         ("North Snacks' net revenue beat South Drinks' by about $1.5 billion [1].", QUARTER, False),
+        ("North Snacks made up about 65% of 4/1/2023's total net revenue [1].", QUARTER, True),
+        ("North Snacks made up about 75% of 4/1/2023's total net revenue [1].", QUARTER, False),
         ("Generative-AI deals averaged about $63 million each [1].", DEALS_COUNTED, True),
         ("Generative-AI deals averaged about $73 million each [1].", DEALS_COUNTED, False),
         ("Nvidia's $10 billion was about 67% of the $15 billion [1].", SHARE, True),

@@ -50,7 +50,10 @@ MAX_SUM_OPERANDS = 12
 RATIO_RE = re.compile(r"\b(?:percent\w*|growth|margin|share|ratio|times|fold|twice|double\w*|tripl\w*)\b|%", re.I)
 APPROXIMATE_WORDS_RE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|by|during)\b", re.I)
 DOWN_RE = re.compile(r"\b(?:fell|fall\w*|drop\w*|declin\w*|decreas\w*|lower|down|shrank|shrink\w*)\b", re.I)
-UP_RE = re.compile(r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|up|gain\w*|climb\w*)\b", re.I)
+# "made up 48% of" is a share, not a rise.
+UP_RE = re.compile(
+    r"\b(?:gr[eo]w\w*|rose|ris\w*|increas\w*|higher|(?<!made\s)(?<!make\s)(?<!makes\s)up|gain\w*|climb\w*)\b", re.I
+)
 # "works out to at least $2.6 million" of "200% of her $1,300,000 salary": a share of a stated figure.
 PRODUCT_RE = re.compile(r"\b(?:works?\s+out|c[oa]mes?\s+to|amounts?\s+to|equal\w*|equivalent)\b", re.I)
 # "averaged about $63 million each", "spread evenly ... roughly $60 billion a year": a figure divided by a count.
