@@ -49,6 +49,7 @@ from rag.verification.possessives import possessive_conflict
 from rag.verification.respectively import respectively_conflict
 from rag.verification.reversals import reversal_conflict
 from rag.verification.roles import role_conflict
+from rag.verification.slots import slot_conflict
 from rag.verification.wordfigures import word_multiples
 
 if TYPE_CHECKING:
@@ -351,6 +352,7 @@ class SupportScorer:
             or clause_value_swap(claim, text)
             or reversal_conflict(claim, text)
             or dated_conflict(claim, text)
+            or slot_conflict(claim, text)
             or ""
         )
         near: set[str] = set()
