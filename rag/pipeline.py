@@ -156,8 +156,9 @@ class Pipeline:
         strict = self.settings.verify.strict if options.strict is None else options.strict
         started = time.perf_counter()
         standalone = standalone_question(question, history or [])
-        plan = plan_question(standalone, self.fact_index.entities(), self.fact_index.subjects())
         ranked = self.retriever.retrieve(standalone, top_k=max(k, retrieve_k), mode=options.mode, rerank=options.rerank)
+        passages = [hit.chunk.text for hit in ranked[:k]]  # how they write the question's opening word
+        plan = plan_question(standalone, self.fact_index.entities(), self.fact_index.subjects(), passages)
         retrieved = time.perf_counter()
         chosen = self.generator(options.generator)
         checked = None

@@ -805,3 +805,109 @@ def test_the_same_check_in_another_year_is_another_part() -> None:
     fact = next(f for f in extract_financing_facts(text, "", "d", "d.md", "d.md") if f.counterparty)
     earlier, undated = replace(fact, date="2019-07-22"), replace(fact, date="")
     assert FactChooser._dedupe([earlier, fact, undated]) == [earlier, fact]
+
+
+def test_an_ordinary_opening_word_is_no_name_but_a_company_opening_the_question_is() -> None:
+    """ "Per the CFO's ...", "Once the deals ...", "Itemise ..." are capitalised only because they open the question;
+    "Anthropic's ..." and "Inflection AI ..." are names, as is a word the passages capitalise mid-sentence."""
+    from rag.generation.extractive import _key_terms
+
+    def hits(text: str) -> list[Hit]:
+        chunk = Chunk(id="c", doc_id="d", text=text, path="s.md", source="s.md", title="t", page=None, start=0, end=9)
+        return [Hit(chunk=chunk, score=1.0, rank=1)]
+
+    passage = hits("Once again, the CFO said OpenAI passed $20 billion. Investors in Mistral include Apple.")
+    assert _key_terms("Per the CFO's latest statement, what revenue has OpenAI reached?", passage) == {"openai", "cfo"}
+    assert _key_terms("Once the deals closed, where did the NYT put OpenAI?", passage) == {"nyt", "openai"}
+    assert _key_terms("Anthropic's 2026 round?", passage) == {"anthrop", "2026"}  # possessive: a name
+    assert _key_terms("Inflection AI raised how much?", passage) == {"inflect", "ai"}  # a name of two words
+    assert _key_terms("Mistral raised how much?", passage) == {"mistral"}  # the passages capitalise it mid-sentence
+    texts = ["In 2023 Anthropic raised $7.3 billion; Crunchbase counted it.", "The CFO said OpenAI grew."]
+    plan = plan_question("Itemise the five deals behind Anthropic's $7.3 billion in 2023.", KNOWN, SUBJECTS, texts)
+    assert plan.entities == ("Anthropic",)
+    assert plan_question("Per the CFO's statement, what has OpenAI reached?", KNOWN, (), texts).entities == ("OpenAI",)
+    assert plan_question("Per the CFO's statement, what has OpenAI reached?", KNOWN).entities == ("Per", "OpenAI")
+    assert plan_question("Crunchbase vs PitchBook on 2025?", KNOWN, (), texts).entities == ("Crunchbase", "PitchBook")
+    owned = plan_question(
+        "What's the latest valuation of Sutskever's Safe Superintelligence?", ("Safe Superintelligence",)
+    )
+    assert owned.entities == ("Safe Superintelligence",)  # the founder describes the company; he is no side
+
+
+def test_a_round_named_after_the_sides_is_the_nearest_side_s() -> None:
+    plan = plan_question(
+        "Whose annualized revenue was larger: OpenAI's for 2025 per its CFO, or Anthropic's at its Series G?",
+        KNOWN,
+        SUBJECTS,
+    )
+    assert [(s.entity, s.qualifier) for s in plan.slots] == [("OpenAI", ""), ("Anthropic", "Series G")]
+    seeds = plan_question("Whose seed round was bigger, xAI's or Anthropic's?", KNOWN, SUBJECTS)
+    assert [s.qualifier for s in seeds.slots] == ["seed", "seed"]
+
+
+def test_backers_of_another_round_than_the_one_whose_figures_are_asked_answer_nothing() -> None:
+    from rag.verification.coverage import measure_coverage
+
+    plan = plan_question("Who led Perplexity's $200 million round at a $20 billion valuation?", ("Perplexity",))
+    other = Claim("Perplexity raised $500 million at a $14 billion valuation, led by Accel.", [1], "supported", 0.9)
+    assert measure_coverage(plan, [other])[1] == [s for s in plan.slots if s.attribute == "lead"]
+    same = Claim("Perplexity's $200 million round was led by Accel.", [1], "supported", 0.9)
+    assert all(s.attribute != "lead" for s in measure_coverage(plan, [same])[1])
+
+
+def test_a_price_tag_asks_for_a_valuation_not_a_share_price() -> None:
+    from rag.generation.extractive import asked_measures
+
+    assert asked_measures("What's the most recent price tag on SSI?") == set()
+    assert asked_measures("At what share price does the tranche vest?") == {"price"}
+
+
+def test_breakdown_total_and_comparison_wordings_an_analyst_uses() -> None:
+    """Requests worded as an analyst words them, each read by the kind of its request, not by its entities."""
+    known = (*KNOWN, "Meta", "Alphabet", "Google", "SSI", "Perplexity")
+    kinds = {
+        "Itemise the five deals behind Anthropic's $7.3 billion.": "breakdown",
+        "Roughly how much did each of the named investors write into OpenAI's round?": "breakdown",
+        "How big were the cheques in xAI's Series B?": "breakdown",
+        "Who wrote cheques in SSI's first round?": "investors",  # the names only
+        "Adding up the 2024 round sizes, how much did Perplexity raise that year?": "total",
+        "Counting Google's top-up and the Series E, how much did Anthropic bring in?": "total",
+        "What had Amazon and Google put in between them?": "total",
+        "For 2026, is Meta or Alphabet guiding to the bigger capex budget?": "comparison",
+    }
+    assert {q: plan_question(q, known, SUBJECTS).kind for q in kinds} == kinds
+
+
+def test_a_valuation_is_the_post_money_one_unless_the_question_asks_for_pre_money() -> None:
+    from rag.financing.model import FinancingFact
+    from rag.generation.choose import valuation_basis
+
+    def valued(attribute: str, value: float) -> FinancingFact:
+        text = f"${value / 1e9:g} billion"
+        return FinancingFact("d", "p", "s", "TML", attribute, value, "USD", text, "", "seed", "2025", 0, 1, 0, 1, text)
+
+    pre, post, raised = valued("valuation_pre", 10e9), valued("valuation_post", 12e9), valued("amount", 2e9)
+    assert valuation_basis("What was TML valued at in its seed?", [pre, post, raised]) == [post, raised]
+    assert valuation_basis("Compare the post-money valuations of TML and SSI.", [pre, post]) == [post]
+    assert valuation_basis("What was TML's pre-money valuation?", [pre, post]) == [pre]
+    assert valuation_basis("What was TML valued at?", [pre]) == [pre]  # the only figure there is
+
+
+def test_a_name_the_passages_give_in_brackets_covers_the_other() -> None:
+    """ "Google (Alphabet) is ..." makes a quote naming Google cover a question naming Alphabet; a source credited in
+    brackets at the end of a sentence ("... General Catalyst (Reuters).") is no second name."""
+    from rag.generation.extractive import passage_aliases, with_aliases
+
+    aliases = passage_aliases(["Google (Alphabet) is a backer. It was led by General Catalyst (Reuters)."])
+    assert with_aliases({"alphabet", "anthrop"}, aliases) == {"alphabet", "anthrop", "googl"}
+    assert with_aliases({"general", "catalyst"}, aliases) == {"general", "catalyst"}
+
+
+def test_a_sentence_giving_another_round_s_figures_is_about_another_round() -> None:
+    from rag.generation.plan import other_figures
+
+    stated = [200e6, 20e9]
+    assert other_figures("a roughly $500 million round at a $14 billion valuation, led by Accel", stated)
+    assert not other_figures("Perplexity secured $200 million, led by IVP.", stated)
+    assert not other_figures("IVP led the round.", stated)  # no figure: nothing says it is another round
+    assert not other_figures("a $500 million round led by Accel", [])  # the question states no figure

@@ -11,13 +11,36 @@ from collections.abc import Sequence
 
 from rag.financing.lookup import FactIndex, headline
 from rag.financing.model import VALUATIONS, FinancingFact
-from rag.generation.plan import QuestionPlan, Slot
+from rag.generation.plan import QuestionPlan, Slot, other_figures
 
 ACTUAL_RE = re.compile(r"\bactual(?:ly)?\b|\bcame\s+to\b|\bspent\b|\bfull-year\b", re.I)
 # "Nvidia's commitment to OpenAI": money promised ("would invest up to", "letter of intent"), not a later check paid.
 COMMITMENT_RE = re.compile(
     r"\bcommit\w*|\bpledg\w*|\bup\s+to\b|\bletter\s+of\s+intent\b|\b(?:would|will)\s+(?:invest|put)\b", re.I
 )
+
+# The valuation a question asks for: before the new money ("pre-money"), or after it ("post-money", and by default:
+# the headline figure a round is reported at is the post-money one).
+PRE_MONEY_RE = re.compile(r"\bpre-?money\b|\bpre-investment\b|\bbefore\s+the\s+(?:new\s+)?money\b", re.I)
+POST_MONEY_RE = re.compile(r"\bpost-?money\b", re.I)
+
+
+def valuation_basis(question: str, facts: Sequence[FinancingFact]) -> list[FinancingFact]:
+    """The facts of the valuation basis the question asks for: pre-money ones when it says so, post-money ones
+    when it says that; otherwise every figure but the pre-money ones (a round quoted "at $10 billion pre-money,
+    $12 billion post-money" was valued at $12 billion). Facts of other attributes are kept; none is dropped when
+    the question's basis has no fact."""
+    if PRE_MONEY_RE.search(question):
+        wanted: tuple[str, ...] = ("valuation_pre",)
+    elif POST_MONEY_RE.search(question):
+        wanted = ("valuation_post",)
+    else:
+        wanted = ("valuation_post", "valuation")
+    valuations = [f for f in facts if f.attribute in VALUATIONS]
+    kept = [f for f in valuations if f.attribute in wanted] or [f for f in valuations if f.attribute != "valuation_pre"]
+    if not kept:
+        return list(facts)
+    return [f for f in facts if f.attribute not in VALUATIONS or f in kept]
 
 
 class FactChooser:
@@ -45,6 +68,7 @@ class FactChooser:
             facts = [f for f in facts if f.date.startswith(slot.qualifier)]
         else:
             facts = self._filtered(plan, facts)
+        facts = valuation_basis(plan.question, facts)
         if not facts:
             return None
         if slot.qualifier:
@@ -78,7 +102,10 @@ class FactChooser:
             narrowed = in_month or [
                 f for f in narrowed if len(f.date) < len("2026-05") and any(p.startswith(f.date) for p in plan.periods)
             ]
-        return narrowed
+        # Who led or joined "the $200 million round": not the backers a sentence gives another round's figures with.
+        roles = ("lead", "investor")
+        narrowed = [f for f in narrowed if f.attribute not in roles or not other_figures(f.sentence, plan.amounts)]
+        return valuation_basis(plan.question, narrowed)
 
     def _best(
         self, plan: QuestionPlan, slot: Slot, round_label: str | None = None, latest: bool | None = None
@@ -98,7 +125,7 @@ class FactChooser:
     def _one_per_round(self, facts: list[FinancingFact]) -> list[FinancingFact]:
         by_round: dict[str, list[FinancingFact]] = {}
         for fact in facts:
-            by_round.setdefault(fact.round or fact.date[:7], []).append(fact)
+            by_round.setdefault(fact.round.lower() or fact.date[:7], []).append(fact)  # "Seed" is the "seed"
         return [best for group in by_round.values() if (best := headline(group)) is not None]
 
     @staticmethod
@@ -108,9 +135,10 @@ class FactChooser:
         undated statement is the same part as a dated one."""
         kept: list[FinancingFact] = []
         for fact in facts:
-            key = (fact.counterparty.lower(), fact.value, fact.round)
+            key = (fact.counterparty.lower(), fact.value, fact.round.lower())
             if not any(
-                (k.counterparty.lower(), k.value, k.round) == key and _same_year(k.date, fact.date) for k in kept
+                (k.counterparty.lower(), k.value, k.round.lower()) == key and _same_year(k.date, fact.date)
+                for k in kept
             ):
                 kept.append(fact)
         return kept

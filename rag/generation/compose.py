@@ -55,7 +55,7 @@ INVESTEES_RE = re.compile(
 ROLE_QUESTION_RE = re.compile(
     r"^\s*(?:did|does|has|have|was|is)\s+(?P<who>.+?)\s+(?:also\s+|ever\s+|then\s+)?"
     r"(?P<verb>lead|led|co-lead|invest(?:ed)?\s+in|join(?:ed)?|participate(?:d)?\s+in|back(?:ed)?|buy\s+into|"
-    r"bought\s+into|take\s+part\s+in|put\s+money\s+into|(?:an?\s+)?(?:investor|backer|participant|lead\s+investor)\s+in|"
+    r"bought\s+into|take\s+part\s+in|put\s+money\s+into|(?:an?\s+)?(?:investor|backer|participant|lead\s+investor|shareholder|stakeholder)\s+in|"
     r"among\s+the\s+(?:investors|backers|participants)\s+in)\s+(?P<rest>.+?)\??\s*$",
     re.I,
 )

@@ -15,13 +15,14 @@ merely related: that is how "the documents do not say" is detected.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from rag.generation.base import NOT_IN_DOCUMENTS, Draft
-from rag.generation.plan import WHY_RE
+from rag.generation.plan import WHY_RE, ordinary_opening
 from rag.text.lexicon import ANSWER_MEASURES, MEASURE_QUESTION_WORDS, QUESTION_FILLER_WORDS
 from rag.text.numbers import MONTHS, mentions_date, mentions_money, mentions_number
 from rag.text.sentences import split_units
@@ -51,6 +52,11 @@ class ExtractiveSettings:
     # the measure asked for ("40% each" for "how is its ownership divided?"), is kept from this
     # score (bonus included): the cross-encoder, trained on search queries, scores explanations low.
     reason_min_logit: float = 1.0
+    # When no sentence reaches ``min_logit``, the best one naming every name and year of the question (with the kind
+    # of figure it asks for) is still quoted from this score: a question worded unlike its answer ("earmarked for
+    # immediate deployment" for "put to work straight away") scores low on the cross-encoder, while the names it
+    # must cover keep a sentence about another company or year out.
+    fallback_min_logit: float = 1.5
     keep_margin: float = 2.0
     max_sentences: int = 3
     shortlist: int = 12
@@ -93,7 +99,11 @@ class ExtractiveGenerator:
     def generate(self, question: str, hits: list[Hit], evidence: Evidence | None = None) -> Draft:
         """Quotes from ``hits``; ``evidence`` is ignored (the pipeline composes from facts itself)."""
         key_terms = _key_terms(question, hits)
-        candidates = [c for c in self._candidates(question, hits, key_terms) if c.score >= self._floor(c, key_terms)]
+        scored = self._candidates(question, hits, key_terms)
+        candidates = [c for c in scored if c.score >= self._floor(c, key_terms)]
+        if not candidates:
+            whole = [c for c in scored if key_terms <= c.covers and c.score >= self.settings.fallback_min_logit]
+            candidates = whole[:1]
         if not candidates:
             return Draft(NOT_IN_DOCUMENTS, abstained=True)
         best = candidates[0].score
@@ -141,12 +151,15 @@ class ExtractiveGenerator:
         must cover them all (checked in :meth:`generate`).
         """
         needs = question_needs(question)
+        aliases = passage_aliases(hit.chunk.text for hit in hits)
         measures = asked_measures(question)
         why = bool(WHY_RE.search(question))
         content_terms = set(tokenize(question))
         shortlist: list[tuple[float, int, str, str, str, frozenset[str]]] = []
         for n, hit in enumerate(hits, start=1):
-            document_terms = set(tokenize(f"{hit.chunk.title} {hit.chunk.source.replace('-', ' ')}"))
+            document_terms = with_aliases(
+                set(tokenize(f"{hit.chunk.title} {hit.chunk.source.replace('-', ' ')}")), aliases
+            )
             units = split_units(hit.chunk.text)
             for index, unit in enumerate(units):
                 if len(unit.text) < 20 or unit.text.count("|") >= 2 or _CROSS_REFERENCE.search(unit.text):
@@ -160,7 +173,7 @@ class ExtractiveGenerator:
                     continue
                 if other_ordinal(question, unit.text):
                     continue  # "the final tranche vests at $600" does not answer "the first tranche"
-                terms = set(tokenize(unit.text + " " + lead_in))
+                terms = with_aliases(set(tokenize(unit.text + " " + lead_in)), aliases)
                 covers = frozenset(key_terms & (terms | document_terms))
                 if key_terms and not (covers if len(key_terms) > 1 else covers == key_terms):
                     continue  # a sentence about another company or year cannot answer the question
@@ -185,9 +198,41 @@ class ExtractiveGenerator:
         return sorted(scored, key=lambda c: -c.score)
 
 
+# "Google (Alphabet) is ...", "Safe Superintelligence (SSI) raised ...": a name and the other name the passage gives it
+# in brackets, the sentence going on after them (a source credited in brackets ends its sentence: "... (Reuters).").
+ALIAS_RE = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,3})\s+\((?:the\s+)?(?P<alias>[A-Za-z][\w&.-]*"
+    r"(?:\s+[A-Z][\w&.-]*){0,3})\)(?=,?\s+[a-z])"
+)
+
+
+def passage_aliases(passages: Iterable[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """The pairs of names the passages give as one ("Google (Alphabet)"), as the stems an answer must cover."""
+    pairs = []
+    for text in passages:
+        for match in ALIAS_RE.finditer(text):
+            name, alias = frozenset(tokenize(match.group("name"))), frozenset(tokenize(match.group("alias")))
+            if name and alias and name != alias:
+                pairs.append((name, alias))
+    return pairs
+
+
+def with_aliases(terms: set[str], aliases: Sequence[tuple[frozenset[str], frozenset[str]]]) -> set[str]:
+    """``terms`` plus the other name of each name they hold, so "Alphabet's stake" is covered by "Google owns 14%"
+    when a passage calls Google "Google (Alphabet)"."""
+    expanded = set(terms)
+    for name, alias in aliases:
+        if name <= terms:
+            expanded |= alias
+        if alias <= terms:
+            expanded |= name
+    return expanded
+
+
 def asked_measures(question: str) -> set[str]:
     """Measures the question asks about (revenue, interest rate, share price, stake ...)."""
-    q = f" {question.lower()} "
+    # "Price tag" is a valuation (as FIGURE_MEASURES reads it), not a share price.
+    q = re.sub(r"\bprice\s+tags?\b", "valuation", f" {question.lower()} ")
     # A word inside a hyphenated compound names something else: a "capped-profit LP" asks for no profit figure.
     return {
         measure
@@ -275,14 +320,11 @@ def has_needed_content(text: str, needs: set[str]) -> bool:
 
 def _key_terms(question: str, hits: list[Hit]) -> set[str]:
     """The question's names and years that an answer must cover, less its opening word when that is an ordinary
-    word capitalised only because it starts the sentence ("Sum of ...", "Combined GW ...", "The company ..."): the
-    passages use it in lower case, which a name ("Anthropic", "Meta") never is."""
+    word capitalised only because it starts the sentence ("Sum of ...", "Once the deals closed ...", "Using the
+    opening trade ...", "Itemise ...")."""
     entities = question_entities(question)
-    first = question.lstrip().split(" ", 1)[0]
-    if entities and first.startswith(entities[0]) and entities[0][1:].islower():
-        lowered = re.compile(rf"\b{re.escape(entities[0].lower())}\b")
-        if any(lowered.search(hit.chunk.text) for hit in hits):
-            entities = entities[1:]
+    if entities and ordinary_opening(question, entities[0], [hit.chunk.text for hit in hits]):
+        entities = entities[1:]
     return set(tokenize(" ".join(entities)))
 
 

@@ -13,7 +13,7 @@ that installs here can be trusted to do it, and a plan is shown to the user
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -46,7 +46,7 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
     (
         "investors",
         re.compile(
-            r"\binvestors?\b|\bbackers?\b|\bparticipa\w*|\bwho\s+(?:invested|backed|funded|put|bought|joined)\b"
+            r"\binvestors?\b|\bbackers?\b|\bparticipa\w*|\bwho\s+(?:else\s+)?(?:invested|backed|funded|put|bought|joined|wrote)\b"
             r"|\bwhich\s+(?:\w+\s+)?(?:compan(?:y|ies)|firms?|investors?|funds?)\s+(?:invested|participated|backed"
             r"|joined|put)\b"
             r"|\bwho\s+(?:were|are)\s+the\s+(?:main\s+)?(?:investors|backers)\b|\bw/"
@@ -65,11 +65,19 @@ ATTRIBUTE_CUES: tuple[tuple[Attribute, re.Pattern[str]], ...] = (
         "amount",
         re.compile(
             r"\bhow\s+much\b|\braise[sd]?\b|\braising\b|\bfunding\b|\bfinancings?\b|\binvest(?:ed|ment)?\b|\bcommit\w*"
-            r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamounts?\b",
+            r"|\bsize\b|\bpledge[sd]?\b|\bput\s+in\b|\bamounts?\b|\b(?:bring|brought|pull(?:ed)?|t(?:ake|ook))\s+in\b",
             re.I,
         ),
     ),
-    ("date", re.compile(r"\bwhen\b|\bwhat\s+(?:date|month|year|day)\b|\bwhich\s+(?:date|month|year)\b", re.I)),
+    # "When did ...", "... and when?": a "when" opening a clause ("what's in it for X when it rents ...") asks no date.
+    (
+        "date",
+        re.compile(
+            r"^\s*when\b|(?:[,;:]\s*|\band\s+|\b(?:since|by|until)\s+)when\b|\bwhat\s+(?:date|month|year|day)\b"
+            r"|\bwhich\s+(?:date|month|year|day)\b",
+            re.I,
+        ),
+    ),
 )
 COMPARISON_RE = re.compile(
     r"\bcompar\w*|\bvs\.?|\bversus\b|\bstack\s+up\b|\bagainst\b|\bhow\s+(?:far|much)\s+did\s+.*\b(?:rise|grow|"
@@ -78,20 +86,28 @@ COMPARISON_RE = re.compile(
     r"|\bchange[sd]?\s+(?:\w+\s+){0,3}?from\b|\b(?:went|go|move[sd]?)\s+from\b"
     # "Which round was bigger, A or B?", "Which company plans more capex, A or B?", "Whose seed was bigger?"
     r"|\b(?:bigger|larger|higher|greater|smaller|lower|more|less)\b[^?]*\bor\b|^\s*whose\b[^?]*\b(?:bigger|larger"
-    r"|higher|greater|smaller|lower|more)\b",
+    r"|higher|greater|smaller|lower|more)\b"
+    # "Is Meta or Alphabet guiding to the bigger budget?": the alternatives first, then the measure
+    r"|\bor\b[^?]*\b(?:the\s+)?(?:bigger|larger|higher|greater|smaller|lower)\b",
     re.I,
 )
 BREAKDOWN_RE = re.compile(
-    r"\bdivided\b|\bsplit\b|\bbreak\s*down\b|\bbreakdown\b|\beach\s+(?:investor|backer|participant|company|firm)\b"
+    r"\bdivided\b|\bsplit\b|\bbreak\s*down\b|\bbreakdown\b|\bitemi[sz]e\b"
+    r"|\beach\s+(?:of\s+the\s+(?:\w+\s+)?)?(?:investors?|backers?|participants?|company|companies|firms?)\b"
     r"|\bper\s+investor\b|\bby\s+investor\b|\bhow\s+much\s+did\s+each\b|\bwho\s+(?:put\s+in|contributed)\s+what\b"
-    r"|\bshares?\s+of\s+the\s+round\b|\bcheck\s+sizes?\b|\bcheques\b|\bcontributions\b|\bwho\s+put\s+in\s+how\s+much\b",
+    r"|\bshares?\s+of\s+the\s+round\b|\bcheck\s+sizes?\b|\bcontributions\b|\bwho\s+put\s+in\s+how\s+much\b"
+    # "how big were the cheques" asks for each one's size; "who wrote cheques" only for the names
+    r"|\b(?:how\s+(?:much|big|large)|sizes?)\b[^?]*\b(?:cheques|checks)\b",
     re.I,
 )
 LATEST_RE = re.compile(
-    r"\blatest\b|\bmost\s+recent\w*|\bcurrent(?:ly)?\b|\bnewest\b|\btoday\b|\bnow\b|\blast\s+reported\b", re.I
+    r"\blatest\b|\bmost\s+recent\w*|\bcurrent(?:ly)?\b|\bnewest\b|\bfreshest\b|\bup[- ]to[- ]date\b|\btoday\b|\bnow\b"
+    r"|\blast\s+(?:reported|known)\b",
+    re.I,
 )
 TOTAL_RE = re.compile(
-    r"\btotal\b|\bin\s+all\b|\bcombined\b|\baltogether\b|\btogether\b|\bsum\b|\bcumulative\w*|\badd(?:ed)?\s+up\b|\bacross\b",
+    r"\btotal\b|\bin\s+all\b|\bcombined\b|\baltogether\b|\btogether\b|\bsum(?:med)?\b|\bcumulative\w*"
+    r"|\badd(?:ed|ing)?\s+up\b|\bacross\b|\bcounting\b|\bbetween\s+them\b",
     re.I,
 )
 LIST_RE = re.compile(
@@ -231,8 +247,14 @@ KIND_WORDS: dict[Kind, str] = {
 }
 
 
-def plan_question(question: str, known_entities: Iterable[str] = (), subjects: Collection[str] = ()) -> QuestionPlan:
-    """The plan of ``question``; ``known_entities`` (from the fact index) are matched first, whatever their case.
+def plan_question(
+    question: str,
+    known_entities: Iterable[str] = (),
+    subjects: Collection[str] = (),
+    passages: Sequence[str] = (),
+) -> QuestionPlan:
+    """The plan of ``question``; ``known_entities`` (from the fact index) are matched first, whatever their case;
+    ``passages`` (those retrieved for it) tell a capitalised opening word from a name (:func:`ordinary_opening`).
 
     ``subjects`` are the companies facts are *about* (not their investors): a
     comparison of one subject's rounds or months ("OpenAI's Oct 2024 round vs the
@@ -242,7 +264,7 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
     text = SHORT_YEAR_RE.sub(lambda m: f"{m.group('month')} 20{m.group('yy')}", " ".join(question.split()))
     bridge_match = BRIDGE_RE.search(text)
     bridge = bridge_match.group(0).strip() if bridge_match else ""
-    entities = _entities(text, known_entities)
+    entities = _entities(text, known_entities, passages)
     attributes = asked_attributes(text)
     rounds = tuple(dict.fromkeys(label for m in ROUND_RE.finditer(text) for label in _round_labels(m.group(0))))
     years = tuple(dict.fromkeys(int(m.group("y")) for m in YEAR_RE.finditer(text)))
@@ -273,6 +295,16 @@ def plan_question(question: str, known_entities: Iterable[str] = (), subjects: C
 
 
 FIGURES: tuple[Attribute, ...] = ("valuation", "revenue", "capex", "amount")
+
+
+def other_figures(text: str, stated: Sequence[float]) -> bool:
+    """Whether ``text`` states money and none of it is a figure the question states (within 1%): a sentence about
+    another deal than the one the question picks by its figures ("Who led Perplexity's $200 million round?" is not
+    answered by "a $500 million round led by Accel")."""
+    if not stated:
+        return False
+    money = [float(m.key[1]) for m in extract_facts(text) if m.kind == "money"]  # type: ignore[arg-type]
+    return bool(money) and not any(abs(value - amount) <= 0.01 * amount for value in money for amount in stated)
 
 
 def bridge_noun(bridge: str) -> str:
@@ -345,9 +377,16 @@ def _paired_rounds(text: str, slots: tuple[Slot, ...], rounds: tuple[str, ...]) 
     # "whose seed round was bigger, A's or B's": the one round named holds for every side; "A's first round vs B's
     # seed": it is B's alone, and A's round is read from A's own words (its first, its latest).
     shared = list(rounds) if len(rounds) == 1 and not any(own.values()) else []
+    # A round named after the sides is the nearest one's ("OpenAI's for 2025, or Anthropic's at the time of its
+    # Series G"): only the round named before them all ("whose seed round was bigger, A's or B's") is every side's.
+    named_at = {slot: text.lower().find(slot.entity.lower()) for slot in slots}
+    named_round = ROUND_RE.search(text)
+    round_at = named_round.start() if named_round else len(text)
+    before = [slot for slot in slots if 0 <= named_at[slot] < round_at]
+    nearest = max(before, key=lambda slot: named_at[slot]) if shared and before else None
     paired = []
     for slot in slots:
-        label = own[slot] if len(own[slot]) == 1 else shared
+        label = own[slot] if len(own[slot]) == 1 else shared if nearest in (None, slot) else []
         paired.append(replace(slot, qualifier=label[0]) if len(label) == 1 else slot)
     return tuple(paired)
 
@@ -410,8 +449,9 @@ def asked_attributes(text: str) -> tuple[Attribute, ...]:
     return tuple(attributes)
 
 
-def _entities(text: str, known_entities: Iterable[str]) -> tuple[str, ...]:
-    """Companies and investors named in the question: known names first (longest first), then capitalised names."""
+def _entities(text: str, known_entities: Iterable[str], passages: Sequence[str] = ()) -> tuple[str, ...]:
+    """Companies and investors named in the question: known names first (longest first), then capitalised names
+    (less an ordinary opening word, as the ``passages`` found for the question write it)."""
     found: list[tuple[int, str]] = []
     taken = [False] * len(text)
     for name in sorted({n.strip() for n in known_entities if n.strip()}, key=len, reverse=True):
@@ -428,9 +468,33 @@ def _entities(text: str, known_entities: Iterable[str]) -> tuple[str, ...]:
         name = " ".join(words)
         if not name or name.lower() in NOT_ENTITIES or ROUND_RE.fullmatch(name) or re.fullmatch(r"[A-Z]", name):
             continue
-        found.append((fact.start, name))
+        opening = not text[: fact.start].strip() and ordinary_opening(text, name, passages)
+        if not opening and not _owner_of_known(text, fact.start, name, found):
+            found.append((fact.start, name))
     found.sort()
     return tuple(dict.fromkeys(name for _, name in found))
+
+
+def _owner_of_known(text: str, start: int, name: str, known: list[tuple[int, str]]) -> bool:
+    """Whether an unknown name only describes the known company it owns ("Sutskever's Safe Superintelligence",
+    "Musk's xAI"): the question is about the company, and the person is no side of it."""
+    owner = re.match(rf"{re.escape(name)}(?:'s|’s)\s+", text[start:])
+    return owner is not None and any(at == start + owner.end() for at, _ in known)
+
+
+def ordinary_opening(question: str, word: str, passages: Sequence[str]) -> bool:
+    """Whether the question's first word ``word`` is an ordinary word capitalised only because it opens the question
+    ("Per the CFO ...", "Once the deals closed ...", "Itemise the five deals ..."), not a name: the passages write it
+    in lower case, or, when it stands alone (no possessive, no capitalised word after it, as in "Anthropic's ..." or
+    "Inflection AI ..."), never capitalise it within a sentence, where only a name is. Without passages, a name."""
+    opening = re.match(rf"\s*{re.escape(word)}(?P<after>\S*)\s*(?P<next>\S*)", question)
+    if opening is None or not passages or not word[1:].islower():
+        return False
+    if any(re.search(rf"\b{re.escape(word.lower())}\b", text) for text in passages):
+        return True
+    alone = not opening.group("after").startswith(("'", "’")) and not opening.group("next")[:1].isupper()
+    within = re.compile(rf"(?<=[a-z0-9,;:%)] ){re.escape(word)}\b")
+    return alone and not any(within.search(text) for text in passages)
 
 
 def periods_in(text: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from rag.financing.lookup import same_entity
 from rag.generation.compose import Composition
 from rag.generation.extractive import asked_measures
-from rag.generation.plan import QuestionPlan, Slot, asked_attributes
+from rag.generation.plan import QuestionPlan, Slot, asked_attributes, other_figures
 from rag.text.markers import strip_markers
 from rag.types import Claim
 from rag.verification.facts import extract_facts
@@ -62,7 +62,11 @@ def measure_coverage(
         filled = _filled_by_composition(composition, passed)
     else:
         about = {id(c): " ".join((titles or {}).get(n, "") for n in c.citations) for c in passed}
-        filled = {slot for slot in plan.slots if any(_states(c.text, slot, about[id(c)]) for c in passed)}
+        filled = {
+            slot
+            for slot in plan.slots
+            if any(_states(c.text, slot, about[id(c)]) and not _other_deal(c.text, slot, plan) for c in passed)
+        }
     missing = [slot for slot in plan.slots if slot not in filled]
     return (len(plan.slots) - len(missing)) / len(plan.slots), missing
 
@@ -114,6 +118,11 @@ def _filled_by_composition(composition: Composition, passed: Sequence[Claim]) ->
         if " ".join(strip_markers(text).split()) in texts
         for slot in sentence.slots
     }
+
+
+def _other_deal(text: str, slot: Slot, plan: QuestionPlan) -> bool:
+    """Whether a sentence naming backers is about another round than the one the question picks by its figures."""
+    return slot.attribute in ("lead", "investors") and other_figures(text, plan.amounts)
 
 
 def _states(text: str, slot: Slot, about: str = "") -> bool:
