@@ -31,6 +31,8 @@ SYMMETRIC = frozenset(
 )
 # Who reported a relation is not part of it ("was reported to be investing in").
 REPORTING = frozenset(stems("reported reports said says announced according expected planned"))
+# A figure between two names ("Amazon: $50 billion into OpenAI") states an amount, not a relation that can be reversed.
+FIGURE_WORDS = frozenset(stems("billion million trillion thousand bn mn percent"))
 PASSIVE_RE = re.compile(r"\bby\b|\b(?:is|are|was|were|been|being)\s+(?!reported|said|expected)\w+ed\b", re.I)
 
 
@@ -41,7 +43,7 @@ def reversal_conflict(claim: str, passage: str) -> str | None:
     units = passage_index(passage)
     for first, second in itertools.combinations(names, 2):
         between = claim[first.end : second.start]
-        words = set(stems(between)) - REPORTING
+        words = {w for w in stems(between) if not any(c.isdigit() for c in w)} - REPORTING - FIGURE_WORDS
         if _same(first, second) or not words or words & SYMMETRIC or len(between.split()) > MAX_BETWEEN_WORDS:
             continue
         reversed_in = [_reversed(i.text, i.facts, first, second, between, words) for i in units.unit_index]
